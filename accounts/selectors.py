@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from gamification.selectors import standing_for
+from servicedesk.errors import NotVisible
+
+from .models import LoginRecord, SecurityReport, User
+
+
+def login_history(user: User) -> QuerySet[LoginRecord]:
+    """Only ever the caller's own attempts."""
+    return (
+        LoginRecord.objects.filter(user=user)
+        .annotate(reported=Exists(SecurityReport.objects.filter(login=OuterRef("pk"))))
+        .order_by("-id")
+    )
+
+
+def user_visible(*, viewer: User, username: str) -> User:
+    user = User.objects.select_related("team").filter(username=username, is_active=True).first()
+    if user is None or not viewer.is_authenticated:
+        raise NotVisible()
+    return user
+
+
+def user_profile(*, viewer: User, user: User) -> dict:
+    standing = standing_for([user])[user.pk]
+    profile = {
+        "id": user.pk,
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role,
+        "team": {"id": user.team.pk, "name": user.team.name} if user.team else None,
+        "title": user.title,
+        "location": user.location,
+        "avatar": user.avatar.url if user.avatar else None,
+        "expertise_tags": user.expertise_tags,
+        "points": standing.points,
+        "level": standing.level,
+        "badges": standing.badges,
+        "communities": [],
+    }
+    if viewer.pk == user.pk or viewer.is_agent:
+        profile["email"] = user.email
+    return profile

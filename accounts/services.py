@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from axes.helpers import get_client_ip_address
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.text import slugify
+from rest_framework.authtoken.models import Token
+
+from feeds.audience import ADMINS, Audience
+from feeds.services import NotificationSpec, ObjectRef, activity_publish
+from servicedesk.errors import ApplicationError, NotVisible
+from servicedesk.queue import enqueue_on_commit
+
+from .models import LoginRecord, Role, SecurityReport, Team, User
+
+
+@transaction.atomic
+def team_get_or_create(*, name: str) -> Team:
+    team, _ = Team.objects.get_or_create(slug=slugify(name), defaults={"name": name})
+    return team
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str | None,
+    role: str = Role.END_USER,
+    email: str = "",
+    display_name: str = "",
+    team: Team | None = None,
+    title: str = "",
+    location: str = "",
+    expertise_tags: Iterable[str] = (),
+) -> User:
+    if role not in Role.values:
+        raise ApplicationError("Unknown role.", errors={"role": [f"Choose one of {', '.join(Role.values)}."]})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ApplicationError("That username is taken.", errors={"username": ["That username is taken."]})
+    user = User(
+        username=username,
+        email=email,
+        role=role,
+        display_name=display_name,
+        team=team,
+        title=title,
+        location=location,
+        expertise_tags=sorted({t.strip().lower() for t in expertise_tags if t.strip()}),
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> None:
+    user.set_password(password)
+    user.save(update_fields=["password"])
+
+
+def _client_ip(request: HttpRequest) -> str | None:
+    try:
+        return get_client_ip_address(request)
+    except Exception:  # noqa: BLE001 - a malformed proxy header must not break sign-in
+        return request.META.get("REMOTE_ADDR")
+
+
+@transaction.atomic
+def login_attempt_record(
+    *, request: HttpRequest, username: str, success: bool, method: str = LoginRecord.Method.PASSWORD
+) -> LoginRecord:
+    """Record a sign-in attempt against the account it names (if that account exists)."""
+    user = User.objects.filter(username__iexact=username).first() if username else None
+    record = LoginRecord.objects.create(
+        user=user,
+        username=username[:150],
+        ip=_client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        success=success,
+        method=method,
+    )
+    if success and user is not None:
+        from .tasks import signin_check
+
+        enqueue_on_commit(signin_check, record.pk)
+    return record
+
+
+def signin_is_new_device(record: LoginRecord) -> bool:
+    """A successful sign-in from a device (IP + browser) this account never signed in from."""
+    earlier = LoginRecord.objects.filter(user_id=record.user_id, success=True, pk__lt=record.pk)
+    if not earlier.exists():
+        return False  # the very first sign-in is expected, not news
+    return not earlier.filter(ip=record.ip, user_agent=record.user_agent).exists()
+
+
+@transaction.atomic
+def signin_new_device_notify(*, login_id: int) -> bool:
+    record = LoginRecord.objects.select_related("user").filter(pk=login_id, success=True).first()
+    if record is None or record.user is None or not signin_is_new_device(record):
+        return False
+    device = record.user_agent[:80] or "an unknown device"
+    where = record.ip or "an unknown address"
+    activity_publish(
+        actor=None,
+        verb="signed_in_new_device",
+        obj=ObjectRef("user", record.user.username, record.user.display_name),
+        audience=Audience.of(users=[record.user.pk]),
+        summary=f"New sign-in from {device} ({where})",
+        notify=[record.user],
+        notification=NotificationSpec(
+            kind="security.sign_in",
+            text=f"New sign-in to your account from {device} ({where}). Not you? Report it.",
+            url="/account/sign-ins/",
+        ),
+        data={"login_id": record.pk},
+    )
+    return True
+
+
+@transaction.atomic
+def signin_report(*, actor: User, login_id: int, note: str = "") -> SecurityReport:
+    """The person says this sign-in was not theirs: store a report and alert the admins."""
+    record = LoginRecord.objects.select_for_update().filter(pk=login_id, user=actor).first()
+    if record is None:
+        raise NotVisible()
+    if SecurityReport.objects.filter(login=record).exists():
+        raise ApplicationError("You already reported this sign-in.")
+    report = SecurityReport.objects.create(reporter=actor, login=record, note=note[:2000])
+    admins = list(User.objects.filter(role=Role.ADMIN, is_active=True))
+    when = record.at.strftime("%Y-%m-%d %H:%M UTC")
+    activity_publish(
+        actor=actor,
+        verb="reported_sign_in",
+        obj=ObjectRef("security_report", str(report.pk), f"Sign-in at {when}"),
+        audience=Audience.of(users=[actor.pk], groups=[ADMINS]),
+        summary=f"{actor.display_name} reported a sign-in at {when} from {record.ip or 'an unknown address'}",
+        notify=admins,
+        notification=NotificationSpec(
+            kind="security.report",
+            text=f"{actor.display_name} reports a sign-in that was not theirs ({when}, {record.ip or 'unknown IP'}).",
+            url=f"/admin/accounts/securityreport/{report.pk}/change/",
+        ),
+    )
+    return report
+
+
+def auth_token_for(*, user: User) -> str:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key

@@ -1,0 +1,125 @@
+"""The event spine: activities with their audience, notifications, the outbox, live tickets."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Activity(models.Model):
+    """Something that happened. `id` increases over time and is the cursor for resume and feeds.
+
+    `stream` is the object's stream ("ticket:42"), `target_stream` the target's; subscribers of
+    either stream receive the activity live if its audience admits them.
+    """
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    verb = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=32)
+    object_key = models.CharField(max_length=128)
+    object_title = models.CharField(max_length=255, blank=True)
+    stream = models.CharField(max_length=170, db_index=True)
+    target_type = models.CharField(max_length=32, blank=True)
+    target_key = models.CharField(max_length=128, blank=True)
+    target_title = models.CharField(max_length=255, blank=True)
+    target_stream = models.CharField(max_length=170, blank=True, db_index=True)
+    summary = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.verb} {self.stream}"
+
+
+class ActivityAudience(models.Model):
+    """Who may see an activity, decided once when it is written.
+
+    A row names either one user (who also receives it: feed, live push) or a named group
+    ("signed_in", "agents", "managers", "admins", later "community:<slug>") whose members may see
+    it on walls and streams they look at.
+    """
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="audience")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    group = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "activity"]),
+            models.Index(fields=["group", "activity"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False, group="") | models.Q(user__isnull=True) & ~models.Q(group="")),
+                name="activityaudience_user_xor_group",
+            )
+        ]
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=64)
+    text = models.CharField(max_length=500)
+    url = models.CharField(max_length=500, blank=True)
+    read = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["recipient", "-id"]),
+            models.Index(fields=["recipient", "read"], name="notification_unread_idx", condition=models.Q(read=False)),
+        ]
+        constraints = [
+            # One notification per event per person, however many paths led to them.
+            models.UniqueConstraint(fields=["activity", "recipient"], name="notification_once_per_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id}: {self.text}"
+
+
+class OutboxMessage(models.Model):
+    """A side effect promised in the same transaction as the change that caused it.
+
+    A task delivers it on commit; the periodic sweep re-sends what a crash left pending. `key` is
+    unique so the same delivery can never be written, or sent, twice.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="outbox_pending_idx", condition=models.Q(status="pending")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} ({self.status})"
+
+
+class LiveTicket(models.Model):
+    """A single-use, short-lived credential for opening /ws/live/ without a session cookie."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)

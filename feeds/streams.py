@@ -1,0 +1,49 @@
+"""Live streams a client may subscribe to ("ticket:42", "community:slug", "user:alice", ...).
+
+Each domain registers, for its stream type, a function telling whether a user may see that
+object. Unknown types and objects the user may not see are refused alike.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_STREAM_RE = re.compile(r"^(?P<type>[a-z_]{1,32}):(?P<key>[A-Za-z0-9_.@+\-]{1,128})$")
+_checks: dict[str, Callable[[object, str], bool]] = {}
+
+
+class StreamRefused(Exception):
+    pass
+
+
+def register(stream_type: str, may_see: Callable[[object, str], bool]) -> None:
+    _checks[stream_type] = may_see
+
+
+def parse(stream: object) -> tuple[str, str]:
+    if not isinstance(stream, str):
+        raise StreamRefused("A stream is a string like 'ticket:42'.")
+    match = _STREAM_RE.match(stream)
+    if not match:
+        raise StreamRefused("A stream is a string like 'ticket:42'.")
+    return match["type"], match["key"]
+
+
+def authorize(user, stream: object) -> str:
+    """Return the normalised stream name if `user` may subscribe to it, else raise StreamRefused."""
+    stream_type, key = parse(stream)
+    check = _checks.get(stream_type)
+    if check is None or not check(user, key):
+        raise StreamRefused(f"You cannot subscribe to {stream_type}:{key}.")
+    return f"{stream_type}:{key}"
+
+
+def group_name(stream: str) -> str:
+    """Channels group names allow only ASCII letters, digits, hyphens, periods and underscores."""
+    stream_type, key = parse(stream)
+    safe_key = re.sub(r"[^A-Za-z0-9\-.]", lambda m: f"_{ord(m.group()):x}_", key)
+    return f"stream.{stream_type}.{safe_key}"[:99]
+
+
+def user_group_name(user_id: int) -> str:
+    return f"user.{user_id}"

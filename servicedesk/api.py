@@ -1,0 +1,86 @@
+"""API plumbing shared by every app: error body, pagination, the v1 URL list."""
+from __future__ import annotations
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from servicedesk.errors import ApplicationError
+
+
+def _as_error_lists(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out = {}
+        for field, value in detail.items():
+            if isinstance(value, dict):
+                for sub, subval in _as_error_lists(value).items():
+                    out[f"{field}.{sub}"] = subval
+            elif isinstance(value, list):
+                flat = []
+                for item in value:
+                    if isinstance(item, dict):
+                        for sub, subval in _as_error_lists(item).items():
+                            out[f"{field}.{sub}"] = subval
+                    else:
+                        flat.append(str(item))
+                if flat:
+                    out[field] = flat
+            else:
+                out[field] = [str(value)]
+        return out
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(item) for item in detail]}
+    return {"non_field_errors": [str(detail)]}
+
+
+def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict:
+    body: dict = {"message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def exception_handler(exc, context):
+    """Render every error as `{"message": ..., "errors": {field: [...]}}` (API.md)."""
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc.message, exc.errors), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response(error_body("Invalid input.", errors), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, (Http404, ObjectDoesNotExist)):
+        return Response(error_body("Not found."), status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = error_body("Invalid input.", _as_error_lists(exc.detail))
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        message = str(detail) if not isinstance(detail, (dict, list)) else "Request failed."
+        response.data = error_body(message)
+    return response
+
+
+class Pagination(CursorPagination):
+    """`{"results": [...], "next": url|null}`, newest first, constant cost at any depth."""
+
+    ordering = "-id"
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_paginated_response(self, data):
+        return Response({"results": data, "next": self.get_next_link()})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["results", "next"],
+            "properties": {"results": schema, "next": {"type": "string", "nullable": True, "format": "uri"}},
+        }
