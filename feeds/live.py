@@ -15,26 +15,40 @@ from . import streams
 logger = logging.getLogger(__name__)
 
 
-def _send(group: str, message: dict) -> None:
+def send_many(messages: list[tuple[str, dict]]) -> None:
+    """Send every (group, message) in one event-loop pass: one connection, not one per group."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not messages:
         return
+
+    async def _send_all():
+        for group, message in messages:
+            try:
+                await layer.group_send(group, message)
+            except Exception:  # noqa: BLE001 - a lost hint is recovered by resume
+                logger.warning("live push to %s failed", group, exc_info=True)
+
     try:
-        async_to_sync(layer.group_send)(group, message)
-    except Exception:  # noqa: BLE001 - a lost hint is recovered by resume
-        logger.warning("live push to %s failed", group, exc_info=True)
+        async_to_sync(_send_all)()
+    except Exception:  # noqa: BLE001
+        logger.warning("live push failed", exc_info=True)
 
 
-def push_activity(*, payload: dict, audience: dict, recipients: list[int], stream_names: list[str]) -> None:
-    for user_id in recipients:
-        _send(streams.user_group_name(user_id), {"type": "live.activity", "activity": payload, "audience": None})
-    for stream in stream_names:
-        _send(streams.group_name(stream), {"type": "live.activity", "activity": payload, "audience": audience})
+def activity_messages(*, payload: dict, audience: dict, recipients: list[int], stream_names: list[str]) -> list[tuple[str, dict]]:
+    messages = [
+        (streams.user_group_name(user_id), {"type": "live.activity", "activity": payload, "audience": None})
+        for user_id in recipients
+    ]
+    messages += [
+        (streams.group_name(stream), {"type": "live.activity", "activity": payload, "audience": audience})
+        for stream in stream_names
+    ]
+    return messages
 
 
-def push_notification(*, user_id: int, payload: dict) -> None:
-    _send(streams.user_group_name(user_id), {"type": "live.notification", "notification": payload})
+def notification_message(*, user_id: int, payload: dict) -> tuple[str, dict]:
+    return streams.user_group_name(user_id), {"type": "live.notification", "notification": payload}
 
 
 def push_unread(*, user_id: int, count: int) -> None:
-    _send(streams.user_group_name(user_id), {"type": "live.unread", "count": count})
+    send_many([(streams.user_group_name(user_id), {"type": "live.unread", "count": count})])

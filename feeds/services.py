@@ -106,17 +106,14 @@ def activity_publish(
         _outbox_notification_emails(notifications)
 
     payload = activity_payload(activity, actor_username=actor.username if actor else None)
-    audience_payload = audience.as_payload()
-    recipients = sorted(audience.users)
-    stream_names = [s for s in (activity.stream, activity.target_stream) if s]
-    transaction.on_commit(
-        lambda: live.push_activity(
-            payload=payload, audience=audience_payload, recipients=recipients, stream_names=stream_names
-        )
+    messages = live.activity_messages(
+        payload=payload,
+        audience=audience.as_payload(),
+        recipients=sorted(audience.users),
+        stream_names=[s for s in (activity.stream, activity.target_stream) if s],
     )
-    for n in notifications:
-        n_payload, n_user = notification_payload(n), n.recipient_id
-        transaction.on_commit(lambda p=n_payload, u=n_user: live.push_notification(user_id=u, payload=p))
+    messages += [live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications]
+    transaction.on_commit(lambda: live.send_many(messages))
     return activity
 
 

@@ -1,0 +1,483 @@
+/*
+ * Service Desk live client.
+ *
+ * Keeps one websocket per page open to the server, shows the connection
+ * state in the header, turns notifications into toasts and keeps the unread
+ * counter current. Pages that want to react to live events listen on
+ * `document` for:
+ *   live:activity      detail = activity object
+ *   live:notification  detail = notification object
+ *   live:state         detail = {state: "connecting" | "live" | "offline"}
+ *
+ * Pages ask for extra streams with `data-live-stream="ticket:42"` on any
+ * element, or with window.ServiceDeskLive.subscribe("ticket:42").
+ *
+ * Signed-out pages carry no data-live-url, so the client stays idle there.
+ */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var livePath = body && body.dataset.liveUrl;
+  if (!livePath || !("WebSocket" in window)) {
+    return;
+  }
+
+  var BACKOFF_START_MS = 500;
+  var BACKOFF_CAP_MS = 15000;
+  var STABLE_AFTER_MS = 10000; // a connection this old is "healthy": reset backoff
+  var TOAST_MS = 8000;
+  var MAX_TOASTS = 5;
+  var RECENT_IDS = 500;
+  // Failed attempts in a row before the indicator admits "offline". Before
+  // that we say "connecting…", so a short blip does not make screen readers
+  // announce offline/connecting on every retry.
+  var OFFLINE_AFTER_FAILURES = 3;
+  // Close codes the server uses when it refuses us (not signed in, bad
+  // origin). Retrying cannot fix those, so we stop.
+  var FATAL_CODES = { 4401: true, 4403: true };
+  var LABELS = { connecting: "connecting\u2026", live: "live", offline: "offline" };
+
+  var username = body.dataset.username || "";
+  var socket = null;
+  var state = null;
+  var attempt = 0; // consecutive failed connection attempts
+  var reconnectTimer = null;
+  var stableTimer = null;
+  var stopped = false; // refused by the server: no more retries this page load
+  var leaving = false; // page is being unloaded or put in the back/forward cache
+  var resuming = false; // replayed notifications are already in the welcome's unread count
+  var welcomedOnce = false; // a welcome frame has been seen on this page load
+  var streams = new Set();
+
+  // --- Last seen ids ---
+  // Kept per user in sessionStorage so that navigating to another page (a
+  // new socket) can ask the server for what happened in between instead of
+  // silently missing it.
+
+  var cursor = loadCursor();
+  var hadStoredCursor = cursor !== null;
+  if (!cursor) {
+    cursor = { activity: 0, notification: 0 };
+  }
+  // Dedup: anything at or below the floor was already seen before the
+  // current resume; above it we remember exact ids, because a resume and live
+  // delivery can interleave and arrive out of order.
+  var floor = { activity: cursor.activity, notification: cursor.notification };
+  var recent = { activity: new Set(), notification: new Set() };
+
+  function storageKey() {
+    return "servicedesk.live." + username;
+  }
+
+  function loadCursor() {
+    try {
+      var raw = window.sessionStorage.getItem(storageKey());
+      if (!raw) return null;
+      var data = JSON.parse(raw);
+      return {
+        activity: Number(data.activity) || 0,
+        notification: Number(data.notification) || 0,
+      };
+    } catch (e) {
+      return null; // storage disabled or corrupt: behave like a fresh tab
+    }
+  }
+
+  function saveCursor() {
+    try {
+      window.sessionStorage.setItem(storageKey(), JSON.stringify(cursor));
+    } catch (e) {
+      /* storage full or disabled: resume just covers less */
+    }
+  }
+
+  // Returns true when the item is new; records it either way.
+  function firstSighting(kind, id) {
+    id = Number(id);
+    if (!id) return true; // no id to compare: cannot be a duplicate we know of
+    if (id <= floor[kind] || recent[kind].has(id)) return false;
+    recent[kind].add(id);
+    if (recent[kind].size > RECENT_IDS) {
+      // Sets iterate in insertion order: drop the oldest entry.
+      recent[kind].delete(recent[kind].values().next().value);
+    }
+    if (id > cursor[kind]) {
+      cursor[kind] = id;
+      saveCursor();
+    }
+    return true;
+  }
+
+  // --- Connection indicator ---
+
+  function setState(next) {
+    if (next === state) return; // the indicator is a live region: no repeats
+    state = next;
+    var el = document.getElementById("live-indicator");
+    if (el) {
+      var text = LABELS[next];
+      el.setAttribute("data-state", next);
+      el.setAttribute("title", "Live updates: " + text);
+      el.setAttribute("aria-label", "Live updates: " + text);
+      var label = el.querySelector(".live-label");
+      if (label) label.textContent = text;
+    }
+    emit("live:state", { state: next });
+  }
+
+  function emit(name, detail) {
+    document.dispatchEvent(new CustomEvent(name, { detail: detail }));
+  }
+
+  // --- Socket lifecycle ---
+
+  function socketUrl() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    return scheme + window.location.host + livePath;
+  }
+
+  function isOpenOrOpening() {
+    return socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING);
+  }
+
+  function connect() {
+    if (stopped || leaving || isOpenOrOpening()) return;
+    clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    if (attempt < OFFLINE_AFTER_FAILURES) setState("connecting");
+
+    var ws;
+    try {
+      ws = new WebSocket(socketUrl());
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    socket = ws;
+
+    ws.addEventListener("open", function () {
+      if (ws !== socket) return;
+      setState("live");
+      // Only forgive past failures once the connection has proven stable;
+      // a server that accepts then drops at once must still back off.
+      stableTimer = setTimeout(function () { attempt = 0; }, STABLE_AFTER_MS);
+      streams.forEach(sendSubscribe);
+    });
+
+    ws.addEventListener("message", function (event) {
+      if (ws !== socket) return;
+      var frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      if (frame && typeof frame === "object") handleFrame(frame);
+    });
+
+    ws.addEventListener("close", function (event) {
+      if (ws !== socket) return;
+      socket = null;
+      clearTimeout(stableTimer);
+      if (FATAL_CODES[event.code]) {
+        stopped = true;
+        setState("offline");
+        return;
+      }
+      if (leaving) return;
+      scheduleReconnect();
+    });
+    // "error" is always followed by "close", which does the work.
+  }
+
+  function scheduleReconnect() {
+    if (stopped || leaving || reconnectTimer) return;
+    attempt += 1;
+    if (attempt >= OFFLINE_AFTER_FAILURES || !navigator.onLine) setState("offline");
+    else setState("connecting");
+    // Full jitter: a random delay up to the exponential ceiling, so that a
+    // server restart is not met by every open tab reconnecting in lockstep.
+    var ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_START_MS * Math.pow(2, attempt - 1));
+    reconnectTimer = setTimeout(function () {
+      reconnectTimer = null;
+      connect();
+    }, Math.random() * ceiling);
+  }
+
+  // The user is back (tab shown, network up): try now rather than wait out
+  // a long backoff delay.
+  function reconnectNow() {
+    if (stopped || leaving || isOpenOrOpening()) return;
+    clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    connect();
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(message));
+      return true;
+    }
+    return false;
+  }
+
+  function sendSubscribe(stream) {
+    send({ action: "subscribe", stream: stream });
+  }
+
+  // --- Server frames ---
+
+  function handleFrame(frame) {
+    switch (frame.type) {
+      case "welcome":
+        onWelcome(frame);
+        break;
+      case "activity":
+        if (frame.activity && firstSighting("activity", frame.activity.id)) {
+          emit("live:activity", frame.activity);
+        }
+        break;
+      case "notification":
+        if (frame.notification && firstSighting("notification", frame.notification.id)) {
+          onNotification(frame.notification);
+        }
+        break;
+      case "unread":
+        setUnread(Number(frame.count) || 0);
+        break;
+      case "subscribed":
+        emit("live:subscribed", { stream: frame.stream });
+        break;
+      case "resumed":
+        resuming = false;
+        emit("live:resumed", { activities: frame.activities, notifications: frame.notifications });
+        break;
+      case "error":
+        if (window.console) console.warn("Live updates:", frame.message);
+        emit("live:error", { message: frame.message });
+        break;
+    }
+  }
+
+  function onWelcome(frame) {
+    if (frame.user && frame.user !== username) {
+      // The server knows best who we are (e.g. signed in again in another
+      // tab); never mix one user's ids into another's storage.
+      username = String(frame.user);
+      cursor = loadCursor();
+      hadStoredCursor = cursor !== null;
+      cursor = cursor || { activity: 0, notification: 0 };
+      recent.activity.clear();
+      recent.notification.clear();
+    }
+    // The server's unread count already includes anything a resume will replay.
+    if (typeof frame.unread === "number") setUnread(frame.unread);
+    var serverActivity = Number(frame.last_activity_id) || 0;
+    var serverNotification = Number(frame.last_notification_id) || 0;
+
+    if (welcomedOnce || hadStoredCursor) {
+      // We have been away (reconnect, or a previous page of this tab):
+      // ask for what we missed. Items at or below the cursor are known.
+      floor.activity = cursor.activity;
+      floor.notification = cursor.notification;
+      resuming = true;
+      send({ action: "resume", since: cursor.activity, notifications_since: cursor.notification });
+    } else {
+      // Fresh tab: the page was just rendered from the database, so
+      // everything up to the server's latest ids is already on screen.
+      cursor.activity = Math.max(cursor.activity, serverActivity);
+      cursor.notification = Math.max(cursor.notification, serverNotification);
+      floor.activity = cursor.activity;
+      floor.notification = cursor.notification;
+      saveCursor();
+    }
+    welcomedOnce = true;
+  }
+
+  function onNotification(notification) {
+    if (!notification.read) {
+      showToast(notification);
+      if (!resuming) setUnread(currentUnread() + 1);
+    }
+    emit("live:notification", notification);
+  }
+
+  // --- Unread counter ---
+
+  function currentUnread() {
+    var badge = document.getElementById("unread-badge");
+    return badge ? Number(badge.getAttribute("data-count")) || 0 : 0;
+  }
+
+  function setUnread(count) {
+    var badge = document.getElementById("unread-badge");
+    if (!badge) return;
+    count = Math.max(0, count);
+    badge.setAttribute("data-count", String(count));
+    badge.textContent = String(count);
+    badge.setAttribute("aria-label", count + " unread notification" + (count === 1 ? "" : "s"));
+  }
+
+  // --- Toasts ---
+
+  // Only follow http(s) links; a notification URL must never run script.
+  function safeUrl(url) {
+    if (!url) return null;
+    try {
+      var parsed = new URL(String(url), window.location.href);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function showToast(notification) {
+    var container = document.getElementById("toasts");
+    if (!container) return;
+
+    // Built with textContent only: notification text is user-generated.
+    var toast = document.createElement("div");
+    toast.className = "toast";
+    if (notification.kind) toast.setAttribute("data-kind", String(notification.kind));
+
+    var content = document.createElement("div");
+    content.className = "toast-body";
+    var text = document.createElement("p");
+    text.textContent = notification.text || "New notification";
+    content.appendChild(text);
+    var href = safeUrl(notification.url);
+    if (href) {
+      var link = document.createElement("a");
+      link.href = href;
+      link.textContent = "View";
+      content.appendChild(link);
+    }
+
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss notification");
+    close.textContent = "\u00d7";
+
+    toast.appendChild(content);
+    toast.appendChild(close);
+    container.appendChild(toast);
+
+    // Auto-dismiss, but never while the pointer or keyboard focus is on the
+    // toast: someone reading or about to click it must not lose it.
+    var remaining = TOAST_MS;
+    var startedAt = 0;
+    var timer = null;
+    var hovered = false;
+    var focused = false;
+
+    function start() {
+      if (timer || hovered || focused) return;
+      startedAt = Date.now();
+      timer = setTimeout(dismiss, remaining);
+    }
+    function pause() {
+      if (!timer) return;
+      clearTimeout(timer);
+      timer = null;
+      remaining = Math.max(1000, remaining - (Date.now() - startedAt));
+    }
+    function dismiss() {
+      clearTimeout(timer);
+      if (!toast.parentNode) return;
+      var hadFocus = toast.contains(document.activeElement);
+      toast.classList.add("is-leaving");
+      setTimeout(function () {
+        if (toast.parentNode) toast.parentNode.removeChild(toast);
+      }, 160);
+      // Do not strand keyboard users on a removed element.
+      if (hadFocus) {
+        var main = document.getElementById("main");
+        if (main) main.focus({ preventScroll: true });
+      }
+    }
+
+    toast.addEventListener("mouseenter", function () { hovered = true; pause(); });
+    toast.addEventListener("mouseleave", function () { hovered = false; start(); });
+    toast.addEventListener("focusin", function () { focused = true; pause(); });
+    toast.addEventListener("focusout", function (event) {
+      if (toast.contains(event.relatedTarget)) return;
+      focused = false;
+      start();
+    });
+    close.addEventListener("click", dismiss);
+    start();
+
+    // A burst (e.g. after a long absence) should not bury the page.
+    while (container.children.length > MAX_TOASTS) {
+      container.removeChild(container.firstElementChild);
+    }
+  }
+
+  // --- Streams declared in the page ---
+
+  function subscribe(stream) {
+    stream = String(stream || "").trim();
+    if (!stream || streams.has(stream)) return;
+    streams.add(stream);
+    sendSubscribe(stream); // no-op while closed; sent again on (re)connect
+  }
+
+  function scan(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    if (scope.getAttribute && scope.hasAttribute("data-live-stream")) {
+      subscribe(scope.getAttribute("data-live-stream"));
+    }
+    var nodes = scope.querySelectorAll("[data-live-stream]");
+    for (var i = 0; i < nodes.length; i++) {
+      subscribe(nodes[i].getAttribute("data-live-stream"));
+    }
+  }
+
+  // htmx swaps bring new markup: pick up streams in it, and let a swapped
+  // fragment carry the server's unread count (data-unread-count) so the
+  // header badge agrees after e.g. "mark all as read".
+  document.addEventListener("htmx:afterSwap", function (event) {
+    // htmx fires this on each newly swapped element (for outerHTML swaps the
+    // old target is gone), so look at the event target, not detail.target.
+    var swapped = event.target;
+    scan(document);
+    if (!swapped || !swapped.querySelector || !swapped.isConnected) return;
+    var holder = swapped.hasAttribute("data-unread-count")
+      ? swapped
+      : swapped.querySelector("[data-unread-count]");
+    if (holder) setUnread(Number(holder.getAttribute("data-unread-count")) || 0);
+  });
+
+  // --- Page lifecycle ---
+
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") reconnectNow();
+  });
+  window.addEventListener("online", reconnectNow);
+  window.addEventListener("offline", function () {
+    if (!stopped) setState("offline");
+  });
+  // Close cleanly on navigation so the close handler does not flash
+  // "connecting…"; reopen if the page comes back from the back/forward cache.
+  window.addEventListener("pagehide", function () {
+    leaving = true;
+    clearTimeout(reconnectTimer);
+    reconnectTimer = null;
+    if (socket) socket.close(1000);
+  });
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    leaving = false;
+    reconnectNow();
+  });
+
+  window.ServiceDeskLive = {
+    subscribe: subscribe,
+    state: function () { return state; },
+  };
+
+  scan(document);
+  connect();
+})();

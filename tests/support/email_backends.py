@@ -1,0 +1,17 @@
+"""E-mail backends the integration tests put into worker processes."""
+import os
+import time
+from pathlib import Path
+
+from django.core.mail.backends.filebased import EmailBackend
+
+
+class SlowFileBackend(EmailBackend):
+    """Announces that a send has started, then stalls, so a test can kill the worker mid-send."""
+
+    def send_messages(self, email_messages):
+        marker_dir = Path(os.environ["SLOW_EMAIL_MARKER_DIR"])
+        marker_dir.mkdir(parents=True, exist_ok=True)
+        (marker_dir / f"sending-{os.getpid()}").write_text("started")
+        time.sleep(float(os.environ.get("SLOW_EMAIL_SECONDS", "30")))
+        return super().send_messages(email_messages)
