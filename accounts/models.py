@@ -101,6 +101,7 @@ class SecurityReport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     note = models.TextField(blank=True)
+    ticket = models.ForeignKey("tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     def __str__(self) -> str:
         return f"Report by {self.reporter} on sign-in {self.login_id}"

@@ -135,6 +135,8 @@ def signin_report(*, actor: User, login_id: int, note: str = "") -> SecurityRepo
     if SecurityReport.objects.filter(login=record).exists():
         raise ApplicationError("You already reported this sign-in.")
     report = SecurityReport.objects.create(reporter=actor, login=record, note=note[:2000])
+    report.ticket = _security_incident(actor, record, note)
+    report.save(update_fields=["ticket"])
     admins = list(User.objects.filter(role=Role.ADMIN, is_active=True))
     when = record.at.strftime("%Y-%m-%d %H:%M UTC")
     activity_publish(
@@ -147,10 +149,33 @@ def signin_report(*, actor: User, login_id: int, note: str = "") -> SecurityRepo
         notification=NotificationSpec(
             kind="security.report",
             text=f"{actor.display_name} reports a sign-in that was not theirs ({when}, {record.ip or 'unknown IP'}).",
-            url=f"/admin/accounts/securityreport/{report.pk}/change/",
+            url=report.ticket.get_absolute_url(),
         ),
     )
     return report
+
+
+def _security_incident(actor: User, record: LoginRecord, note: str):
+    """Open a private incident for the security team with the sign-in rows attached."""
+    from tickets.services import security_incident_open
+
+    recent = LoginRecord.objects.filter(user=actor).order_by("-id")[:10]
+    rows = "\n".join(
+        f"| {r.at:%Y-%m-%d %H:%M:%S} UTC | {'success' if r.success else 'failure'} | {r.ip or '-'} | "
+        f"{(r.user_agent or '-').replace('|', '/')[:120]} |{' **reported**' if r.pk == record.pk else ''}"
+        for r in recent
+    )
+    description = (
+        f"{actor.display_name} reports that a sign-in to their account was not theirs.\n\n"
+        f"Reported sign-in: {record.at:%Y-%m-%d %H:%M:%S} UTC from {record.ip or 'an unknown address'} "
+        f"({record.user_agent or 'unknown device'}).\n\n"
+        + (f"Their note: {note.strip()}\n\n" if note.strip() else "")
+        + "Recent sign-in attempts on this account:\n\n| when | result | IP | device |\n|---|---|---|---|\n"
+        + rows
+    )
+    return security_incident_open(
+        reporter=actor, title=f"Suspicious sign-in reported by {actor.display_name}", description=description
+    )
 
 
 def auth_token_for(*, user: User) -> str:

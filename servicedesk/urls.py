@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as accounts_api
 from accounts import views as accounts_views
 from feeds import api as feeds_api
+from tickets import api as tickets_api
 
 from . import health
 
@@ -16,6 +17,19 @@ api_v1 = [
     path("notifications/", feeds_api.NotificationListApi.as_view(), name="notifications"),
     path("notifications/read/", feeds_api.NotificationsReadApi.as_view(), name="notifications-read"),
     path("live/ticket/", feeds_api.LiveTicketApi.as_view(), name="live-ticket"),
+    path("tickets/", tickets_api.TicketListApi.as_view(), name="tickets"),
+    path("tickets/suggestions/", tickets_api.SuggestionsApi.as_view(), name="ticket-suggestions"),
+    path("tickets/<int:ticket_id>/", tickets_api.TicketDetailApi.as_view(), name="ticket-detail"),
+    path("tickets/<int:ticket_id>/comments/", tickets_api.CommentsApi.as_view(), name="ticket-comments"),
+    path("tickets/<int:ticket_id>/attachments/", tickets_api.AttachmentUploadApi.as_view(), name="ticket-attachments"),
+    path("tickets/<int:ticket_id>/follow/", tickets_api.FollowApi.as_view(), name="ticket-follow"),
+    path("tickets/<int:ticket_id>/me-too/", tickets_api.MeTooApi.as_view(), name="ticket-me-too"),
+    path("tickets/<int:ticket_id>/rating/", tickets_api.RatingApi.as_view(), name="ticket-rating"),
+    path("tickets/<int:ticket_id>/reopen/", tickets_api.ReopenApi.as_view(), name="ticket-reopen"),
+    path("tickets/<int:ticket_id>/incidents/", tickets_api.ProblemIncidentsApi.as_view(), name="problem-incidents"),
+    path("tickets/<int:ticket_id>/resolve/", tickets_api.ProblemResolveApi.as_view(), name="problem-resolve"),
+    path("attachments/<str:token>/", tickets_api.AttachmentDownloadApi.as_view(), name="attachment"),
+    path("services/", tickets_api.ServiceListApi.as_view(), name="services"),
 ]
 
 urlpatterns = [
@@ -30,6 +44,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("feeds.urls")),
+    path("", include("tickets.urls")),
 ]
 
 handler404 = "servicedesk.errors_views.not_found"

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -207,3 +208,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Tickets
+DEFAULT_TICKET_TEAM = env("DEFAULT_TICKET_TEAM", default="service-desk")
+SECURITY_TEAM = env("SECURITY_TEAM", default="security")
+TICKET_REOPEN_DAYS = env.int("TICKET_REOPEN_DAYS", default=7)
+SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)
+ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "sla-check": {"task": "tickets.tasks.sla_check", "schedule": env.float("SLA_CHECK_SECONDS", default=60.0)},
+        "close-resolved": {"task": "tickets.tasks.close_stale", "schedule": 3600.0},
+    }
+)

@@ -1,0 +1,264 @@
+"""Reads of tickets shared by pages and the API. Every list has a fixed number of queries."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import STAFF_ROLES, User
+from servicedesk.errors import NotVisible
+
+from .models import OPEN_STATUSES, Comment, Follower, Kind, MeToo, Priority, Service, Status, Ticket, TicketChange, Visibility
+
+
+def is_staff(user: User) -> bool:
+    return getattr(user, "role", None) in STAFF_ROLES
+
+
+def can_see(user: User, ticket: Ticket) -> bool:
+    """Private tickets: requester, agents, managers, admins. Public ones: everyone signed in."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return is_staff(user) or ticket.visibility == Visibility.PUBLIC or ticket.requester_id == user.pk
+
+
+def visible_tickets(user: User) -> QuerySet[Ticket]:
+    qs = Ticket.objects.all()
+    if is_staff(user):
+        return qs
+    return qs.filter(Q(requester=user) | Q(visibility=Visibility.PUBLIC))
+
+
+def ticket_get(*, user: User, ticket_id) -> Ticket:
+    try:
+        ticket_id = int(ticket_id)
+    except (TypeError, ValueError):
+        raise NotVisible() from None
+    ticket = (
+        Ticket.objects.select_related("requester", "assignee", "team", "service", "problem").filter(pk=ticket_id).first()
+    )
+    if ticket is None or not can_see(user, ticket):
+        raise NotVisible()
+    return ticket
+
+
+@dataclass
+class TicketFilters:
+    status: list[str] = field(default_factory=list)
+    priority: list[int] = field(default_factory=list)
+    kind: list[str] = field(default_factory=list)
+    assignee: str | None = None  # username, "me" or "none"
+    team: int | None = None
+    service: int | None = None
+    following: bool = False
+    breached: bool = False
+    q: str = ""
+    sort: str = "-id"
+
+
+SORTS = {
+    "-id": ("-id",),
+    "id": ("id",),
+    "priority": ("priority", "-id"),
+    "due": (F("resolution_due_at").asc(nulls_last=True), "-id"),
+    "updated": ("-updated_at", "-id"),
+}
+
+
+def _base_list(user: User) -> QuerySet[Ticket]:
+    return visible_tickets(user).select_related("requester", "assignee", "team", "service")
+
+
+def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
+    qs = _base_list(user)
+    if filters.status:
+        qs = qs.filter(status__in=filters.status)
+    if filters.priority:
+        qs = qs.filter(priority__in=filters.priority)
+    if filters.kind:
+        qs = qs.filter(kind__in=filters.kind)
+    if filters.assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif filters.assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee:
+        qs = qs.filter(assignee__username=filters.assignee)
+    if filters.team:
+        qs = qs.filter(team_id=filters.team)
+    if filters.service:
+        qs = qs.filter(service_id=filters.service)
+    if filters.following:
+        qs = qs.filter(Exists(Follower.objects.filter(ticket=OuterRef("pk"), user=user)))
+    if filters.breached:
+        qs = qs.filter(Q(response_breached_at__isnull=False) | Q(resolution_breached_at__isnull=False))
+    if filters.q:
+        qs = search(qs, filters.q)
+        return qs
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["-id"]))
+
+
+def search(qs: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
+    """Full-text search with ranking on PostgreSQL; a plain substring match elsewhere. A ticket
+    number ("INC-000042") finds that ticket directly."""
+    text = text.strip()[:200]
+    from .services import TICKET_NUMBER_RE
+
+    number = TICKET_NUMBER_RE.search(text.upper())
+    if number:
+        return qs.filter(pk=int(number.group(2)))
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config="english")
+        return qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query)).order_by("-rank", "-id")
+    return qs.filter(Q(title__icontains=text) | Q(description__icontains=text)).order_by("-id")
+
+
+def suggestions(*, user: User, text: str, limit: int = 5) -> list[Ticket]:
+    """Open public incidents that look like what someone is about to log (deflection)."""
+    if len(text.strip()) < 3:
+        return []
+    qs = Ticket.objects.filter(visibility=Visibility.PUBLIC, kind=Kind.INCIDENT, status__in=OPEN_STATUSES)
+    return list(search(qs, text).select_related("service")[:limit])
+
+
+def comments_for(*, user: User, ticket: Ticket) -> list[Comment]:
+    qs = Comment.objects.filter(ticket=ticket).select_related("author").prefetch_related("attachments").order_by("id")
+    if not is_staff(user):
+        qs = qs.filter(internal=False)
+    return list(qs)
+
+
+def changes_for(*, user: User, ticket: Ticket) -> list[TicketChange]:
+    if not is_staff(user):
+        return []
+    return list(TicketChange.objects.filter(ticket=ticket).select_related("actor").order_by("id"))
+
+
+@dataclass
+class TicketPage:
+    ticket: Ticket
+    comments: list[Comment]
+    changes: list[TicketChange]
+    following: bool
+    me_too: bool
+    follower_count: int
+    can_rate: bool
+    can_reopen: bool
+    incidents: list[Ticket]
+
+
+def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
+    from django.conf import settings
+
+    from .models import Rating
+
+    flags = Ticket.objects.filter(pk=ticket.pk).annotate(
+        following=Exists(Follower.objects.filter(ticket=OuterRef("pk"), user=user)),
+        me_too=Exists(MeToo.objects.filter(ticket=OuterRef("pk"), user=user)),
+        rated=Exists(Rating.objects.filter(ticket=OuterRef("pk"), resolution_round=OuterRef("resolution_count"))),
+    ).values("following", "me_too", "rated").get()
+    is_requester = ticket.requester_id == user.pk
+    resolved_recently = (
+        ticket.status == Status.RESOLVED
+        and ticket.resolved_at is not None
+        and (timezone.now() - ticket.resolved_at).days < settings.TICKET_REOPEN_DAYS
+    )
+    incidents = []
+    if ticket.kind == Kind.PROBLEM:
+        incidents = list(ticket.incidents.select_related("requester").order_by("-id")[:200])
+    return TicketPage(
+        ticket=ticket,
+        comments=comments_for(user=user, ticket=ticket),
+        changes=changes_for(user=user, ticket=ticket),
+        following=flags["following"],
+        me_too=flags["me_too"],
+        follower_count=Follower.objects.filter(ticket=ticket).count(),
+        can_rate=is_requester and ticket.status in (Status.RESOLVED, Status.CLOSED) and not flags["rated"],
+        can_reopen=(is_staff(user) and ticket.status == Status.RESOLVED) or (is_requester and resolved_recently),
+        incidents=incidents,
+    )
+
+
+@dataclass
+class SocialContext:
+    """Who the requester is, gathered for the agent beside the conversation."""
+
+    person: User
+    recent_tickets: list[Ticket]
+    open_count: int
+    standing: object
+    communities: list
+    last_activity_at: object
+
+
+def social_context(*, viewer: User, person: User) -> SocialContext | None:
+    if not is_staff(viewer):
+        return None
+    from feeds.models import Activity
+    from gamification.selectors import standing_for
+
+    recent = list(
+        Ticket.objects.filter(requester=person).only("id", "kind", "title", "status", "created_at").order_by("-id")[:5]
+    )
+    last = Activity.objects.filter(actor=person).order_by("-id").values_list("created_at", flat=True).first()
+    return SocialContext(
+        person=person,
+        recent_tickets=recent,
+        open_count=Ticket.objects.filter(requester=person, status__in=OPEN_STATUSES).count(),
+        standing=standing_for([person])[person.pk],
+        communities=[],
+        last_activity_at=last,
+    )
+
+
+def services_active() -> QuerySet[Service]:
+    return Service.objects.filter(active=True).select_related("owner_team").order_by("name")
+
+
+def agents() -> QuerySet[User]:
+    return User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("display_name")
+
+
+def parse_filters(params, *, user: User) -> tuple[TicketFilters, dict[str, list[str]]]:
+    """Turn query parameters into filters; unknown values are errors, never silently ignored."""
+    errors: dict[str, list[str]] = {}
+    f = TicketFilters()
+
+    def split(name):
+        return [v for raw in params.getlist(name) for v in raw.split(",") if v != ""]
+
+    f.status = split("status")
+    if bad := [s for s in f.status if s not in Status.values]:
+        errors["status"] = [f"Unknown status {', '.join(bad)}; choose from {', '.join(Status.values)}."]
+    f.kind = split("kind")
+    if bad := [k for k in f.kind if k not in Kind.values]:
+        errors["kind"] = [f"Unknown kind {', '.join(bad)}; choose from {', '.join(Kind.values)}."]
+    try:
+        f.priority = [int(p) for p in split("priority")]
+        if any(p not in Priority.values for p in f.priority):
+            raise ValueError
+    except ValueError:
+        errors["priority"] = ["Priorities are whole numbers from 1 (critical) to 4 (low)."]
+    for name in ("team", "service"):
+        raw = params.get(name)
+        if raw:
+            try:
+                setattr(f, name, int(raw))
+            except ValueError:
+                errors[name] = ["Give the numeric id."]
+    f.assignee = params.get("assignee") or None
+    for name in ("following", "breached"):
+        raw = (params.get(name) or "").lower()
+        if raw in ("true", "1", "yes", "on"):
+            setattr(f, name, True)
+        elif raw not in ("", "false", "0", "no", "off"):
+            errors[name] = ["Use true or false."]
+    f.q = (params.get("q") or "").strip()
+    sort = params.get("sort") or "-id"
+    if sort not in SORTS:
+        errors["sort"] = [f"Sort by one of {', '.join(SORTS)}."]
+    else:
+        f.sort = sort
+    return f, errors

@@ -1,0 +1,13 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="tickets.tasks.sla_check")
+def sla_check() -> dict:
+    return services.sla_check()
+
+
+@shared_task(name="tickets.tasks.close_stale")
+def close_stale() -> int:
+    return services.ticket_close_stale()
