@@ -244,7 +244,7 @@ def _team_agents(team: Team | None) -> list[User]:
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    return Ticket.objects.select_for_update().select_related("requester", "assignee", "team", "service").get(pk=ticket.pk)
+    return Ticket.objects.select_for_update(of=("self",)).select_related("requester", "assignee", "team", "service").get(pk=ticket.pk)
 
 
 def _set_status(ticket: Ticket, actor: User | None, new: str, now) -> list[str]:
@@ -700,7 +700,7 @@ def sla_check(*, now=None) -> dict[str, int]:
 @transaction.atomic
 def _sla_flag(*, ticket_id: int, target: str, event: str, now) -> bool:
     field = f"{target}_{event}_at"
-    ticket = Ticket.objects.select_for_update(skip_locked=True).select_related("assignee", "team").filter(pk=ticket_id).first()
+    ticket = Ticket.objects.select_for_update(skip_locked=True, of=("self",)).select_related("assignee", "team").filter(pk=ticket_id).first()
     if ticket is None or getattr(ticket, field) is not None or not ticket.is_open or ticket.sla_paused_at is not None:
         return False
     setattr(ticket, field, now)
