@@ -43,6 +43,13 @@ def count_queries():
         yield ctx
 
 
+def queries_for(fn) -> int:
+    """How many SQL queries one call of `fn` makes."""
+    with count_queries() as ctx:
+        fn()
+    return len(ctx.captured_queries)
+
+
 def timed(fn, repeat: int) -> list[float]:
     samples = []
     for _ in range(repeat):
