@@ -11,6 +11,8 @@ from contextlib import contextmanager
 def setup_django(settings_module: str = "servicedesk.settings.test") -> None:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
+    # As in production: keep the database connection between requests.
+    os.environ.setdefault("CONN_MAX_AGE", "60")
     import django
 
     django.setup()

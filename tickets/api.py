@@ -1,7 +1,7 @@
 from django.http import FileResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -86,7 +86,7 @@ class TicketListApi(APIView):
         filters, errors = selectors.parse_filters(request.query_params, user=request.user)
         if errors:
             raise ApplicationError("Invalid filter.", errors=errors)
-        qs = selectors.ticket_list(user=request.user, filters=filters)
+        qs = selectors.ticket_list(user=request.user, filters=filters, with_text=True)
         if filters.q or filters.sort != "-id":
             # Ranked or sorted lists page by offset; the default list pages by cursor.
             paginator = _OffsetPagination()
@@ -108,7 +108,6 @@ class _OffsetPagination:
     max_page_size = 100
 
     def paginate_queryset(self, qs, request, view=None):
-        from django.core.paginator import InvalidPage, Paginator
 
         try:
             size = min(self.max_page_size, max(1, int(request.query_params.get("page_size", self.page_size))))

@@ -145,6 +145,8 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "-id"], name="ticket_requester_idx"),
             models.Index(fields=["service", "status", "-id"], name="ticket_service_idx"),
             models.Index(fields=["visibility", "kind", "status", "-id"], name="ticket_public_idx"),
+            models.Index(fields=["-id"], name="ticket_breached_idx",
+                         condition=models.Q(resolution_breached_at__isnull=False) | models.Q(response_breached_at__isnull=False)),
             models.Index(fields=["resolution_due_at"], name="ticket_sla_open_idx",
                          condition=models.Q(status__in=["new", "in_progress", "pending"])),
         ]

@@ -5,13 +5,26 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import STAFF_ROLES, User
+from accounts.models import STAFF_ROLES, Team, User
 from servicedesk.errors import NotVisible
 
-from .models import OPEN_STATUSES, Comment, Follower, Kind, MeToo, Priority, Service, Status, Ticket, TicketChange, Visibility
+from .models import (
+    OPEN_STATUSES,
+    Comment,
+    Follower,
+    Kind,
+    MeToo,
+    Priority,
+    SavedView,
+    Service,
+    Status,
+    Ticket,
+    TicketChange,
+    Visibility,
+)
 
 
 def is_staff(user: User) -> bool:
@@ -51,6 +64,7 @@ class TicketFilters:
     priority: list[int] = field(default_factory=list)
     kind: list[str] = field(default_factory=list)
     assignee: str | None = None  # username, "me" or "none"
+    requester: str | None = None  # username or "me"
     team: int | None = None
     service: int | None = None
     following: bool = False
@@ -68,12 +82,28 @@ SORTS = {
 }
 
 
-def _base_list(user: User) -> QuerySet[Ticket]:
-    return visible_tickets(user).select_related("requester", "assignee", "team", "service")
+LIST_DEFERRED = ("description", "description_html", "search_vector")
+LIST_FIELDS = tuple(
+    f.name for f in Ticket._meta.concrete_fields if f.name not in LIST_DEFERRED
+) + (
+    "requester__id", "requester__username", "requester__display_name",
+    "assignee__id", "assignee__username", "assignee__display_name",
+    "team__id", "team__name", "service__id", "service__name",
+)
 
 
-def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
-    qs = _base_list(user)
+def _base_list(user: User, *, with_text: bool) -> QuerySet[Ticket]:
+    """Pages never show the long text columns in lists: leave them (and the search vector) in the
+    table unless the caller asks for them (the API returns descriptions)."""
+    qs = visible_tickets(user).select_related("requester", "assignee", "team", "service")
+    if with_text:
+        return qs.defer("search_vector")
+    # Building 50 rows with four full related models costs more than the query itself.
+    return qs.only(*LIST_FIELDS)
+
+
+def ticket_list(*, user: User, filters: TicketFilters, with_text: bool = False) -> QuerySet[Ticket]:
+    qs = _base_list(user, with_text=with_text)
     if filters.status:
         qs = qs.filter(status__in=filters.status)
     if filters.priority:
@@ -86,6 +116,10 @@ def ticket_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         qs = qs.filter(assignee__isnull=True)
     elif filters.assignee:
         qs = qs.filter(assignee__username=filters.assignee)
+    if filters.requester == "me":
+        qs = qs.filter(requester=user)
+    elif filters.requester:
+        qs = qs.filter(requester__username=filters.requester)
     if filters.team:
         qs = qs.filter(team_id=filters.team)
     if filters.service:
@@ -217,6 +251,14 @@ def services_active() -> QuerySet[Service]:
     return Service.objects.filter(active=True).select_related("owner_team").order_by("name")
 
 
+def teams() -> QuerySet[Team]:
+    return Team.objects.order_by("name")
+
+
+def saved_views_for(*, user: User) -> QuerySet[SavedView]:
+    return SavedView.objects.filter(owner=user).order_by("name")
+
+
 def agents() -> QuerySet[User]:
     return User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("display_name")
 
@@ -249,6 +291,7 @@ def parse_filters(params, *, user: User) -> tuple[TicketFilters, dict[str, list[
             except ValueError:
                 errors[name] = ["Give the numeric id."]
     f.assignee = params.get("assignee") or None
+    f.requester = params.get("requester") or None
     for name in ("following", "breached"):
         raw = (params.get(name) or "").lower()
         if raw in ("true", "1", "yes", "on"):

@@ -1,5 +1,29 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "tickets"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("portal/", views.portal, name="portal"),
+    path("portal/suggestions/", views.suggestions, name="suggestions"),
+    path("portal/deflect/", views.deflect, name="deflect"),
+    path("tickets/mine/", views.mine, name="mine"),
+    path("tickets/followed/", views.followed, name="followed"),
+    path("tickets/<int:pk>/", views.detail, name="detail"),
+    path("tickets/<int:pk>/conversation/", views.conversation, name="conversation"),
+    path("tickets/<int:pk>/comment/", views.comment, name="comment"),
+    path("tickets/<int:pk>/follow/", views.follow, name="follow"),
+    path("tickets/<int:pk>/unfollow/", views.unfollow, name="unfollow"),
+    path("tickets/<int:pk>/me-too/", views.me_too, name="me_too"),
+    path("tickets/<int:pk>/rate/", views.rate, name="rate"),
+    path("tickets/<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("tickets/<int:pk>/update/", views.update, name="update"),
+    path("tickets/<int:pk>/resolve-problem/", views.resolve_problem, name="resolve_problem"),
+    path("queue/", views.queue, name="queue"),
+    path("queue/table/", views.queue_table, name="queue_table"),
+    path("queue/bulk/", views.bulk, name="bulk"),
+    path("queue/views/", views.saved_view_save, name="saved_view_save"),
+    path("queue/views/<int:view_id>/delete/", views.saved_view_delete, name="saved_view_delete"),
+    path("search/", views.search, name="search"),
+]

@@ -1,0 +1,365 @@
+/*
+ * Agent queue: keyboard triage, selection for bulk changes, live refresh.
+ *
+ * Keys (never while typing in a field): j / k next / previous ticket,
+ * Enter or o open, x select, a assign to me, r open and reply, / search,
+ * ? shortcut help.
+ *
+ * Live: on any ticket activity (live.js fires `live:activity`) the
+ * server-rendered table for the same filters is fetched again and swapped
+ * in; the focused row and the selection are kept, new rows are highlighted
+ * and announced.
+ */
+(function () {
+  "use strict";
+
+  var live = document.getElementById("queue-live");
+  if (!live) return;
+
+  var tableUrl = live.getAttribute("data-table-url");
+  var status = document.getElementById("queue-status");
+  var selectionCount = document.getElementById("selection-count");
+  var dialog = document.getElementById("shortcuts-dialog");
+  var helpButton = document.getElementById("shortcuts-button");
+  var search = document.getElementById("filter-q");
+  var currentId = null; // ticket id of the row the keyboard is on
+  var TICK_MS = 30000;
+  var NEW_ROW_MS = 3000;
+
+  // --- Announcements ---
+
+  function announce(text) {
+    if (!status) return;
+    status.textContent = "";
+    setTimeout(function () { status.textContent = text; }, 50);
+  }
+
+  // --- Rows and the current row (roving tabindex) ---
+
+  function rows() {
+    return Array.prototype.slice.call(live.querySelectorAll("tr.queue-row"));
+  }
+
+  function rowFor(id) {
+    return id ? document.getElementById("queue-row-" + id) : null;
+  }
+
+  function setCurrent(row, focus) {
+    var list = rows();
+    for (var i = 0; i < list.length; i++) {
+      list[i].tabIndex = -1;
+      list[i].removeAttribute("aria-current");
+    }
+    if (!row) {
+      currentId = null;
+      if (list.length) list[0].tabIndex = 0;
+      return;
+    }
+    row.tabIndex = 0;
+    row.setAttribute("aria-current", "true");
+    currentId = row.getAttribute("data-ticket-id");
+    if (focus) {
+      row.focus({ preventScroll: true });
+      row.scrollIntoView({ block: "nearest" });
+    }
+  }
+
+  function move(delta) {
+    var list = rows();
+    if (!list.length) return;
+    var index = list.indexOf(rowFor(currentId));
+    var next = index < 0 ? (delta > 0 ? 0 : list.length - 1) : Math.min(list.length - 1, Math.max(0, index + delta));
+    setCurrent(list[next], true);
+  }
+
+  function currentRow() {
+    var row = rowFor(currentId);
+    if (!row) announce("Move to a ticket first with j or k.");
+    return row;
+  }
+
+  function open(suffix) {
+    var row = currentRow();
+    if (row) window.location.href = row.getAttribute("data-url") + (suffix || "");
+  }
+
+  live.addEventListener("focusin", function (event) {
+    var row = event.target.closest ? event.target.closest("tr.queue-row") : null;
+    if (row && row.getAttribute("data-ticket-id") !== currentId) setCurrent(row, false);
+  });
+
+  live.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target.closest("a, button, input, label, select, textarea")) return;
+    var row = target.closest("tr.queue-row");
+    if (row) setCurrent(row, true);
+  });
+
+  // --- Selection ---
+
+  function boxes() {
+    return Array.prototype.slice.call(live.querySelectorAll("input.row-select"));
+  }
+
+  function selectedIds() {
+    return boxes().filter(function (box) { return box.checked; }).map(function (box) { return box.value; });
+  }
+
+  function updateSelection() {
+    var all = boxes();
+    var chosen = 0;
+    all.forEach(function (box) {
+      var row = box.closest("tr");
+      if (row) row.classList.toggle("is-selected", box.checked);
+      if (box.checked) chosen += 1;
+    });
+    if (selectionCount) selectionCount.textContent = chosen + " selected";
+    var master = document.getElementById("select-all");
+    if (master) {
+      master.hidden = all.length === 0;
+      master.checked = all.length > 0 && chosen === all.length;
+      master.indeterminate = chosen > 0 && chosen < all.length;
+    }
+  }
+
+  live.addEventListener("change", function (event) {
+    if (event.target.id === "select-all") {
+      var on = event.target.checked;
+      boxes().forEach(function (box) { box.checked = on; });
+    }
+    updateSelection();
+  });
+
+  function toggleSelected() {
+    var row = currentRow();
+    if (!row) return;
+    var box = row.querySelector("input.row-select");
+    if (!box) return;
+    box.checked = !box.checked;
+    updateSelection();
+    announce(row.getAttribute("data-number") + (box.checked ? " selected" : " unselected"));
+  }
+
+  // --- Assign to me ---
+
+  function csrfToken() {
+    try {
+      var headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+      if (headers["X-CSRFToken"]) return headers["X-CSRFToken"];
+    } catch (e) { /* fall through */ }
+    var input = document.querySelector('input[name="csrfmiddlewaretoken"]');
+    return input ? input.value : "";
+  }
+
+  function assignToMe() {
+    var row = currentRow();
+    if (!row) return;
+    var number = row.getAttribute("data-number");
+    var body = new URLSearchParams();
+    body.set("assignee", "me");
+    fetch(row.getAttribute("data-update-url"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "X-CSRFToken": csrfToken(),
+        "HX-Request": "true",
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+      body: body.toString(),
+    })
+      .then(function (response) {
+        return response.text().then(function (text) {
+          if (!response.ok) throw new Error(text || "the server said no");
+          announce(number + " is assigned to you.");
+          return refresh();
+        });
+      })
+      .catch(function (error) {
+        announce("Could not assign " + number + ": " + error.message);
+      });
+  }
+
+  // --- Live refresh ---
+
+  var refreshing = null;
+  var again = false;
+  var timer = null;
+
+  function refresh() {
+    if (refreshing) {
+      again = true;
+      return refreshing;
+    }
+    var known = {};
+    rows().forEach(function (row) { known[row.getAttribute("data-ticket-id")] = true; });
+    var selected = selectedIds();
+    var index = rows().indexOf(rowFor(currentId));
+    var active = document.activeElement;
+    var focusWasOnRow = !!(active && active.classList && active.classList.contains("queue-row"));
+
+    refreshing = fetch(tableUrl, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.text();
+      })
+      .then(function (html) {
+        // Server-rendered for this agent: the same partial the page was built with.
+        live.innerHTML = html;
+        boxes().forEach(function (box) { box.checked = selected.indexOf(box.value) >= 0; });
+        updateSelection();
+
+        var list = rows();
+        var row = rowFor(currentId);
+        if (!row && currentId && index >= 0 && list.length) row = list[Math.min(index, list.length - 1)];
+        if (row) setCurrent(row, focusWasOnRow);
+        else setCurrent(null, false);
+
+        var fresh = list.filter(function (item) { return !known[item.getAttribute("data-ticket-id")]; });
+        fresh.forEach(function (item) {
+          item.classList.add("is-new");
+          setTimeout(function () { item.classList.remove("is-new"); }, NEW_ROW_MS);
+        });
+        if (fresh.length === 1) announce("1 new ticket");
+        else if (fresh.length > 1) announce(fresh.length + " new tickets");
+        tick();
+      })
+      .catch(function () { /* the next event or a reload brings it */ })
+      .then(function () {
+        refreshing = null;
+        if (again) {
+          again = false;
+          schedule();
+        }
+      });
+    return refreshing;
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 200);
+  }
+
+  document.addEventListener("live:activity", function (event) {
+    var object = (event.detail || {}).object || {};
+    if (object.type === "ticket") schedule();
+  });
+
+  document.addEventListener("live:subscribed", function (event) {
+    if (event.detail && event.detail.stream === live.getAttribute("data-live-stream")) {
+      live.setAttribute("data-live-subscribed", "true");
+    }
+  });
+
+  // --- SLA countdowns ---
+
+  function span(ms) {
+    var minutes = Math.floor(Math.abs(ms) / 60000);
+    if (minutes < 1) return "less than a minute";
+    var days = Math.floor(minutes / 1440);
+    var hours = Math.floor((minutes % 1440) / 60);
+    var mins = minutes % 60;
+    if (days) return days + " d " + hours + " h";
+    if (hours) return hours + " h " + mins + " min";
+    return mins + " min";
+  }
+
+  function tick() {
+    var items = document.querySelectorAll("time[data-countdown]");
+    for (var i = 0; i < items.length; i++) {
+      var due = Date.parse(items[i].getAttribute("datetime"));
+      if (isNaN(due)) continue;
+      var left = due - Date.now();
+      if (left <= 0) {
+        items[i].classList.add("is-breached");
+        items[i].textContent = "Overdue " + span(left);
+      } else {
+        items[i].textContent = "in " + span(left);
+      }
+    }
+  }
+
+  // --- Help dialog ---
+
+  var returnFocus = null;
+
+  function openHelp() {
+    if (!dialog || dialog.open || typeof dialog.showModal !== "function") return;
+    returnFocus = document.activeElement;
+    dialog.showModal();
+  }
+
+  if (dialog) {
+    dialog.addEventListener("close", function () {
+      if (returnFocus && typeof returnFocus.focus === "function" && document.contains(returnFocus)) returnFocus.focus();
+      returnFocus = null;
+    });
+    dialog.addEventListener("click", function (event) {
+      if (event.target === dialog) dialog.close(); // a click on the backdrop
+    });
+    var close = dialog.querySelector("[data-close-dialog]");
+    if (close) close.addEventListener("click", function () { dialog.close(); });
+  }
+  if (helpButton) helpButton.addEventListener("click", openHelp);
+
+  // --- Keyboard ---
+
+  function isTyping(el) {
+    if (!el || !el.tagName) return false;
+    if (el.isContentEditable) return true;
+    var tag = el.tagName;
+    if (tag === "TEXTAREA" || tag === "SELECT") return true;
+    if (tag !== "INPUT") return false;
+    var type = (el.getAttribute("type") || "text").toLowerCase();
+    return ["checkbox", "radio", "button", "submit", "reset", "image"].indexOf(type) < 0;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (isTyping(event.target)) return;
+    if (dialog && dialog.open) return; // Escape closes it natively
+    var target = event.target;
+    switch (event.key) {
+      case "j":
+        move(1);
+        break;
+      case "k":
+        move(-1);
+        break;
+      case "Enter":
+        // Only on the row itself: Enter on a link, button or checkbox does its own thing.
+        if (!(target.classList && target.classList.contains("queue-row"))) return;
+        open("");
+        break;
+      case "o":
+        open("");
+        break;
+      case "x":
+        toggleSelected();
+        break;
+      case "a":
+        assignToMe();
+        break;
+      case "r":
+        open("#reply");
+        break;
+      case "/":
+        if (!search) return;
+        search.focus();
+        search.select();
+        break;
+      case "?":
+        openHelp();
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  });
+
+  var errorSummary = document.getElementById("filter-errors");
+  if (errorSummary) errorSummary.focus();
+
+  updateSelection();
+  tick();
+  setInterval(tick, TICK_MS);
+})();

@@ -1,0 +1,144 @@
+/*
+ * Ticket page.
+ *
+ * - SLA countdowns (<time data-countdown datetime="...">) tick every 30 s.
+ * - Live: when an activity about this ticket arrives (live.js fires
+ *   `live:activity`), the server-rendered conversation is fetched again and
+ *   swapped in, with the badges and details out of band. The reply form sits
+ *   outside the swapped part, so nothing being typed is lost.
+ * - /tickets/<pk>/#reply puts the cursor in the reply box.
+ */
+(function () {
+  "use strict";
+
+  // --- SLA countdowns ---
+
+  var TICK_MS = 30000;
+
+  function span(ms) {
+    var minutes = Math.floor(Math.abs(ms) / 60000);
+    if (minutes < 1) return "less than a minute";
+    var days = Math.floor(minutes / 1440);
+    var hours = Math.floor((minutes % 1440) / 60);
+    var mins = minutes % 60;
+    if (days) return days + " d " + hours + " h";
+    if (hours) return hours + " h " + mins + " min";
+    return mins + " min";
+  }
+
+  function updateCountdown(el) {
+    var due = Date.parse(el.getAttribute("datetime"));
+    if (isNaN(due)) return;
+    var left = due - Date.now();
+    if (left <= 0) {
+      el.classList.add("is-breached");
+      el.textContent = "Overdue " + span(left);
+    } else {
+      el.textContent = "in " + span(left);
+    }
+  }
+
+  function tick() {
+    var items = document.querySelectorAll("time[data-countdown]");
+    for (var i = 0; i < items.length; i++) updateCountdown(items[i]);
+  }
+
+  tick();
+  setInterval(tick, TICK_MS);
+
+  // --- A form came back with errors: take the reader to the summary ---
+  var errorSummary = document.querySelector(".form-errors[tabindex='-1']");
+  if (errorSummary) errorSummary.focus();
+
+  // --- Reply box from a link such as /tickets/42/#reply ---
+
+  function focusReply() {
+    if (window.location.hash !== "#reply") return;
+    var box = document.getElementById("reply-body");
+    if (box && document.activeElement !== box) box.focus();
+  }
+  focusReply();
+  // The browser moves focus to the fragment's target once the page is
+  // laid out; put the cursor back in the box after that.
+  window.addEventListener("load", function () {
+    window.requestAnimationFrame(focusReply);
+  });
+  window.addEventListener("hashchange", focusReply);
+
+  // --- Live conversation ---
+
+  var section = document.getElementById("conversation-section");
+  if (!section || !window.htmx) return;
+  var ticketId = section.getAttribute("data-ticket-id");
+  var url = section.getAttribute("data-conversation-url");
+  var stream = "ticket:" + ticketId;
+  var me = document.body.getAttribute("data-username") || "";
+  var status = document.getElementById("conversation-status");
+  var timer = null;
+  var running = false;
+  var again = false;
+
+  function announce(text) {
+    if (!status) return;
+    // Clear first so the same words are announced again.
+    status.textContent = "";
+    setTimeout(function () { status.textContent = text; }, 50);
+  }
+
+  function commentIds() {
+    var ids = {};
+    var items = document.querySelectorAll("#conversation [data-comment-id]");
+    for (var i = 0; i < items.length; i++) ids[items[i].getAttribute("data-comment-id")] = true;
+    return ids;
+  }
+
+  function refresh() {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    var before = commentIds();
+    window.htmx
+      .ajax("GET", url, { target: "#conversation", swap: "outerHTML" })
+      .then(function () {
+        var fresh = [];
+        var items = document.querySelectorAll("#conversation [data-comment-id]");
+        for (var i = 0; i < items.length; i++) {
+          if (!before[items[i].getAttribute("data-comment-id")]) fresh.push(items[i]);
+        }
+        var fromOthers = fresh.filter(function (item) { return item.getAttribute("data-author") !== me; });
+        fresh.forEach(function (item) {
+          item.classList.add("is-new");
+          setTimeout(function () { item.classList.remove("is-new"); }, 4000);
+        });
+        if (fromOthers.length === 1) announce("New reply");
+        else if (fromOthers.length > 1) announce(fromOthers.length + " new replies");
+        tick();
+      })
+      .catch(function () { /* the next event or a reload brings it */ })
+      .then(function () {
+        running = false;
+        if (again) {
+          again = false;
+          schedule();
+        }
+      });
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 150);
+  }
+
+  document.addEventListener("live:activity", function (event) {
+    var activity = event.detail || {};
+    var object = activity.object || {};
+    if (object.type !== "ticket" || String(object.key) !== String(ticketId)) return;
+    schedule();
+  });
+
+  document.addEventListener("live:subscribed", function (event) {
+    if (event.detail && event.detail.stream === stream) section.setAttribute("data-live-subscribed", "true");
+  });
+})();

@@ -1,0 +1,120 @@
+"""Small, hot pieces of ticket markup rendered in Python: the queue shows 50 rows of them, and
+template includes with date filters cost several milliseconds per page."""
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+
+from ..models import Priority, Status
+
+register = template.Library()
+
+STATUS_CLASS = {"new": "badge-info", "in_progress": "badge-warning", "resolved": "badge-success"}
+PRIORITY_CLASS = {1: "badge-danger", 2: "badge-warning", 3: "badge-info"}
+
+
+def compact_duration(seconds: float) -> str:
+    """"2 d 3 h", "4 h 10 min", "12 min": the same wording the countdown script uses."""
+    minutes = int(abs(seconds) // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    return f"{mins} min"
+
+
+def _title(value: datetime) -> str:
+    local = timezone.localtime(value)
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+STATUS_LABEL = {value: html.escape(str(label)) for value, label in Status.choices}
+PRIORITY_LABEL = {value: html.escape(str(label)) for value, label in Priority.choices}
+
+
+@register.simple_tag
+def status_badge(ticket) -> str:
+    label = STATUS_LABEL.get(ticket.status) or html.escape(str(ticket.status))
+    return mark_safe(f'<span class="badge {STATUS_CLASS.get(ticket.status, "badge-neutral")}">{label}</span>')
+
+
+@register.simple_tag
+def priority_badge(ticket) -> str:
+    label = PRIORITY_LABEL.get(ticket.priority) or html.escape(str(ticket.priority))
+    return mark_safe(
+        f'<span class="badge {PRIORITY_CLASS.get(ticket.priority, "badge-neutral")}">'
+        f'<span class="visually-hidden">Priority </span>{label}</span>'
+    )
+
+
+@register.simple_tag
+def sla_due(due, breached=None, paused=None, label: str = "") -> str:
+    """An SLA due time that the page's script keeps counting down."""
+    if paused:
+        return mark_safe('<span class="badge badge-neutral sla-paused">Paused</span>')
+    if not due:
+        return mark_safe('<span class="muted">No target</span>')
+    remaining = (due - timezone.now()).total_seconds()
+    overdue = bool(breached) or remaining < 0
+    text = f"Overdue {compact_duration(remaining)}" if overdue else f"in {compact_duration(remaining)}"
+    prefix = f"{html.escape(str(label))} by " if label else ""
+    return mark_safe(
+        f'<time class="sla{" is-breached" if overdue else ""}" data-countdown datetime="{due.isoformat()}" '
+        f'title="{prefix}{_title(due)}">{text}</time>'
+    )
+
+
+@register.simple_tag
+def ago(value) -> str:
+    if not value:
+        return ""
+    seconds = (timezone.now() - value).total_seconds()
+    text = "just now" if seconds < 60 else f"{compact_duration(seconds)} ago"
+    return mark_safe(f'<time datetime="{value.isoformat()}" title="{_title(value)}">{text}</time>')
+
+
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _muted(text: str) -> str:
+    return f'<span class="muted">{text}</span>'
+
+
+def _queue_row(ticket, first: bool) -> str:
+    # Plain f-strings with html.escape: format_html's per-argument checks cost more than the
+    # rest of the row. Every value from the database goes through _e().
+    url = ticket.get_absolute_url()
+    number = ticket.number
+    title = _e(ticket.title)
+    if ticket.is_open:
+        due = sla_due(ticket.resolution_due_at, ticket.resolution_breached_at, ticket.sla_paused_at, "Resolve")
+    else:
+        due = _muted("Done")
+    service = _e(ticket.service.name) if ticket.service_id else _muted("Not set")
+    team = _e(ticket.team.name) if ticket.team_id else _muted("None")
+    assignee = _e(ticket.assignee.display_name) if ticket.assignee_id else _muted("Unassigned")
+    return (
+        f'<tr id="queue-row-{ticket.pk}" data-ticket-id="{ticket.pk}" data-url="{url}" data-update-url="{url}update/" '
+        f'data-number="{number}" tabindex="{"0" if first else "-1"}" '
+        f'class="queue-row{" is-breached" if ticket.resolution_breached_at else ""}">'
+        f'<td class="col-select"><input type="checkbox" name="ticket" value="{ticket.pk}" form="bulk-form" '
+        f'class="row-select" aria-label="Select {number}"></td>'
+        f'<td class="ticket-cell"><a href="{url}" tabindex="-1"><span class="ticket-number">{number}</span> '
+        f'<span class="ticket-title truncate" title="{title}">{title}</span></a></td>'
+        f"<td>{_e(ticket.requester.display_name)}</td><td>{service}</td><td>{team}</td>"
+        f'<td class="assignee-cell">{assignee}</td><td>{priority_badge(ticket)}</td><td>{status_badge(ticket)}</td>'
+        f"<td>{due}</td><td>{ago(ticket.updated_at)}</td></tr>"
+    )
+
+
+@register.simple_tag
+def queue_rows(tickets) -> str:
+    """The queue's rows in one pass of Python: a template loop costs about 0.2 ms per row."""
+    return mark_safe("\n".join(_queue_row(t, i == 0) for i, t in enumerate(tickets)))  # values escaped by _e

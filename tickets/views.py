@@ -1,0 +1,589 @@
+"""Ticket pages: the portal, lists, the ticket page and the agent queue.
+
+Views stay thin: reads come from `tickets.selectors`, every change goes through `tickets.services`,
+and an `ApplicationError` becomes a form error (400), a 403 page or a 404.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Team
+from servicedesk.errors import ApplicationError
+
+from . import selectors, services
+from .forms import (
+    BulkUpdateForm,
+    CommentForm,
+    ProblemResolveForm,
+    RatingForm,
+    ReopenForm,
+    SavedViewForm,
+    TicketCreateForm,
+    TicketUpdateForm,
+)
+from .models import OPEN_STATUSES, Deflection, Kind, Priority, Status, Ticket
+
+LIST_PAGE_SIZE = 25
+QUEUE_PAGE_SIZE = 50
+PORTAL_LIST_SIZE = 20
+OPEN_STATUS_PARAM = ",".join(OPEN_STATUSES)
+QUEUE_FILTER_KEYS = ("status", "priority", "team", "service", "assignee", "breached", "sort", "q")
+SAVED_VIEW_KEYS = ("status", "priority", "team", "service", "assignee", "breached", "sort")
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _forbidden(request, message: str = "You do not have permission to do this."):
+    return render(request, "tickets/forbidden.html", {"message": message}, status=403)
+
+
+def _ticket_or_404(request, pk: int) -> Ticket:
+    try:
+        return selectors.ticket_get(user=request.user, ticket_id=pk)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+
+
+def _teams() -> list[Team]:
+    return list(selectors.teams())
+
+
+def _saved_views(user) -> list:
+    return list(selectors.saved_views_for(user=user))
+
+
+@dataclass
+class Page:
+    """One page of a list, fetched as page_size + 1 rows: the extra row only says "there is more"."""
+
+    rows: list
+    number: int
+    has_next: bool
+    previous_url: str | None
+    next_url: str | None
+
+
+def _page(request, queryset, size: int, path: str | None = None) -> Page:
+    try:
+        number = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        number = 1
+    rows = list(queryset[(number - 1) * size : number * size + 1])
+    has_next = len(rows) > size
+
+    def url(n):
+        params = request.GET.copy()
+        params["page"] = str(n)
+        return f"{path or request.path}?{params.urlencode()}"
+
+    return Page(
+        rows=rows[:size], number=number, has_next=has_next,
+        previous_url=url(number - 1) if number > 1 else None, next_url=url(number + 1) if has_next else None,
+    )
+
+
+def _back_to(ticket: Ticket, anchor: str = ""):
+    return redirect(ticket.get_absolute_url() + anchor)
+
+
+# --- portal ------------------------------------------------------------------------------------
+
+
+def _my_tickets(user):
+    return selectors.ticket_list(user=user, filters=selectors.TicketFilters(requester="me"))
+
+
+def _followed(user):
+    return selectors.ticket_list(user=user, filters=selectors.TicketFilters(following=True))
+
+
+@login_required
+def portal(request):
+    services_list = list(selectors.services_active())
+    agent = selectors.is_staff(request.user)
+    form = TicketCreateForm(
+        request.POST or None, services=services_list, agent=agent, suggestions_url=reverse("tickets:suggestions")
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    ticket = services.ticket_create(
+                        actor=request.user, kind=data["kind"], title=data["title"], description=data["description"],
+                        service=data["service"], impact=data["impact"], urgency=data["urgency"],
+                        visibility=data["visibility"],
+                    )
+                    if data["suggestions_shown"]:
+                        # Matching incidents were shown, and the person logged their own anyway.
+                        services.deflection_record(
+                            actor=request.user, query=data["suggestions_query"] or data["title"],
+                            outcome=Deflection.Outcome.LOGGED, ticket=ticket,
+                        )
+            except ApplicationError as exc:
+                if exc.status == 403:
+                    return _forbidden(request, exc.message)
+                form.add_service_error(exc)
+            else:
+                messages.success(request, f"{ticket.number} is logged. Follow its progress here; we will keep you posted.")
+                return redirect(ticket.get_absolute_url())
+        status = 400
+    context = {
+        "form": form,
+        "my_tickets": list(_my_tickets(request.user)[:PORTAL_LIST_SIZE]),
+        "followed": list(_followed(request.user)[:PORTAL_LIST_SIZE]),
+        "list_size": PORTAL_LIST_SIZE,
+    }
+    return render(request, "tickets/portal.html", context, status=status)
+
+
+@login_required
+@require_GET
+def suggestions(request):
+    query = (request.GET.get("q") or request.GET.get("title") or "").strip()[:200]
+    found = selectors.suggestions(user=request.user, text=query)
+    return render(request, "tickets/_suggestions.html", {"suggestions": found, "query": query})
+
+
+@login_required
+@require_GET
+def deflect(request):
+    if request.GET.get("type") != "ticket":
+        raise Http404("Unknown suggestion.")
+    ticket = _ticket_or_404(request, request.GET.get("key"))
+    services.deflection_record(
+        actor=request.user, query=request.GET.get("q", ""), outcome=Deflection.Outcome.OPENED,
+        suggestion_type="ticket", suggestion_key=str(ticket.pk), ticket=ticket,
+    )
+    return redirect(ticket.get_absolute_url())
+
+
+# --- lists -------------------------------------------------------------------------------------
+
+
+def _ticket_list_page(request, *, queryset, title: str, intro: str, empty_title: str, empty_text: str, current: str):
+    page = _page(request, queryset, LIST_PAGE_SIZE)
+    context = {
+        "page": page, "title": title, "intro": intro, "empty_title": empty_title, "empty_text": empty_text,
+        "current": current,
+    }
+    return render(request, "tickets/list.html", context)
+
+
+@login_required
+def mine(request):
+    return _ticket_list_page(
+        request, queryset=_my_tickets(request.user), title="My tickets", current="mine",
+        intro="Everything you have logged, newest first.",
+        empty_title="You haven't logged anything yet",
+        empty_text="When you log an incident or a request from the portal, it appears here.",
+    )
+
+
+@login_required
+def followed(request):
+    return _ticket_list_page(
+        request, queryset=_followed(request.user), title="Followed tickets", current="followed",
+        intro="Tickets you follow: yours, the ones you said \u201cme too\u201d to, and any you chose to follow.",
+        empty_title="You aren't following any tickets",
+        empty_text="Follow a ticket to hear about every reply and status change.",
+    )
+
+
+@login_required
+def search(request):
+    query = (request.GET.get("q") or "").strip()[:200]
+    page = None
+    if query:
+        queryset = selectors.ticket_list(user=request.user, filters=selectors.TicketFilters(q=query))
+        page = _page(request, queryset, LIST_PAGE_SIZE)
+    return render(request, "tickets/search.html", {"query": query, "page": page})
+
+
+# --- the ticket page ---------------------------------------------------------------------------
+
+
+def _update_form(user, ticket: Ticket, *, agents, teams, data=None) -> TicketUpdateForm:
+    form = TicketUpdateForm(
+        data, user=user, agents=agents, teams=teams, auto_id="update_%s",
+        initial={
+            "status": ticket.status,
+            "assignee": ticket.assignee.username if ticket.assignee_id else "",
+            "priority": ticket.priority,
+            "team": ticket.team_id,
+        },
+    )
+    return form
+
+
+def _detail_context(request, ticket: Ticket, **forms) -> dict:
+    user = request.user
+    agent = selectors.is_staff(user)
+    page = selectors.ticket_page(user=user, ticket=ticket)
+    context = {
+        "ticket": ticket,
+        "page": page,
+        "agent": agent,
+        "is_requester": ticket.requester_id == user.pk,
+        "comment_form": forms.get("comment_form") or CommentForm(agent=agent, auto_id="reply_%s"),
+        "rating_form": forms.get("rating_form") or RatingForm(auto_id="rating_%s"),
+        "reopen_form": forms.get("reopen_form") or ReopenForm(auto_id="reopen_%s"),
+        "problem_form": forms.get("problem_form") or ProblemResolveForm(auto_id="problem_%s"),
+        "can_me_too": (
+            ticket.kind == Kind.INCIDENT and ticket.is_public and ticket.is_open and ticket.requester_id != user.pk
+        ),
+    }
+    if agent:
+        agents = list(selectors.agents())
+        teams = _teams()
+        update_form = forms.get("update_form") or _update_form(user, ticket, agents=agents, teams=teams)
+        # Offer only the moves the ticket can make from where it is.
+        allowed = services.TRANSITIONS[ticket.status]
+        update_form.fields["status"].choices = [
+            (value, label) for value, label in Status.choices if value == ticket.status or value in allowed
+        ]
+        context.update(
+            social=selectors.social_context(viewer=user, person=ticket.requester),
+            update_form=update_form,
+            open_incidents=sum(1 for t in page.incidents if t.status in OPEN_STATUSES),
+        )
+    return context
+
+
+@login_required
+def detail(request, pk: int):
+    ticket = _ticket_or_404(request, pk)
+    return render(request, "tickets/detail.html", _detail_context(request, ticket))
+
+
+def _render_detail_with_errors(request, ticket: Ticket, **forms):
+    """Show the ticket page again with the form that failed, everything typed kept (400)."""
+    return render(request, "tickets/detail.html", _detail_context(request, ticket, **forms), status=400)
+
+
+@login_required
+@require_GET
+def conversation(request, pk: int):
+    ticket = _ticket_or_404(request, pk)
+    context = {
+        "ticket": ticket,
+        "comments": selectors.comments_for(user=request.user, ticket=ticket),
+        "agent": selectors.is_staff(request.user),
+        "with_summary": _is_htmx(request),
+    }
+    return render(request, "tickets/_conversation_response.html", context)
+
+
+@login_required
+@require_POST
+def comment(request, pk: int):
+    ticket = _ticket_or_404(request, pk)
+    agent = selectors.is_staff(request.user)
+    form = CommentForm(request.POST, request.FILES, agent=agent, auto_id="reply_%s")
+    if not form.is_valid():
+        return _render_detail_with_errors(request, ticket, comment_form=form)
+    try:
+        with transaction.atomic():
+            attachments = []
+            if form.cleaned_data.get("file"):
+                attachments.append(
+                    services.attachment_add(actor=request.user, ticket=ticket, upload=form.cleaned_data["file"])
+                )
+            new = services.comment_add(
+                actor=request.user, ticket=ticket, body=form.cleaned_data["body"], internal=form.internal,
+                attachments=attachments,
+            )
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from exc
+        if exc.status == 403:
+            return _forbidden(request, exc.message)
+        form.add_service_error(exc)
+        return _render_detail_with_errors(request, ticket, comment_form=form)
+    messages.success(request, "Internal note added." if new.internal else "Reply sent.")
+    return _back_to(ticket, f"#comment-{new.pk}")
+
+
+def _simple_action(request, pk: int, action, success: str, anchor: str = ""):
+    """Follow, unfollow, "me too": call the service, then the page again (or the htmx partial)."""
+    ticket = _ticket_or_404(request, pk)
+    try:
+        action(actor=request.user, ticket=ticket)
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from exc
+        if exc.status == 403:
+            return _forbidden(request, exc.message)
+        if _is_htmx(request):
+            return _actions_partial(request, ticket, error=exc.message, status=400)
+        messages.error(request, exc.message)
+        return _back_to(ticket, anchor)
+    if _is_htmx(request):
+        ticket = _ticket_or_404(request, pk)
+        return _actions_partial(request, ticket, notice=success)
+    messages.success(request, success)
+    return _back_to(ticket, anchor)
+
+
+def _actions_partial(request, ticket: Ticket, *, notice: str = "", error: str = "", status: int = 200):
+    context = _detail_context(request, ticket)
+    context.update(notice=notice, error=error)
+    return render(request, "tickets/_social_actions.html", context, status=status)
+
+
+@login_required
+@require_POST
+def follow(request, pk: int):
+    return _simple_action(request, pk, services.ticket_follow, "You are following this ticket.")
+
+
+@login_required
+@require_POST
+def unfollow(request, pk: int):
+    return _simple_action(request, pk, services.ticket_unfollow, "You no longer follow this ticket.")
+
+
+@login_required
+@require_POST
+def me_too(request, pk: int):
+    return _simple_action(request, pk, services.ticket_me_too, "Noted: you are affected too, and you now follow it.")
+
+
+@login_required
+@require_POST
+def rate(request, pk: int):
+    ticket = _ticket_or_404(request, pk)
+    form = RatingForm(request.POST, auto_id="rating_%s")
+    if not form.is_valid():
+        return _render_detail_with_errors(request, ticket, rating_form=form)
+    try:
+        services.rating_create(actor=request.user, ticket=ticket, score=form.cleaned_data["score"],
+                               comment=form.cleaned_data["comment"])
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from exc
+        if exc.status == 403:
+            return _forbidden(request, exc.message)
+        form.add_service_error(exc)
+        return _render_detail_with_errors(request, ticket, rating_form=form)
+    messages.success(request, "Thank you for rating the resolution.")
+    return _back_to(ticket)
+
+
+@login_required
+@require_POST
+def reopen(request, pk: int):
+    ticket = _ticket_or_404(request, pk)
+    form = ReopenForm(request.POST, auto_id="reopen_%s")
+    if not form.is_valid():
+        return _render_detail_with_errors(request, ticket, reopen_form=form)
+    try:
+        services.ticket_reopen(actor=request.user, ticket=ticket, reason=form.cleaned_data["reason"])
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from exc
+        if exc.status == 403:
+            return _forbidden(request, exc.message)
+        form.add_service_error(exc)
+        return _render_detail_with_errors(request, ticket, reopen_form=form)
+    messages.success(request, f"{ticket.number} is open again.")
+    return _back_to(ticket)
+
+
+@login_required
+@require_POST
+def update(request, pk: int):
+    ticket = _ticket_or_404(request, pk)
+    if not selectors.is_staff(request.user):
+        return _forbidden(request, "Only agents change tickets.")
+    form = _update_form(request.user, ticket, agents=list(selectors.agents()), teams=_teams(), data=request.POST)
+    error = None
+    if form.is_valid():
+        try:
+            ticket = services.ticket_update(actor=request.user, ticket=ticket, **form.changes())
+        except ApplicationError as exc:
+            if exc.status == 404:
+                raise Http404(exc.message) from exc
+            if exc.status == 403:
+                return _forbidden(request, exc.message)
+            form.add_service_error(exc)
+            error = exc.message
+    if not form.errors:
+        if _is_htmx(request):
+            return HttpResponse(f"{ticket.number} updated.", content_type="text/plain")
+        messages.success(request, f"{ticket.number} updated.")
+        return _back_to(ticket)
+    if _is_htmx(request):
+        text = error or " ".join(str(m) for errors in form.errors.values() for m in errors)
+        return HttpResponse(text, content_type="text/plain", status=400)
+    return _render_detail_with_errors(request, ticket, update_form=form)
+
+
+@login_required
+@require_POST
+def resolve_problem(request, pk: int):
+    ticket = _ticket_or_404(request, pk)
+    if not selectors.is_staff(request.user):
+        return _forbidden(request, "Only agents resolve problems.")
+    form = ProblemResolveForm(request.POST, auto_id="problem_%s")
+    if not form.is_valid():
+        return _render_detail_with_errors(request, ticket, problem_form=form)
+    try:
+        resolved = services.problem_resolve(
+            actor=request.user, problem=ticket, note=form.cleaned_data["note"],
+            resolve_incidents=form.cleaned_data["resolve_incidents"],
+        )
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from exc
+        if exc.status == 403:
+            return _forbidden(request, exc.message)
+        form.add_service_error(exc)
+        return _render_detail_with_errors(request, ticket, problem_form=form)
+    count = len(resolved)
+    messages.success(request, f"Resolved {count} ticket{'s' if count != 1 else ''}, the problem included.")
+    return _back_to(ticket)
+
+
+# --- the agent queue ---------------------------------------------------------------------------
+
+
+def _queue_params(request) -> QueryDict:
+    """The query string as the selector understands it: no status means the open ones, "all" means any."""
+    params = request.GET.copy()
+    status = params.get("status", "open")
+    if status in ("", "open"):
+        params["status"] = OPEN_STATUS_PARAM
+    elif status == "all":
+        params.pop("status")
+    return params
+
+
+def _queue_state(request) -> dict:
+    filters, errors = selectors.parse_filters(_queue_params(request), user=request.user)
+    if errors:
+        # Show what was wrong and fall back to the default for those filters.
+        defaults = selectors.TicketFilters(status=list(OPEN_STATUSES))
+        for name in errors:
+            if hasattr(defaults, name):
+                setattr(filters, name, getattr(defaults, name))
+    queryset = selectors.ticket_list(user=request.user, filters=filters)
+    page = _page(request, queryset, QUEUE_PAGE_SIZE, path=reverse("tickets:queue"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"filters": filters, "filter_errors": errors, "page": page, "query_string": query.urlencode()}
+
+
+@login_required
+def queue(request):
+    if not selectors.is_staff(request.user):
+        return _forbidden(request, "The queue is for agents. You can follow your own tickets from \u201cMy tickets\u201d.")
+    state = _queue_state(request)
+    agents = list(selectors.agents())
+    context = {
+        **state,
+        "current": {key: request.GET.get(key, "") for key in QUEUE_FILTER_KEYS},
+        "agents": agents,
+        "teams": _teams(),
+        "services": list(selectors.services_active()),
+        "saved_views": [
+            {"view": view, "url": f"{reverse('tickets:queue')}?{urlencode(view.query)}"}
+            for view in _saved_views(request.user)
+        ],
+        "status_choices": Status.choices,
+        "priority_choices": Priority.choices,
+        "sorts": [("-id", "Newest"), ("priority", "Priority"), ("due", "Due soonest"), ("updated", "Recently updated")],
+        "bulk_form": BulkUpdateForm(agents=agents),
+        "saved_view_form": SavedViewForm(),
+    }
+    return render(request, "tickets/queue.html", context, status=400 if state["filter_errors"] else 200)
+
+
+@login_required
+@require_GET
+def queue_table(request):
+    if not selectors.is_staff(request.user):
+        return _forbidden(request, "The queue is for agents.")
+    return render(request, "tickets/_queue_table.html", _queue_state(request))
+
+
+def _queue_url(request) -> str:
+    query = request.POST.get("query", "")
+    return f"{reverse('tickets:queue')}?{query}" if query else reverse("tickets:queue")
+
+
+@login_required
+@require_POST
+def bulk(request):
+    if not selectors.is_staff(request.user):
+        return _forbidden(request, "Only agents change tickets.")
+    form = BulkUpdateForm(request.POST, agents=list(selectors.agents()))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+        return redirect(_queue_url(request))
+    tickets = list(
+        selectors.ticket_list(user=request.user, filters=selectors.TicketFilters())
+        .filter(pk__in=form.ticket_ids()).order_by("pk")
+    )
+    changes = form.changes(request.user)
+    updated, failed = [], []
+    for ticket in tickets:
+        # One ticket at a time: a change one ticket refuses must not undo the others.
+        try:
+            services.ticket_update(actor=request.user, ticket=ticket, **changes)
+        except ApplicationError as exc:
+            failed.append(f"{ticket.number}: {exc.message}")
+        else:
+            updated.append(ticket.number)
+    if updated:
+        messages.success(request, f"Updated {len(updated)} ticket{'s' if len(updated) != 1 else ''}: {', '.join(updated)}.")
+    if failed:
+        messages.error(request, f"{len(failed)} ticket{'s were' if len(failed) != 1 else ' was'} not changed. " + " ".join(failed))
+    return redirect(_queue_url(request))
+
+
+@login_required
+@require_POST
+def saved_view_save(request):
+    if not selectors.is_staff(request.user):
+        return _forbidden(request, "Only agents save queue views.")
+    form = SavedViewForm(request.POST)
+    query = QueryDict(request.POST.get("query", ""))
+    stored = {key: query.get(key) for key in SAVED_VIEW_KEYS if query.get(key)}
+    if form.is_valid():
+        try:
+            view = services.saved_view_save(actor=request.user, name=form.cleaned_data["name"], query=stored)
+        except ApplicationError as exc:
+            messages.error(request, " ".join([exc.message, *[m for ms in exc.errors.values() for m in ms]]))
+        else:
+            messages.success(request, f"Saved the view \u201c{view.name}\u201d.")
+    else:
+        messages.error(request, " ".join(str(m) for ms in form.errors.values() for m in ms))
+    return redirect(_queue_url(request))
+
+
+@login_required
+@require_POST
+def saved_view_delete(request, view_id: int):
+    if not selectors.is_staff(request.user):
+        return _forbidden(request, "Only agents save queue views.")
+    services.saved_view_delete(actor=request.user, view_id=view_id)
+    messages.success(request, "The saved view was deleted.")
+    return redirect(reverse("tickets:queue"))
