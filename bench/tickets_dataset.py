@@ -48,7 +48,8 @@ def build(tickets: int, users: int, agents: int, seed: int) -> None:
     from django.utils import timezone
 
     from accounts.models import Role, Team, User
-    from tickets.models import Comment, Follower, Service, Ticket, TicketChange
+    from feeds.models import Follow
+    from tickets.models import Comment, Service, Ticket, TicketChange
     from tickets.services import priority_from
 
     call_command("migrate", verbosity=0)
@@ -98,8 +99,10 @@ def build(tickets: int, users: int, agents: int, seed: int) -> None:
                     resolution_breached_at=created + timedelta(hours=8 * priority) if rng.random() < 0.05 else None,
                 ))
             created_rows = Ticket.objects.bulk_create(rows)
-            Follower.objects.bulk_create(
-                [Follower(ticket=t, user_id=t.requester_id, reason="requester") for t in created_rows], ignore_conflicts=True
+            Follow.objects.bulk_create(
+                [Follow(user_id=t.requester_id, target_type="ticket", target_key=str(t.pk), target_id=t.pk, reason="requester")
+                 for t in created_rows],
+                ignore_conflicts=True,
             )
             TicketChange.objects.bulk_create([TicketChange(ticket=t, field="status", old="", new="new") for t in created_rows])
             comments = []
@@ -135,7 +138,7 @@ def main() -> None:
 
         with connection.cursor() as cursor:
             cursor.execute(
-                "TRUNCATE tickets_ticket, tickets_comment, tickets_follower, tickets_ticketchange, tickets_attachment, "
+                "TRUNCATE tickets_ticket, tickets_comment, feeds_follow, tickets_ticketchange, tickets_attachment, "
                 "tickets_metoo, tickets_rating, tickets_deflection RESTART IDENTITY CASCADE"
             )
     build(args.tickets, args.users, args.agents, args.seed)

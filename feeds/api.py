@@ -1,11 +1,15 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import selectors, services
-from .presenters import notification_payload
+from servicedesk.api import Pagination
+from servicedesk.errors import ApplicationError
+
+from . import selectors, services, walls
+from .models import Follow, Post, PostComment
+from .presenters import activity_payload, notification_payload
 
 
 class NotificationOutput(serializers.Serializer):
@@ -52,3 +56,192 @@ class LiveTicketApi(APIView):
     @extend_schema(request=None, responses=inline_serializer("LiveTicket", {"ticket": serializers.CharField()}))
     def post(self, request):
         return Response({"ticket": services.live_ticket_issue(user=request.user)})
+
+
+# --- feed, follows, walls, posts ---------------------------------------------------------------
+
+
+FEED_CONTEXTS = ("all", "tickets", "communities", "people")
+
+
+def _cursor(raw) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ApplicationError("Invalid cursor.", errors={"before": ["Give the id of the last item you have."]}) from None
+    if value < 1:
+        raise ApplicationError("Invalid cursor.", errors={"before": ["Give the id of the last item you have."]})
+    return value
+
+
+def _next_url(request, next_before: int | None) -> str | None:
+    if next_before is None:
+        return None
+    params = request.query_params.copy()
+    params["before"] = str(next_before)
+    return request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+
+
+class FeedApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("context", str, enum=list(FEED_CONTEXTS)), OpenApiParameter("before", int)],
+        responses=inline_serializer("Feed", {"results": serializers.ListField(), "next": serializers.CharField(allow_null=True)}),
+    )
+    def get(self, request):
+        context = request.query_params.get("context") or "all"
+        if context not in FEED_CONTEXTS:
+            raise ApplicationError("Unknown context.", errors={"context": [f"Choose one of {', '.join(FEED_CONTEXTS)}."]})
+        page, next_before = selectors.feed_page(user=request.user, context=context, before=_cursor(request.query_params.get("before")))
+        return Response({"results": [activity_payload(a) for a in page], "next": _next_url(request, next_before)})
+
+
+class FollowInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=Follow.Type.choices)
+    key = serializers.CharField(max_length=150)
+
+
+def follow_payload(follow: Follow) -> dict:
+    return {"id": follow.pk, "type": follow.target_type, "key": follow.target_key, "created_at": follow.created_at.isoformat()}
+
+
+class FollowListApi(APIView):
+    @extend_schema(responses=inline_serializer("FollowList", {"results": serializers.ListField()}))
+    def get(self, request):
+        paginator = Pagination()
+        page = paginator.paginate_queryset(selectors.follows_of(request.user), request, view=self)
+        return paginator.get_paginated_response([follow_payload(f) for f in page])
+
+    @extend_schema(request=FollowInput, responses={201: inline_serializer("Follow", {"id": serializers.IntegerField()})})
+    def post(self, request):
+        data = FollowInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        follow, created = services.follow_create(actor=request.user, target_type=data.validated_data["type"], key=data.validated_data["key"])
+        return Response(follow_payload(follow), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class FollowDeleteApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, follow_id: int):
+        services.follow_delete(actor=request.user, follow_id=follow_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WallApi(APIView):
+    @extend_schema(parameters=[OpenApiParameter("before", int)], responses=inline_serializer("Wall", {"results": serializers.ListField()}))
+    def get(self, request, wall_type: str, key: str):
+        wall = walls.resolve(request.user, wall_type, key)
+        before = _cursor(request.query_params.get("before"))
+        page = selectors.stream_activities(viewer=request.user, stream=wall.stream, before=before, limit=selectors.FEED_PAGE + 1)
+        more = len(page) > selectors.FEED_PAGE
+        page = page[: selectors.FEED_PAGE]
+        return Response({
+            "wall": {"type": wall.type, "key": wall.key, "title": wall.title,
+                     "followers": Follow.objects.filter(target_type=wall.type, target_key=wall.key).count()},
+            "results": [activity_payload(a) for a in page],
+            "next": _next_url(request, page[-1].pk if more else None),
+        })
+
+
+class WallRefInput(serializers.Serializer):
+    type = serializers.CharField(max_length=16)
+    key = serializers.CharField(max_length=150)
+
+
+class PostInput(serializers.Serializer):
+    body = serializers.CharField(max_length=10_000)
+    wall = WallRefInput()
+
+
+class PostEditInput(serializers.Serializer):
+    body = serializers.CharField(max_length=10_000)
+
+
+def post_payload(post: Post) -> dict:
+    return {
+        "id": post.pk,
+        "author": {"username": post.author.username},
+        "body": post.body,
+        "body_html": post.body_html,
+        "wall": {"type": post.wall_type, "key": post.wall_key},
+        "tags": post.tags,
+        "like_count": post.like_count,
+        "comment_count": post.comment_count,
+        "created_at": post.created_at.isoformat(),
+        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+    }
+
+
+class PostCreateApi(APIView):
+    @extend_schema(request=PostInput, responses={201: inline_serializer("Post", {"id": serializers.IntegerField()})})
+    def post(self, request):
+        data = PostInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        wall = data.validated_data["wall"]
+        post = services.post_create(actor=request.user, wall_type=wall["type"], wall_key=wall["key"], body=data.validated_data["body"])
+        return Response(post_payload(post), status=status.HTTP_201_CREATED)
+
+
+class PostDetailApi(APIView):
+    @extend_schema(responses=inline_serializer("PostDetail", {"id": serializers.IntegerField()}))
+    def get(self, request, post_id: int):
+        return Response(post_payload(services._post_visible(request.user, post_id)))
+
+    @extend_schema(request=PostEditInput, responses=inline_serializer("PostEdited", {"id": serializers.IntegerField()}))
+    def patch(self, request, post_id: int):
+        data = PostEditInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(post_payload(services.post_edit(actor=request.user, post_id=post_id, body=data.validated_data["body"])))
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, post_id: int):
+        services.post_delete(actor=request.user, post_id=post_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PostLikeApi(APIView):
+    @extend_schema(request=None, responses=inline_serializer("Liked", {"like_count": serializers.IntegerField()}))
+    def post(self, request, post_id: int):
+        post = services.like_add(actor=request.user, post_id=post_id)
+        return Response({"liked": True, "like_count": post.like_count})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, post_id: int):
+        services.like_remove(actor=request.user, post_id=post_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PostCommentsApi(APIView):
+    @extend_schema(responses=inline_serializer("PostComments", {"results": serializers.ListField()}))
+    def get(self, request, post_id: int):
+        post = services._post_visible(request.user, post_id)
+        comments = PostComment.objects.filter(post=post, deleted_at__isnull=True).select_related("author").order_by("id")[:500]
+        return Response({"results": [
+            {"id": c.pk, "author": {"username": c.author.username}, "body": c.body, "body_html": c.body_html,
+             "created_at": c.created_at.isoformat()} for c in comments
+        ], "next": None})
+
+    @extend_schema(request=PostEditInput, responses={201: inline_serializer("PostComment", {"id": serializers.IntegerField()})})
+    def post(self, request, post_id: int):
+        data = PostEditInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        c = services.post_comment_add(actor=request.user, post_id=post_id, body=data.validated_data["body"])
+        return Response({"id": c.pk, "author": {"username": c.author.username}, "body": c.body, "body_html": c.body_html,
+                         "created_at": c.created_at.isoformat()}, status=status.HTTP_201_CREATED)
+
+
+class MuteApi(APIView):
+    @extend_schema(request=FollowInput, responses={200: None})
+    def post(self, request):
+        data = FollowInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.mute_set(actor=request.user, target_type=data.validated_data["type"], key=data.validated_data["key"])
+        return Response({"muted": True})
+
+    @extend_schema(request=FollowInput, responses={204: None})
+    def delete(self, request):
+        data = FollowInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.mute_set(actor=request.user, target_type=data.validated_data["type"], key=data.validated_data["key"], muted=False)
+        return Response(status=status.HTTP_204_NO_CONTENT)

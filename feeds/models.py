@@ -90,6 +90,7 @@ class OutboxMessage(models.Model):
 
     class Kind(models.TextChoices):
         EMAIL = "email", "E-mail"
+        FANOUT = "fanout", "Feed fan-out"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -123,3 +124,127 @@ class LiveTicket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class Follow(models.Model):
+    """Someone follows a person, ticket, service, community or tag. One table for every kind, so a
+    feed's fan-out reads one index whatever is followed."""
+
+    class Type(models.TextChoices):
+        USER = "user", "Person"
+        TICKET = "ticket", "Ticket"
+        SERVICE = "service", "Service"
+        COMMUNITY = "community", "Community"
+        TAG = "tag", "Tag"
+
+    class Reason(models.TextChoices):
+        MANUAL = "manual", "Followed"
+        REQUESTER = "requester", "Requester"
+        ASSIGNEE = "assignee", "Assignee"
+        COMMENTER = "commenter", "Commenter"
+        ME_TOO = "me_too", "Me too"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follows")
+    target_type = models.CharField(max_length=16, choices=Type.choices)
+    target_key = models.CharField(max_length=150)
+    # The numeric id of tickets, services, people and communities, so domains can join on it.
+    target_id = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.MANUAL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "target_type", "target_key"], name="follow_once"),
+        ]
+        indexes = [
+            models.Index(fields=["target_type", "target_key"], name="follow_target_idx"),
+            models.Index(fields=["target_type", "target_id"], name="follow_target_id_idx"),
+            models.Index(fields=["user", "-id"], name="follow_user_idx"),
+        ]
+
+    @property
+    def stream(self) -> str:
+        return f"{self.target_type}:{self.target_key}"
+
+
+class TimelineEntry(models.Model):
+    """One activity in one person's feed, written when the activity fans out (never at read)."""
+
+    class Context(models.TextChoices):
+        TICKETS = "tickets", "Tickets"
+        COMMUNITIES = "communities", "Communities"
+        PEOPLE = "people", "People"
+
+    pk = models.CompositePrimaryKey("user_id", "activity_id")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+    context = models.CharField(max_length=16, choices=Context.choices)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "context", "-activity"], name="timeline_context_idx")]
+
+
+class Mute(models.Model):
+    """Keep a ticket, person or tag out of someone's feed."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mutes")
+    target_type = models.CharField(max_length=16)
+    target_key = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "target_type", "target_key"], name="mute_once")]
+
+    @property
+    def stream(self) -> str:
+        return f"{self.target_type}:{self.target_key}"
+
+
+class Post(models.Model):
+    """Markdown someone wrote on a wall (a person's, a service's, a ticket's, a community's, a tag's)."""
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="posts")
+    wall_type = models.CharField(max_length=16)
+    wall_key = models.CharField(max_length=150)
+    body = models.TextField()
+    body_html = models.TextField()
+    tags = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    like_count = models.PositiveIntegerField(default=0)
+    comment_count = models.PositiveIntegerField(default=0)
+    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["wall_type", "wall_key", "-id"], name="post_wall_idx")]
+
+    @property
+    def wall_stream(self) -> str:
+        return f"{self.wall_type}:{self.wall_key}"
+
+
+class PostRevision(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    body = models.TextField()
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class PostComment(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    body_html = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+
+class Like(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="likes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "user"], name="like_once")]

@@ -51,3 +51,42 @@ def last_ids(user: User) -> tuple[int, int]:
     last_activity = Activity.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     last_notification = notifications_for(user).values_list("pk", flat=True).first() or 0
     return last_activity, last_notification
+
+
+FEED_PAGE = 20
+
+
+def feed_page(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE) -> tuple[list[Activity], int | None]:
+    """One page of the person's feed, newest first: one indexed query on their timeline, joined to
+    the activities and their actors, whatever they follow. Returns the page and the next cursor."""
+    from .models import TimelineEntry
+
+    entries = TimelineEntry.objects.filter(user=user)
+    if context != "all":
+        entries = entries.filter(context=context)
+    if before is not None:
+        entries = entries.filter(activity_id__lt=before)
+    rows = list(entries.select_related("activity", "activity__actor").order_by("-activity_id")[: limit + 1])
+    page = [row.activity for row in rows[:limit]]
+    return page, (page[-1].pk if len(rows) > limit else None)
+
+
+def stream_activities(*, viewer: User, stream: str, before: int | None, limit: int = FEED_PAGE) -> list[Activity]:
+    """What happened on a wall or stream that the viewer may see, newest first."""
+    groups = user_groups(viewer)
+    qs = Activity.objects.filter(Q(stream=stream) | Q(target_stream=stream)).filter(_visible_to(viewer, groups))
+    if before is not None:
+        qs = qs.filter(pk__lt=before)
+    return list(qs.select_related("actor").order_by("-pk")[:limit])
+
+
+def follows_of(user: User):
+    from .models import Follow
+
+    return Follow.objects.filter(user=user).order_by("-id")
+
+
+def followers_of(*, target_type: str, target_key: str):
+    from .models import Follow
+
+    return Follow.objects.filter(target_type=target_type, target_key=target_key).select_related("user").order_by("-id")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import logging
 import secrets
 from collections.abc import Iterable
@@ -11,13 +12,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
+from servicedesk.errors import ApplicationError, Forbidden, NotVisible
+from servicedesk.queue import enqueue_on_commit
 
 from . import live
 from .audience import Audience, user_groups
-from .models import Activity, ActivityAudience, LiveTicket, Notification, OutboxMessage
+from .models import Activity, ActivityAudience, Follow, LiveTicket, Mute, Notification, OutboxMessage
 from .presenters import activity_payload, notification_payload
 
 logger = logging.getLogger(__name__)
@@ -77,7 +81,7 @@ def activity_publish(
         target_title=target.title[:255] if target else "",
         target_stream=target.stream if target else "",
         summary=summary,
-        data=data or {},
+        data={**(data or {}), **({"actor_username": actor.username} if actor else {})},
     )
     ActivityAudience.objects.bulk_create(
         [ActivityAudience(activity=activity, user_id=uid) for uid in sorted(audience.users)]
@@ -105,6 +109,8 @@ def activity_publish(
         notifications = Notification.objects.bulk_create(notifications)
         _outbox_notification_emails(notifications)
 
+    _timeline_write(activity, audience)
+
     payload = activity_payload(activity, actor_username=actor.username if actor else None)
     messages = live.activity_messages(
         payload=payload,
@@ -115,6 +121,38 @@ def activity_publish(
     messages += [live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications]
     transaction.on_commit(lambda: live.send_many(messages))
     return activity
+
+
+def _timeline_write(activity: Activity, audience: Audience) -> None:
+    """Addressed people get the activity in their feed now; followers get it from the fan-out task."""
+    from . import fanout
+
+    addressed = sorted(audience.users)
+    if addressed:
+        streams = fanout.streams_of(activity)
+        muted_q = Q()
+        for target_type, target_key in streams:
+            muted_q |= Q(target_type=target_type, target_key=target_key)
+        muted = set(Mute.objects.filter(muted_q, user_id__in=addressed).values_list("user_id", flat=True))
+        fanout.write_entries(activity, [uid for uid in addressed if uid not in muted])
+    outbox_enqueue(
+        [
+            OutboxMessage(
+                key=f"fanout:{activity.pk}",
+                kind=OutboxMessage.Kind.FANOUT,
+                payload={"activity_id": activity.pk, "audience": audience.as_payload()},
+                next_attempt_at=timezone.now() + timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS),
+            )
+        ]
+    )
+
+
+def _fan_out(message: OutboxMessage) -> None:
+    from . import fanout
+
+    activity = Activity.objects.filter(pk=message.payload["activity_id"]).first()
+    if activity is not None:
+        fanout.fan_out(activity, Audience.from_payload(message.payload["audience"]))
 
 
 def _outbox_notification_emails(notifications: list[Notification]) -> None:
@@ -210,7 +248,7 @@ def _send_notification_email(message: OutboxMessage) -> None:
     ).send(fail_silently=False)
 
 
-_SENDERS = {OutboxMessage.Kind.EMAIL: _send_notification_email}
+_SENDERS = {OutboxMessage.Kind.EMAIL: _send_notification_email, OutboxMessage.Kind.FANOUT: _fan_out}
 
 
 @transaction.atomic
@@ -246,3 +284,252 @@ def live_ticket_consume(*, key: str) -> User | None:
         return None
     ticket = LiveTicket.objects.select_related("user").get(key_hash=key_hash)
     return ticket.user if ticket.user.is_active else None
+
+
+def follow_write(*, user: User, target_type: str, target_key: str, target_id: int | None = None,
+                 reason: str = "manual") -> tuple[Follow, bool]:
+    """Record a follow. Domain services check who may follow what before calling this."""
+    follow, created = Follow.objects.get_or_create(
+        user=user, target_type=target_type, target_key=target_key,
+        defaults={"target_id": target_id, "reason": reason},
+    )
+    return follow, created
+
+
+# --- following, muting ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def follow_create(*, actor: User, target_type: str, key) -> tuple[Follow, bool]:
+    """Follow anything the actor may see; their feed starts with its recent history."""
+    from . import walls
+
+    wall = walls.resolve(actor, target_type, key)
+    follow, created = follow_write(user=actor, target_type=wall.type, target_key=wall.key, target_id=wall.target_id)
+    if created:
+        from .tasks import timeline_backfill
+
+        enqueue_on_commit(timeline_backfill, actor.pk, wall.type, wall.key)
+    return follow, created
+
+
+@transaction.atomic
+def follow_delete(*, actor: User, follow_id: int) -> None:
+    deleted, _ = Follow.objects.filter(pk=follow_id, user=actor).delete()
+    if not deleted:
+        raise NotVisible()
+
+
+def timeline_backfill(*, user_id: int, target_type: str, target_key: str, limit: int = 50) -> int:
+    """Copy the recent activities of a newly followed stream that the person may see."""
+    from . import fanout, selectors
+
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return 0
+    stream = f"{target_type}:{target_key}"
+    recent = selectors.stream_activities(viewer=user, stream=stream, before=None, limit=limit)
+    for activity in recent:
+        fanout.write_entries(activity, [user.pk])
+    return len(recent)
+
+
+@transaction.atomic
+def mute_set(*, actor: User, target_type: str, key, muted: bool = True) -> None:
+    """Mute (or unmute) a ticket, person or tag in the actor's feed; muting also clears what is there."""
+    from . import walls
+
+    if target_type not in ("ticket", "user", "tag"):
+        raise ApplicationError("Mute a ticket, a person or a tag.", errors={"type": ["Choose ticket, user or tag."]})
+    wall = walls.resolve(actor, target_type, key)
+    if not muted:
+        Mute.objects.filter(user=actor, target_type=wall.type, target_key=wall.key).delete()
+        return
+    Mute.objects.get_or_create(user=actor, target_type=wall.type, target_key=wall.key)
+    from .models import TimelineEntry
+
+    about = Q(activity__stream=wall.stream) | Q(activity__target_stream=wall.stream)
+    if wall.type == "user":
+        about |= Q(activity__actor_id=wall.target_id)
+    if wall.type == "tag":
+        about |= Q(activity__data__tags__contains=[wall.key]) if _json_contains() else Q(pk__in=[])
+    TimelineEntry.objects.filter(about, user=actor).delete()
+
+
+def _json_contains() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+# --- posts, comments, likes --------------------------------------------------------------------
+
+MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_.+\-]{1,150})")
+HASHTAG_RE = re.compile(r"(?<![\w&#])#([A-Za-z0-9][A-Za-z0-9_\-]{0,49})")
+
+
+def _mentions_and_tags(body: str) -> tuple[list[str], list[str]]:
+    mentions = sorted({m.rstrip(".") for m in MENTION_RE.findall(body)})
+    tags = sorted({t.lower() for t in HASHTAG_RE.findall(body)})
+    return mentions, tags
+
+
+def _post_ref(post) -> ObjectRef:
+    first = (post.body.strip().splitlines() or [""])[0]
+    return ObjectRef("post", str(post.pk), first[:120])
+
+
+def _check_body(body: str) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise ApplicationError("Write something first.", errors={"body": ["This field may not be blank."]})
+    if len(body) > 10_000:
+        raise ApplicationError("That is too long.", errors={"body": ["Keep it under 10,000 characters."]})
+    return body.strip()
+
+
+@transaction.atomic
+def post_create(*, actor: User, wall_type: str, wall_key, body: str):
+    from servicedesk import markdown
+
+    from . import walls
+    from .models import Post
+
+    body = _check_body(body)
+    wall = walls.resolve(actor, wall_type, wall_key)
+    mentions, tags = _mentions_and_tags(body)
+    post = Post.objects.create(
+        author=actor, wall_type=wall.type, wall_key=wall.key, body=body, body_html=markdown.render(body), tags=tags
+    )
+    # Mentioned people hear of it only if they may see the wall.
+    mentioned = [
+        u for u in User.objects.filter(username__in=mentions, is_active=True)
+        if wall.audience.admits(user_id=u.pk, groups=user_groups(u))
+    ]
+    addressed = {actor.pk, *(u.pk for u in mentioned)}
+    owner = None
+    if wall.type == "user" and wall.target_id != actor.pk:
+        owner = User.objects.filter(pk=wall.target_id).first()
+        if owner is not None:
+            addressed.add(owner.pk)
+    audience = Audience.of(users=addressed | set(wall.audience.users), groups=wall.audience.groups)
+    activity = activity_publish(
+        actor=actor, verb="posted", obj=_post_ref(post), target=ObjectRef(wall.type, wall.key, wall.title),
+        audience=audience, summary=f"{actor.display_name} posted on {wall.title}: {body.splitlines()[0][:140]}",
+        notify=mentioned, notification=NotificationSpec(
+            kind="post.mention", text=f"{actor.display_name} mentioned you on {wall.title}", url=f"/posts/{post.pk}/"
+        ),
+        data={"post": post.pk, "tags": tags},
+    )
+    if owner is not None and owner not in mentioned:
+        activity_publish(
+            actor=actor, verb="posted_on_wall", obj=_post_ref(post), target=ObjectRef(wall.type, wall.key, wall.title),
+            audience=Audience.of(users=[owner.pk]), summary=f"{actor.display_name} wrote on your wall",
+            notify=[owner], notification=NotificationSpec(
+                kind="post.wall", text=f"{actor.display_name} wrote on your wall", url=f"/posts/{post.pk}/"
+            ),
+        )
+    post.activity = activity
+    post.save(update_fields=["activity"])
+    return post
+
+
+def _post_visible(actor: User, post_id) -> object:
+    from . import walls
+    from .models import Post
+
+    post = Post.objects.select_related("author").filter(pk=post_id, deleted_at__isnull=True).first() if str(post_id).isdigit() else None
+    if post is None:
+        raise NotVisible()
+    walls.resolve(actor, post.wall_type, post.wall_key)  # raises NotVisible
+    return post
+
+
+@transaction.atomic
+def post_edit(*, actor: User, post_id, body: str):
+    from servicedesk import markdown
+
+    from .models import PostRevision
+
+    post = _post_visible(actor, post_id)
+    if post.author_id != actor.pk:
+        raise Forbidden("Only the author edits a post.")
+    body = _check_body(body)
+    PostRevision.objects.create(post=post, body=post.body, edited_by=actor)
+    post.body, post.body_html = body, markdown.render(body)
+    post.tags = _mentions_and_tags(body)[1]
+    post.edited_at = timezone.now()
+    post.save(update_fields=["body", "body_html", "tags", "edited_at"])
+    return post
+
+
+@transaction.atomic
+def post_delete(*, actor: User, post_id) -> None:
+    """The author or a moderator removes a post; it leaves every feed and wall."""
+    post = _post_visible(actor, post_id)
+    if post.author_id != actor.pk and not actor.is_agent:
+        raise Forbidden("Only the author or a moderator removes a post.")
+    post.deleted_at = timezone.now()
+    post.save(update_fields=["deleted_at"])
+    Activity.objects.filter(object_type="post", object_key=str(post.pk)).delete()
+
+
+@transaction.atomic
+def post_comment_add(*, actor: User, post_id, body: str):
+    from servicedesk import markdown
+
+    from . import walls
+    from .models import Post, PostComment
+
+    post = _post_visible(actor, post_id)
+    body = _check_body(body)
+    comment = PostComment.objects.create(post=post, author=actor, body=body, body_html=markdown.render(body))
+    Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
+    wall = walls.resolve(actor, post.wall_type, post.wall_key)
+    author = [post.author] if post.author_id != actor.pk else []
+    activity_publish(
+        actor=actor, verb="commented", obj=_post_ref(post), target=ObjectRef(wall.type, wall.key, wall.title),
+        audience=Audience.of(users={actor.pk, post.author_id}, groups=wall.audience.groups),
+        summary=f"{actor.display_name} commented on a post on {wall.title}: {body.splitlines()[0][:140]}",
+        notify=author, notification=NotificationSpec(
+            kind="post.comment", text=f"{actor.display_name} commented on your post", url=f"/posts/{post.pk}/"
+        ),
+        data={"post": post.pk, "comment": comment.pk},
+    )
+    return comment
+
+
+@transaction.atomic
+def like_add(*, actor: User, post_id):
+    from django.db import IntegrityError
+
+    from .models import Like, Post
+
+    post = _post_visible(actor, post_id)
+    if post.author_id == actor.pk:
+        raise ApplicationError("You cannot like your own post.")
+    try:
+        with transaction.atomic():
+            Like.objects.create(post=post, user=actor)
+    except IntegrityError:
+        return post
+    Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
+    post.refresh_from_db(fields=["like_count"])
+    activity_publish(
+        actor=actor, verb="liked", obj=_post_ref(post), audience=Audience.of(users=[post.author_id]),
+        summary=f"{actor.display_name} liked your post", notify=[post.author],
+        notification=NotificationSpec(kind="post.like", text=f"{actor.display_name} liked your post", url=f"/posts/{post.pk}/"),
+        data={"post": post.pk},
+    )
+    return post
+
+
+@transaction.atomic
+def like_remove(*, actor: User, post_id):
+    from .models import Like, Post
+
+    post = _post_visible(actor, post_id)
+    deleted, _ = Like.objects.filter(post=post, user=actor).delete()
+    if deleted:
+        Post.objects.filter(pk=post.pk, like_count__gt=0).update(like_count=F("like_count") - 1)
+    post.refresh_from_db(fields=["like_count"])
+    return post

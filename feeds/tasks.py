@@ -11,3 +11,8 @@ def outbox_deliver(message_id: int) -> bool:
 @shared_task(name="feeds.tasks.outbox_sweep")
 def outbox_sweep() -> int:
     return services.outbox_sweep()
+
+
+@shared_task(name="feeds.tasks.timeline_backfill")
+def timeline_backfill(user_id: int, target_type: str, target_key: str) -> int:
+    return services.timeline_backfill(user_id=user_id, target_type=target_type, target_key=target_key)

@@ -202,24 +202,6 @@ class Attachment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
 
-class Follower(models.Model):
-    class Reason(models.TextChoices):
-        REQUESTER = "requester", "Requester"
-        ASSIGNEE = "assignee", "Assignee"
-        COMMENTER = "commenter", "Commenter"
-        MANUAL = "manual", "Followed"
-        ME_TOO = "me_too", "Me too"
-
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followers")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_tickets")
-    reason = models.CharField(max_length=16, choices=Reason.choices)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["ticket", "user"], name="follow_ticket_once")]
-        indexes = [models.Index(fields=["user", "-ticket"])]
-
-
 class MeToo(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="me_toos")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")

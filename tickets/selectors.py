@@ -9,12 +9,12 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Team, User
+from feeds.models import Follow
 from servicedesk.errors import NotVisible
 
 from .models import (
     OPEN_STATUSES,
     Comment,
-    Follower,
     Kind,
     MeToo,
     Priority,
@@ -25,6 +25,10 @@ from .models import (
     TicketChange,
     Visibility,
 )
+
+
+def _follows():
+    return Follow.objects.filter(target_type=Follow.Type.TICKET)
 
 
 def is_staff(user: User) -> bool:
@@ -125,7 +129,7 @@ def ticket_list(*, user: User, filters: TicketFilters, with_text: bool = False) 
     if filters.service:
         qs = qs.filter(service_id=filters.service)
     if filters.following:
-        qs = qs.filter(Exists(Follower.objects.filter(ticket=OuterRef("pk"), user=user)))
+        qs = qs.filter(Exists(_follows().filter(target_id=OuterRef("pk"), user=user)))
     if filters.breached:
         qs = qs.filter(Q(response_breached_at__isnull=False) | Q(resolution_breached_at__isnull=False))
     if filters.q:
@@ -189,7 +193,7 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
     from .models import Rating
 
     flags = Ticket.objects.filter(pk=ticket.pk).annotate(
-        following=Exists(Follower.objects.filter(ticket=OuterRef("pk"), user=user)),
+        following=Exists(_follows().filter(target_id=OuterRef("pk"), user=user)),
         me_too=Exists(MeToo.objects.filter(ticket=OuterRef("pk"), user=user)),
         rated=Exists(Rating.objects.filter(ticket=OuterRef("pk"), resolution_round=OuterRef("resolution_count"))),
     ).values("following", "me_too", "rated").get()
@@ -208,7 +212,7 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
         changes=changes_for(user=user, ticket=ticket),
         following=flags["following"],
         me_too=flags["me_too"],
-        follower_count=Follower.objects.filter(ticket=ticket).count(),
+        follower_count=_follows().filter(target_id=ticket.pk).count(),
         can_rate=is_requester and ticket.status in (Status.RESOLVED, Status.CLOSED) and not flags["rated"],
         can_reopen=(is_staff(user) and ticket.status == Status.RESOLVED) or (is_requester and resolved_recently),
         incidents=incidents,

@@ -18,7 +18,8 @@ from django.utils.text import slugify
 
 from accounts.models import STAFF_ROLES, Team, User
 from feeds.audience import AGENTS, SIGNED_IN, Audience
-from feeds.services import NotificationSpec, ObjectRef, activity_publish
+from feeds.models import Follow
+from feeds.services import NotificationSpec, ObjectRef, activity_publish, follow_write
 from servicedesk import markdown
 from servicedesk.errors import ApplicationError, Forbidden
 
@@ -28,7 +29,6 @@ from .models import (
     Attachment,
     Comment,
     Deflection,
-    Follower,
     Kind,
     MeToo,
     Priority,
@@ -77,7 +77,7 @@ def _require_agent(actor: User) -> None:
 def ticket_audience(ticket: Ticket, *, internal: bool = False) -> Audience:
     """Who may see activity about this ticket: followers who may see it, plus agents; plus
     everyone signed in when the ticket is public and the activity is not an internal note."""
-    followers = list(Follower.objects.filter(ticket=ticket).select_related("user").values_list("user_id", "user__role"))
+    followers = list(ticket_follows(ticket).values_list("user_id", "user__role"))
     users = []
     for user_id, role in followers:
         if role in STAFF_ROLES:
@@ -90,8 +90,12 @@ def ticket_audience(ticket: Ticket, *, internal: bool = False) -> Audience:
     return Audience.of(users=users, groups=groups)
 
 
+def ticket_follows(ticket: Ticket):
+    return Follow.objects.filter(target_type=Follow.Type.TICKET, target_id=ticket.pk)
+
+
 def _followers_to_notify(ticket: Ticket) -> list[User]:
-    return [f.user for f in Follower.objects.filter(ticket=ticket, user__is_active=True).select_related("user")]
+    return [f.user for f in ticket_follows(ticket).filter(user__is_active=True).select_related("user")]
 
 
 def _change(ticket: Ticket, actor: User | None, field: str, old, new) -> TicketChange:
@@ -101,7 +105,7 @@ def _change(ticket: Ticket, actor: User | None, field: str, old, new) -> TicketC
 
 
 def _follow(ticket: Ticket, user: User, reason: str) -> bool:
-    _, created = Follower.objects.get_or_create(ticket=ticket, user=user, defaults={"reason": reason})
+    _, created = follow_write(user=user, target_type=Follow.Type.TICKET, target_key=str(ticket.pk), target_id=ticket.pk, reason=reason)
     return created
 
 
@@ -219,9 +223,9 @@ def ticket_create(
     ticket.save(update_fields=["response_due_at", "resolution_due_at"])
     _refresh_search(ticket)
     _change(ticket, actor, "status", None, ticket.status)
-    _follow(ticket, requester, Follower.Reason.REQUESTER)
+    _follow(ticket, requester, Follow.Reason.REQUESTER)
     if actor != requester:
-        _follow(ticket, actor, Follower.Reason.COMMENTER)
+        _follow(ticket, actor, Follow.Reason.COMMENTER)
     team_members = _team_agents(ticket.team)
     _publish(
         ticket,
@@ -310,7 +314,7 @@ def ticket_update(
         ticket.assignee = assignee
         fields.append("assignee")
         if assignee is not None:
-            _follow(ticket, assignee, Follower.Reason.ASSIGNEE)
+            _follow(ticket, assignee, Follow.Reason.ASSIGNEE)
             summaries.append(f"assigned to {assignee.display_name}")
             if assignee != actor:
                 notify.append(assignee)
@@ -441,7 +445,7 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         # The requester answered what we were waiting for: the clock runs again.
         fields += _set_status(ticket, actor, Status.IN_PROGRESS, timezone.now())
     ticket.save(update_fields=sorted(set(fields)))
-    _follow(ticket, actor, Follower.Reason.COMMENTER)
+    _follow(ticket, actor, Follow.Reason.COMMENTER)
 
     verb = "noted" if internal else "commented"
     what = "added an internal note to" if internal else "replied on"
@@ -471,7 +475,7 @@ def _notify_mentions(ticket: Ticket, actor: User, comment: Comment) -> None:
         if ticket_number(other.kind, other.pk) not in comment.body:
             continue  # the number's prefix names another kind of ticket
         people = [
-            f.user for f in Follower.objects.filter(ticket=other).select_related("user")
+            f.user for f in ticket_follows(other).select_related("user")
             if can_see(f.user, ticket) and can_see(f.user, other)
             and source_audience.admits(user_id=f.user.pk, groups=_groups(f.user))
         ]
@@ -560,14 +564,14 @@ def attachment_add(*, actor: User, ticket: Ticket, upload: UploadedFile) -> Atta
 def ticket_follow(*, actor: User, ticket: Ticket) -> bool:
     if not can_see(actor, ticket):
         raise ApplicationError("Not found.", status=404)
-    return _follow(ticket, actor, Follower.Reason.MANUAL)
+    return _follow(ticket, actor, Follow.Reason.MANUAL)
 
 
 @transaction.atomic
 def ticket_unfollow(*, actor: User, ticket: Ticket) -> bool:
     if not can_see(actor, ticket):
         raise ApplicationError("Not found.", status=404)
-    deleted, _ = Follower.objects.filter(ticket=ticket, user=actor).delete()
+    deleted, _ = ticket_follows(ticket).filter(user=actor).delete()
     return bool(deleted)
 
 
@@ -588,7 +592,7 @@ def ticket_me_too(*, actor: User, ticket: Ticket) -> Ticket:
     except IntegrityError:
         return Ticket.objects.get(pk=ticket.pk)
     Ticket.objects.filter(pk=ticket.pk).update(me_too_count=F("me_too_count") + 1)
-    _follow(ticket, actor, Follower.Reason.ME_TOO)
+    _follow(ticket, actor, Follow.Reason.ME_TOO)
     ticket.refresh_from_db()
     _publish(ticket, actor=actor, verb="me_too", summary=f"{_name(actor)} is affected too ({ticket.me_too_count} people)")
     return ticket

@@ -33,12 +33,12 @@ def test_killed_worker_then_new_worker_delivers_exactly_once(alice, asgi_server,
     wait_for(lambda: markers.exists() and any(markers.iterdir()), timeout=20, what="the send to start")
     doomed.kill()
     assert mails(mail_dir) == []
-    message = OutboxMessage.objects.get()
+    message = OutboxMessage.objects.get(kind="email")
     assert message.status == OutboxMessage.Status.PENDING, "the kill rolled the half-done send back"
 
     start_worker(beat=True, name="survivor")
     wait_for(lambda: mails(mail_dir), timeout=20, what="the e-mail")
-    wait_for(lambda: OutboxMessage.objects.get().status == OutboxMessage.Status.SENT, timeout=10, what="the outbox row")
+    wait_for(lambda: OutboxMessage.objects.get(kind="email").status == OutboxMessage.Status.SENT, timeout=10, what="the outbox row")
     # Several more sweeps run; none sends again.
     import time
 

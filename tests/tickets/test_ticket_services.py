@@ -13,7 +13,8 @@ from feeds import selectors as feed_selectors
 from feeds.models import Notification
 from servicedesk.errors import ApplicationError, Forbidden
 from tickets import services
-from tickets.models import Follower, Status, Ticket
+from tickets.models import Status, Ticket
+from tickets.services import ticket_follows
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,7 @@ def test_followers_are_automatic_and_notified_once(alice, erin, bob, open_ticket
     ticket = open_ticket(alice, visibility="public")
     services.ticket_follow(actor=erin, ticket=ticket)
     services.ticket_update(actor=bob, ticket=ticket, assignee=bob)
-    reasons = dict(Follower.objects.filter(ticket=ticket).values_list("user__username", "reason"))
+    reasons = dict(ticket_follows(ticket).values_list("user__username", "reason"))
     assert reasons == {"alice": "requester", "erin": "manual", "bob": "assignee"}
     Notification.objects.all().delete()
     services.comment_add(actor=bob, ticket=ticket, body="Rebooting the switch")
@@ -133,7 +134,7 @@ def test_security_report_opens_a_private_incident_for_the_security_team(alice, e
     ticket = report.ticket
     assert ticket.visibility == "private" and ticket.requester == alice and ticket.team.slug == "security"
     assert "stranger" in ticket.description and "I was asleep" in ticket.description
-    assert Follower.objects.filter(ticket=ticket, user=alice).exists()
+    assert ticket_follows(ticket).filter(user=alice).exists()
     assert Notification.objects.get(recipient=dave, kind="security.report").url == ticket.get_absolute_url()
     from tickets.selectors import can_see
 
