@@ -37,6 +37,11 @@ class User(AbstractUser):
     avatar = models.ImageField(upload_to="avatars/", blank=True)
     expertise_tags = models.JSONField(default=list, blank=True)
     email_notifications = models.BooleanField(default=True)
+    email_digest = models.BooleanField(default=False, help_text="One e-mail a day instead of one per event.")
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    last_digest_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.username

@@ -245,3 +245,56 @@ class MuteApi(APIView):
         data.is_valid(raise_exception=True)
         services.mute_set(actor=request.user, target_type=data.validated_data["type"], key=data.validated_data["key"], muted=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class KindChoiceInput(serializers.Serializer):
+    in_app = serializers.BooleanField(required=False)
+    email = serializers.BooleanField(required=False)
+
+
+class PreferencesInput(serializers.Serializer):
+    kinds = serializers.DictField(child=KindChoiceInput(), required=False)
+    email_digest = serializers.BooleanField(required=False)
+    quiet_hours_start = serializers.TimeField(required=False, allow_null=True)
+    quiet_hours_end = serializers.TimeField(required=False, allow_null=True)
+    time_zone = serializers.CharField(required=False, max_length=64)
+
+
+def preferences_payload(user) -> dict:
+    from .models import NotificationPreference
+    from .notification_kinds import KINDS
+
+    chosen = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+    return {
+        "kinds": [
+            {"kind": kind, "label": info.label,
+             "in_app": chosen[kind].in_app if kind in chosen else info.in_app,
+             "email": chosen[kind].email if kind in chosen else info.email}
+            for kind, info in KINDS.items()
+        ],
+        "email_digest": user.email_digest,
+        "quiet_hours_start": user.quiet_hours_start.strftime("%H:%M") if user.quiet_hours_start else None,
+        "quiet_hours_end": user.quiet_hours_end.strftime("%H:%M") if user.quiet_hours_end else None,
+        "time_zone": user.time_zone,
+    }
+
+
+class NotificationPreferencesApi(APIView):
+    @extend_schema(responses=inline_serializer("NotificationPreferences", {"kinds": serializers.ListField()}))
+    def get(self, request):
+        return Response(preferences_payload(request.user))
+
+    @extend_schema(request=PreferencesInput, responses=inline_serializer("NotificationPreferencesSaved", {"kinds": serializers.ListField()}))
+    def put(self, request):
+        data = PreferencesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        services.notification_preferences_set(
+            actor=request.user,
+            kinds=values.get("kinds"),
+            email_digest=values.get("email_digest"),
+            quiet_hours_start=values["quiet_hours_start"] if "quiet_hours_start" in values else ...,
+            quiet_hours_end=values["quiet_hours_end"] if "quiet_hours_end" in values else ...,
+            time_zone=values.get("time_zone"),
+        )
+        return Response(preferences_payload(request.user))

@@ -248,3 +248,15 @@ class Like(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["post", "user"], name="like_once")]
+
+
+class NotificationPreference(models.Model):
+    """One person's choice for one kind of notification; absent rows mean the kind's defaults."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=64)
+    in_app = models.BooleanField(default=True)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]

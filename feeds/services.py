@@ -7,7 +7,8 @@ import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -19,9 +20,18 @@ from accounts.models import User
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 from servicedesk.queue import enqueue_on_commit
 
-from . import live
+from . import live, notification_kinds
 from .audience import Audience, user_groups
-from .models import Activity, ActivityAudience, Follow, LiveTicket, Mute, Notification, OutboxMessage
+from .models import (
+    Activity,
+    ActivityAudience,
+    Follow,
+    LiveTicket,
+    Mute,
+    Notification,
+    NotificationPreference,
+    OutboxMessage,
+)
 from .presenters import activity_payload, notification_payload
 
 logger = logging.getLogger(__name__)
@@ -90,24 +100,33 @@ def activity_publish(
 
     notifications: list[Notification] = []
     if notification is not None:
+        kind = notification_kinds.info(notification.kind)
         seen: set[int] = set()
+        people = []
         for person in notify:
             if person.pk in seen or (actor is not None and person.pk == actor.pk):
                 continue
             seen.add(person.pk)
-            if not audience.admits(user_id=person.pk, groups=user_groups(person)):
+            if audience.admits(user_id=person.pk, groups=user_groups(person)):
+                people.append(person)
+        prefs = {
+            p.user_id: p
+            for p in NotificationPreference.objects.filter(kind=notification.kind, user_id__in=[p.pk for p in people])
+        } if people else {}
+        for person in people:
+            pref = prefs.get(person.pk)
+            in_app = pref.in_app if pref else kind.in_app
+            email = pref.email if pref else kind.email
+            if not (in_app or email):
                 continue
-            notifications.append(
-                Notification(
-                    recipient=person,
-                    kind=notification.kind,
-                    text=notification.text[:500],
-                    url=notification.url,
-                    activity=activity,
-                )
+            note = Notification(
+                recipient=person, kind=notification.kind, text=notification.text[:500], url=notification.url,
+                activity=activity, read=not in_app,
             )
+            note.wants_email = email
+            notifications.append(note)
         notifications = Notification.objects.bulk_create(notifications)
-        _outbox_notification_emails(notifications)
+        _outbox_notification_emails(notifications, urgent=kind.urgent)
 
     _timeline_write(activity, audience)
 
@@ -118,7 +137,9 @@ def activity_publish(
         recipients=sorted(audience.users),
         stream_names=[s for s in (activity.stream, activity.target_stream) if s],
     )
-    messages += [live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications]
+    messages += [
+        live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications if not n.read
+    ]
     transaction.on_commit(lambda: live.send_many(messages))
     return activity
 
@@ -155,17 +176,44 @@ def _fan_out(message: OutboxMessage) -> None:
         fanout.fan_out(activity, Audience.from_payload(message.payload["audience"]))
 
 
-def _outbox_notification_emails(notifications: list[Notification]) -> None:
-    rows = [
-        OutboxMessage(
-            key=f"notification:{n.pk}:email",
-            kind=OutboxMessage.Kind.EMAIL,
-            payload={"notification_id": n.pk},
-            next_attempt_at=timezone.now() + timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS),
+def quiet_until(user: User, now) -> object | None:
+    """When the person's quiet hours end, if `now` falls inside them."""
+    start, end = user.quiet_hours_start, user.quiet_hours_end
+    if start is None or end is None or start == end:
+        return None
+    try:
+        tz = ZoneInfo(user.time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    local = now.astimezone(tz)
+    t = local.time()
+    inside = start <= t < end if start < end else (t >= start or t < end)
+    if not inside:
+        return None
+    end_at = datetime.combine(local.date(), end, tzinfo=tz)
+    if end_at <= local:
+        end_at = datetime.combine(local.date() + timedelta(days=1), end, tzinfo=tz)
+    return end_at
+
+
+def _outbox_notification_emails(notifications: list[Notification], *, urgent: bool = False) -> None:
+    now = timezone.now()
+    rows = []
+    for n in notifications:
+        person = n.recipient
+        if not getattr(n, "wants_email", True) or not person.email or not person.email_notifications:
+            continue
+        if person.email_digest and not urgent:
+            continue  # the daily digest carries it
+        due = None if urgent else quiet_until(person, now)
+        rows.append(
+            OutboxMessage(
+                key=f"notification:{n.pk}:email",
+                kind=OutboxMessage.Kind.EMAIL,
+                payload={"notification_id": n.pk},
+                next_attempt_at=due or now + timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS),
+            )
         )
-        for n in notifications
-        if n.recipient.email and n.recipient.email_notifications
-    ]
     if rows:
         outbox_enqueue(rows)
 
@@ -181,7 +229,10 @@ def outbox_enqueue(rows: list[OutboxMessage]) -> list[OutboxMessage]:
 def _dispatch_outbox(keys: list[str]) -> None:
     from .tasks import outbox_deliver
 
-    for message_id in OutboxMessage.objects.filter(key__in=keys, status=OutboxMessage.Status.PENDING).values_list("id", flat=True):
+    # Rows held back (quiet hours) are left to the sweep, which sends them when they are due.
+    horizon = timezone.now() + timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS + 1)
+    pending = OutboxMessage.objects.filter(key__in=keys, status=OutboxMessage.Status.PENDING, next_attempt_at__lte=horizon)
+    for message_id in pending.values_list("id", flat=True):
         try:
             outbox_deliver.delay(message_id)
         except Exception:  # noqa: BLE001 - the sweep re-sends anything not enqueued
@@ -232,6 +283,9 @@ def outbox_sweep(*, limit: int = 200) -> int:
 
 
 def _send_notification_email(message: OutboxMessage) -> None:
+    if "digest_for" in message.payload:
+        _send_digest(message)
+        return
     notification = (
         Notification.objects.select_related("recipient").filter(pk=message.payload["notification_id"]).first()
     )
@@ -533,3 +587,121 @@ def like_remove(*, actor: User, post_id):
         Post.objects.filter(pk=post.pk, like_count__gt=0).update(like_count=F("like_count") - 1)
     post.refresh_from_db(fields=["like_count"])
     return post
+
+
+@transaction.atomic
+def audience_restrict(*, stream: str, allowed: Audience) -> int:
+    """Access to an object narrowed (a ticket turned private, someone left a private community):
+    its past activities stop reaching anyone the new audience does not admit, in feeds, walls,
+    streams and resume alike. Returns how many feed entries were withdrawn."""
+    from .models import TimelineEntry
+
+    activity_ids = list(
+        Activity.objects.filter(Q(stream=stream) | Q(target_stream=stream)).values_list("pk", flat=True)
+    )
+    if not activity_ids:
+        return 0
+    ActivityAudience.objects.filter(activity_id__in=activity_ids).exclude(group="").exclude(
+        group__in=list(allowed.groups)
+    ).delete()
+    entries = TimelineEntry.objects.filter(activity_id__in=activity_ids).select_related("user")
+    withdrawn = [
+        (e.user_id, e.activity_id) for e in entries
+        if not allowed.admits(user_id=e.user_id, groups=user_groups(e.user))
+    ]
+    for user_id in {u for u, _ in withdrawn}:
+        ids = [a for u, a in withdrawn if u == user_id]
+        TimelineEntry.objects.filter(user_id=user_id, activity_id__in=ids).delete()
+        ActivityAudience.objects.filter(user_id=user_id, activity_id__in=ids).delete()
+    return len(withdrawn)
+
+
+# --- notification preferences and the daily digest ---------------------------------------------
+
+
+@transaction.atomic
+def notification_preferences_set(
+    *, actor: User, kinds: dict[str, dict] | None = None, email_digest: bool | None = None,
+    quiet_hours_start=..., quiet_hours_end=..., time_zone: str | None = None,
+) -> None:
+    errors: dict[str, list[str]] = {}
+    for kind, choice in (kinds or {}).items():
+        if kind not in notification_kinds.KINDS:
+            errors.setdefault("kinds", []).append(f"Unknown kind {kind}.")
+            continue
+        if not isinstance(choice, dict) or not all(isinstance(choice.get(c, True), bool) for c in ("in_app", "email")):
+            errors.setdefault("kinds", []).append(f"{kind}: give in_app and email as true or false.")
+    if time_zone is not None:
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["time_zone"] = ["Unknown time zone."]
+    given = (quiet_hours_start is not ..., quiet_hours_end is not ...)
+    if given[0] != given[1] or (all(given) and (quiet_hours_start is None) != (quiet_hours_end is None)):
+        errors["quiet_hours"] = ["Give both a start and an end (or clear both)."]
+    if errors:
+        raise ApplicationError("Those preferences could not be saved.", errors=errors)
+    for kind, choice in (kinds or {}).items():
+        default = notification_kinds.info(kind)
+        NotificationPreference.objects.update_or_create(
+            user=actor, kind=kind,
+            defaults={"in_app": choice.get("in_app", default.in_app), "email": choice.get("email", default.email)},
+        )
+    fields = []
+    if email_digest is not None:
+        actor.email_digest = email_digest
+        fields.append("email_digest")
+    if quiet_hours_start is not ...:
+        actor.quiet_hours_start = quiet_hours_start
+        fields.append("quiet_hours_start")
+    if quiet_hours_end is not ...:
+        actor.quiet_hours_end = quiet_hours_end
+        fields.append("quiet_hours_end")
+    if time_zone is not None:
+        actor.time_zone = time_zone
+        fields.append("time_zone")
+    if fields:
+        actor.save(update_fields=fields)
+
+
+def digests_send(*, now=None) -> int:
+    """Queue today's digest for everyone who chose one and has unread notifications (daily)."""
+    now = now or timezone.now()
+    queued = 0
+    for user in User.objects.filter(email_digest=True, is_active=True).exclude(email="").iterator():
+        since = user.last_digest_at or now - timedelta(days=1)
+        if not Notification.objects.filter(recipient=user, read=False, created_at__gt=since).exists():
+            continue
+        with transaction.atomic():
+            outbox_enqueue([
+                OutboxMessage(
+                    key=f"digest:{user.pk}:{now.date().isoformat()}", kind=OutboxMessage.Kind.EMAIL,
+                    payload={"digest_for": user.pk, "since": since.isoformat(), "until": now.isoformat()},
+                    next_attempt_at=now,
+                )
+            ])
+            User.objects.filter(pk=user.pk).update(last_digest_at=now)
+        queued += 1
+    return queued
+
+
+def _send_digest(message: OutboxMessage) -> None:
+    user = User.objects.filter(pk=message.payload["digest_for"], is_active=True).first()
+    if user is None or not user.email:
+        return
+    since = datetime.fromisoformat(message.payload["since"])
+    until = datetime.fromisoformat(message.payload["until"])
+    notes = list(
+        Notification.objects.filter(recipient=user, read=False, created_at__gt=since, created_at__lte=until).order_by("id")[:100]
+    )
+    if not notes:
+        return
+    base = settings.SITE_URL.rstrip("/")
+    lines = [f"- {n.text}" + (f"\n  {base}{n.url}" if n.url.startswith("/") else "") for n in notes]
+    EmailMessage(
+        subject=f"[Service Desk] Your daily digest: {len(notes)} update{'s' if len(notes) != 1 else ''}",
+        body="Here is what happened since your last digest:\n\n" + "\n".join(lines)
+        + f"\n\nAll notifications: {base}/notifications/\nChange how you are told: {base}/account/notifications/",
+        to=[user.email],
+        headers={"X-Servicedesk-Delivery": message.key},
+    ).send(fail_silently=False)

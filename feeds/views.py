@@ -1,9 +1,31 @@
+"""Pages of the event spine: notifications, the feed, walls (people, services, tags) and posts.
+
+Reads come from `feeds.selectors` (and `walls.resolve` for who may see what); every change goes
+through `feeds.services`. An `ApplicationError` becomes a form error (400, the text kept), a 403
+page or a 404.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
-from . import selectors, services
+from accounts.models import User
+from servicedesk.errors import ApplicationError
+
+from . import selectors, services, walls
+from .audience import user_groups
+from .models import Follow, Like, Mute, Post, PostComment, PostRevision
 
 
 @login_required
@@ -24,3 +46,537 @@ def notifications_read(request):
             {"notifications": page.object_list, "page_obj": page, "unread_notifications": 0},
         )
     return redirect("feeds:notifications")
+
+
+# --- the feed and walls ------------------------------------------------------------------------
+
+FEED_CONTEXTS = [("all", "All"), ("tickets", "Tickets"), ("communities", "Communities"), ("people", "People")]
+WALL_TYPES = {"user", "service", "tag"}
+MUTABLE_WALLS = {"user", "tag"}
+FOLLOWERS_SHOWN = 20
+SUGGESTIONS = 5
+
+OBJECT_URLS = {
+    "ticket": "/tickets/{}/",
+    "post": "/posts/{}/",
+    "user": "/people/{}/",
+    "service": "/services/{}/",
+    "tag": "/tags/{}/",
+}
+VERB_PHRASES = {
+    "commented": "commented on",
+    "noted": "added notes to",
+    "posted": "posted",
+    "posted_on_wall": "wrote",
+    "liked": "liked",
+    "me_too": "said \u201cme too\u201d on",
+    "updated": "updated",
+    "changed_status": "changed the status of",
+    "assigned": "assigned",
+    "opened": "opened",
+    "reopened": "reopened",
+    "closed": "closed",
+    "rated": "rated",
+    "linked": "linked",
+    "mentioned": "mentioned",
+}
+
+
+class BodyForm(forms.Form):
+    """A markdown text box: a post, a comment or an edit."""
+
+    body = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, label: str = "Message", help_text: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["body"].label = label
+        self.fields["body"].help_text = help_text
+
+    def add_service_error(self, exc: ApplicationError) -> None:
+        self.add_error(None, exc.message)
+        for name, errors in (exc.errors or {}).items():
+            for message in errors:
+                self.add_error(name if name in self.fields else None, message)
+
+
+POST_HELP = "Markdown works. Use #tags to reach people who follow a topic and @username to mention someone."
+
+
+def _post_form(data=None, *, label="Share with your followers"):
+    return BodyForm(data, prefix="post", label=label, help_text=POST_HELP)
+
+
+def _forbidden(request, message: str):
+    return render(request, "feeds/forbidden.html", {"message": message}, status=403)
+
+
+def _error_page(request, exc: ApplicationError):
+    """A one-button action was refused: 404 hides what the caller may not see."""
+    if exc.status == 404:
+        raise Http404(exc.message)
+    if exc.status == 403:
+        return _forbidden(request, exc.message)
+    return render(request, "feeds/error.html", {"message": exc.message, "errors": exc.errors}, status=exc.status)
+
+
+def _cursor(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def _next_url(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
+def _object_url(type_: str, key: str) -> str:
+    pattern = OBJECT_URLS.get(type_)
+    return pattern.format(key) if pattern and key else ""
+
+
+# --- feed items and grouping -------------------------------------------------------------------
+
+
+@dataclass
+class FeedItem:
+    """One line of a feed or wall: an activity, or several on the same object with the same verb."""
+
+    activities: list = field(default_factory=list)
+    post: Post | None = None
+    liked: bool = False
+
+    @property
+    def first(self):
+        return self.activities[0]
+
+    @property
+    def id(self) -> int:
+        return self.first.pk
+
+    @property
+    def actor(self):
+        return self.first.actor
+
+    @property
+    def actor_name(self) -> str:
+        actor = self.first.actor
+        return (actor.display_name or actor.username) if actor else "The service desk"
+
+    @property
+    def url(self) -> str:
+        a = self.first
+        return _object_url(a.object_type, a.object_key) or _object_url(a.target_type, a.target_key)
+
+    @property
+    def grouped(self) -> bool:
+        return len(self.activities) > 1
+
+    @property
+    def object_label(self) -> str:
+        a = self.first
+        if a.object_type == "ticket":
+            return (a.object_title.split(" ", 1)[0]) or a.object_title
+        if a.object_type == "post":
+            return f"a post on {a.target_title}" if a.target_title else "a post"
+        return a.object_title or a.object_key
+
+    @property
+    def text(self) -> str:
+        if not self.grouped:
+            return self.first.summary or f"{self.actor_name} {VERB_PHRASES.get(self.first.verb, self.first.verb)} {self.object_label}"
+        names = []
+        for activity in self.activities:
+            actor = activity.actor
+            name = (actor.display_name or actor.username) if actor else "The service desk"
+            if name not in names:
+                names.append(name)
+        verb = VERB_PHRASES.get(self.first.verb, self.first.verb.replace("_", " "))
+        if len(names) == 1:
+            who = names[0]
+            times = f" ({len(self.activities)} times)"
+        else:
+            others = len(names) - 1
+            who = f"{names[0]} and {others} other{'s' if others != 1 else ''}"
+            times = ""
+        return f"{who} {verb} {self.object_label}{times}"
+
+
+def _group(activities) -> list[FeedItem]:
+    """Collapse runs of activities on the same object with the same verb into one line."""
+    items: list[FeedItem] = []
+    for activity in activities:
+        last = items[-1].first if items else None
+        if (
+            last is not None
+            and last.object_type == activity.object_type
+            and last.object_key == activity.object_key
+            and last.verb == activity.verb
+        ):
+            items[-1].activities.append(activity)
+        else:
+            items.append(FeedItem(activities=[activity]))
+    return items
+
+
+def _attach_posts(items: list[FeedItem], viewer) -> None:
+    """Posts named by the page's activities, in one query, and which of them the viewer liked, in one more."""
+    ids = {int(i.first.object_key) for i in items if i.first.object_type == "post" and i.first.object_key.isdigit()}
+    if not ids:
+        return
+    posts = {p.pk: p for p in Post.objects.filter(pk__in=ids, deleted_at__isnull=True)}
+    liked = set(Like.objects.filter(user=viewer, post_id__in=list(posts)).values_list("post_id", flat=True)) if posts else set()
+    for item in items:
+        if item.first.object_type == "post" and item.first.object_key.isdigit():
+            item.post = posts.get(int(item.first.object_key))
+            item.liked = item.post is not None and item.post.pk in liked
+
+
+# --- the feed ----------------------------------------------------------------------------------
+
+
+def _feed_context(request) -> dict:
+    context = request.GET.get("context", "all")
+    if context not in dict(FEED_CONTEXTS):
+        context = "all"
+    before = _cursor(request.GET.get("before"))
+    activities, next_before = selectors.feed_page(user=request.user, context=context, before=before)
+    query = f"?context={context}" if context != "all" else ""
+    return {
+        "items": _group(activities),
+        "feed_context": context,
+        "contexts": [(value, label, reverse("feeds:feed") + (f"?context={value}" if value != "all" else "")) for value, label in FEED_CONTEXTS],
+        "before": before,
+        "older_url": f"{reverse('feeds:feed')}?{'context=' + context + '&' if context != 'all' else ''}before={next_before}" if next_before else "",
+        "newest_url": reverse("feeds:feed") + query,
+        "items_url": reverse("feeds:feed_items") + query,
+        "newest_id": activities[0].pk if activities else 0,
+    }
+
+
+def _suggestions(user) -> dict:
+    """For an empty feed: a few people in the person's team and services they have tickets on."""
+    from tickets.models import Service
+
+    followed = Follow.objects.filter(user=user)
+    people = []
+    if user.team_id:
+        people = list(
+            User.objects.filter(team_id=user.team_id, is_active=True)
+            .exclude(pk=user.pk)
+            .exclude(username__in=followed.filter(target_type="user").values("target_key"))
+            .order_by("display_name", "username")[:SUGGESTIONS]
+        )
+    services_list = list(
+        Service.objects.filter(active=True, tickets__requester=user)
+        .exclude(pk__in=followed.filter(target_type="service", target_id__isnull=False).values("target_id"))
+        .distinct()
+        .order_by("name")[:SUGGESTIONS]
+    )
+    return {"suggested_people": people, "suggested_services": services_list}
+
+
+@login_required
+def feed(request):
+    form = _post_form()
+    status = 200
+    if request.method == "POST":
+        form = _post_form(request.POST)
+        if form.is_valid():
+            try:
+                services.post_create(actor=request.user, wall_type="user", wall_key=request.user.username, body=form.cleaned_data["body"])
+            except ApplicationError as exc:
+                if exc.status == 403:
+                    return _forbidden(request, exc.message)
+                form.add_service_error(exc)
+            else:
+                messages.success(request, "Shared with your followers.")
+                return redirect("feeds:feed")
+        status = 400
+    context = _feed_context(request)
+    context["form"] = form
+    if not context["items"] and context["before"] is None:
+        context.update(_suggestions(request.user))
+    return render(request, "feeds/feed.html", context, status=status)
+
+
+@login_required
+@require_GET
+def feed_items(request):
+    return render(request, "feeds/_feed_list.html", _feed_context(request))
+
+
+# --- walls -------------------------------------------------------------------------------------
+
+
+def _resolve_or_404(request, wall_type: str, key) -> walls.Wall:
+    if wall_type not in WALL_TYPES:
+        raise Http404("Unknown kind of page.")
+    try:
+        return walls.resolve(request.user, wall_type, key)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+
+
+def _tag_activities(viewer, tag: str, before: int | None, limit: int):
+    """A tag's page: what was said on it and what was tagged with it elsewhere, as the viewer may see it."""
+    from .models import Activity
+
+    condition = Q(stream=f"tag:{tag}") | Q(target_stream=f"tag:{tag}")
+    if connection.vendor == "postgresql":
+        condition |= Q(data__tags__contains=[tag])
+    qs = Activity.objects.filter(condition).filter(selectors._visible_to(viewer, user_groups(viewer)))
+    if before is not None:
+        qs = qs.filter(pk__lt=before)
+    return list(qs.select_related("actor").order_by("-pk")[:limit])
+
+
+def _wall_activities(request, wall: walls.Wall):
+    before = _cursor(request.GET.get("before"))
+    limit = selectors.FEED_PAGE
+    if wall.type == "tag":
+        rows = _tag_activities(request.user, wall.key, before, limit + 1)
+    else:
+        rows = selectors.stream_activities(viewer=request.user, stream=wall.stream, before=before, limit=limit + 1)
+    page = rows[:limit]
+    items = _group(page)
+    _attach_posts(items, request.user)
+    return {
+        "items": items,
+        "before": before,
+        "older_url": f"{wall.url}?before={page[-1].pk}" if len(rows) > limit else "",
+        "newest_url": wall.url,
+        "items_url": reverse("feeds:wall_items", args=[wall.type, wall.key]),
+        "newest_id": page[0].pk if page else 0,
+    }
+
+
+def _wall_page(request, wall_type: str, key):
+    wall = _resolve_or_404(request, wall_type, key)
+    form = _post_form(label="Write on this page" if wall.type != "user" or wall.key != request.user.username else "Share with your followers")
+    status = 200
+    if request.method == "POST":
+        form = _post_form(request.POST, label=form.fields["body"].label)
+        if form.is_valid():
+            try:
+                post = services.post_create(actor=request.user, wall_type=wall.type, wall_key=wall.key, body=form.cleaned_data["body"])
+            except ApplicationError as exc:
+                if exc.status == 404:
+                    raise Http404(exc.message) from exc
+                if exc.status == 403:
+                    return _forbidden(request, exc.message)
+                form.add_service_error(exc)
+            else:
+                messages.success(request, "Posted.")
+                return redirect(wall.url or reverse("feeds:post", args=[post.pk]))
+        status = 400
+
+    followers = selectors.followers_of(target_type=wall.type, target_key=wall.key)
+    context = {
+        "wall": wall,
+        "form": form,
+        "follower_count": followers.count(),
+        "followers": list(followers[:FOLLOWERS_SHOWN]),
+        "my_follow": selectors.follows_of(request.user).filter(target_type=wall.type, target_key=wall.key).first(),
+        "can_mute": wall.type in MUTABLE_WALLS and not (wall.type == "user" and wall.key == request.user.username),
+        "muted": wall.type in MUTABLE_WALLS and Mute.objects.filter(user=request.user, target_type=wall.type, target_key=wall.key).exists(),
+        "is_me": wall.type == "user" and wall.key == request.user.username,
+        **_wall_activities(request, wall),
+    }
+    if wall.type == "user":
+        context["person"] = User.objects.select_related("team").get(pk=wall.target_id)
+    elif wall.type == "service":
+        from tickets.models import Service
+
+        context["service"] = Service.objects.select_related("owner_team").get(pk=wall.target_id)
+    return render(request, "feeds/wall.html", context, status=status)
+
+
+@login_required
+def person(request, username: str):
+    return _wall_page(request, "user", username)
+
+
+@login_required
+def service(request, pk: int):
+    return _wall_page(request, "service", pk)
+
+
+@login_required
+def tag(request, tag: str):
+    # Only the canonical spelling has a page: "/tags/VPN/" and "/tags/Not a tag/" do not.
+    if walls.normalise_tag(tag) != tag:
+        raise Http404("No such tag.")
+    return _wall_page(request, "tag", tag)
+
+
+@login_required
+@require_GET
+def wall_items(request, wall_type: str, key: str):
+    wall = _resolve_or_404(request, wall_type, key)
+    return render(request, "feeds/_wall_list.html", {"wall": wall, **_wall_activities(request, wall)})
+
+
+# --- following and muting ----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def follow(request):
+    wall_type, key = request.POST.get("type", ""), request.POST.get("key", "")
+    try:
+        wall = walls.resolve(request.user, wall_type, key)
+        services.follow_create(actor=request.user, target_type=wall_type, key=key)
+    except ApplicationError as exc:
+        return _error_page(request, exc)
+    messages.success(request, f"You follow {wall.title}. What happens there now shows in your feed.")
+    return redirect(_next_url(request, wall.url or reverse("feeds:feed")))
+
+
+@login_required
+@require_POST
+def unfollow(request):
+    follow_id = _cursor(request.POST.get("follow"))
+    if follow_id is None:
+        return render(request, "feeds/error.html", {"message": "Say what to stop following."}, status=400)
+    try:
+        services.follow_delete(actor=request.user, follow_id=follow_id)
+    except ApplicationError as exc:
+        return _error_page(request, exc)
+    messages.success(request, "You no longer follow this.")
+    return redirect(_next_url(request, reverse("feeds:feed")))
+
+
+@login_required
+@require_POST
+def mute(request):
+    wall_type, key = request.POST.get("type", ""), request.POST.get("key", "")
+    muted = request.POST.get("muted", "1") != "0"
+    try:
+        wall = walls.resolve(request.user, wall_type, key)
+        services.mute_set(actor=request.user, target_type=wall_type, key=key, muted=muted)
+    except ApplicationError as exc:
+        return _error_page(request, exc)
+    if muted:
+        messages.success(request, f"{wall.title} is muted: it stays out of your feed.")
+    else:
+        messages.success(request, f"{wall.title} is no longer muted.")
+    return redirect(_next_url(request, wall.url or reverse("feeds:feed")))
+
+
+# --- posts -------------------------------------------------------------------------------------
+
+
+def _post_or_404(request, pk: int) -> tuple[Post, walls.Wall]:
+    post = Post.objects.select_related("author").filter(pk=pk, deleted_at__isnull=True).first()
+    if post is None:
+        raise Http404("No such post.")
+    try:
+        wall = walls.resolve(request.user, post.wall_type, post.wall_key)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+    return post, wall
+
+
+def _post_page(request, pk: int, *, comment_form=None, edit_form=None, like_error: str = "", status: int = 200):
+    post, wall = _post_or_404(request, pk)
+    user = request.user
+    is_author = post.author_id == user.pk
+    context = {
+        "post": post,
+        "wall": wall,
+        "wall_url": wall.url or _object_url(wall.type, wall.key),
+        "comments": list(PostComment.objects.filter(post=post, deleted_at__isnull=True).select_related("author").order_by("pk")),
+        "revisions": list(PostRevision.objects.filter(post=post).select_related("edited_by").order_by("-pk")) if (is_author or user.is_agent) else [],
+        "liked": Like.objects.filter(post=post, user=user).exists(),
+        "is_author": is_author,
+        "can_delete": is_author or user.is_agent,
+        "comment_form": comment_form or BodyForm(prefix="comment", label="Add a comment"),
+        "edit_form": edit_form or BodyForm(initial={"body": post.body}, prefix="edit", label="Your post", help_text=POST_HELP),
+        "like_error": like_error,
+    }
+    return render(request, "feeds/post.html", context, status=status)
+
+
+@login_required
+def post_detail(request, pk: int):
+    return _post_page(request, pk)
+
+
+@login_required
+@require_POST
+def post_comment(request, pk: int):
+    form = BodyForm(request.POST, prefix="comment", label="Add a comment")
+    if form.is_valid():
+        try:
+            services.post_comment_add(actor=request.user, post_id=pk, body=form.cleaned_data["body"])
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                return _error_page(request, exc)
+            form.add_service_error(exc)
+        else:
+            messages.success(request, "Comment added.")
+            return redirect(reverse("feeds:post", args=[pk]) + "#comments")
+    return _post_page(request, pk, comment_form=form, status=400)
+
+
+@login_required
+@require_POST
+def post_edit(request, pk: int):
+    form = BodyForm(request.POST, prefix="edit", label="Your post", help_text=POST_HELP)
+    if form.is_valid():
+        try:
+            services.post_edit(actor=request.user, post_id=pk, body=form.cleaned_data["body"])
+        except ApplicationError as exc:
+            if exc.status in (403, 404):
+                return _error_page(request, exc)
+            form.add_service_error(exc)
+        else:
+            messages.success(request, "Your post is updated.")
+            return redirect("feeds:post", pk=pk)
+    else:
+        # Only the author may even try: nobody else learns what the form would say.
+        post, _ = _post_or_404(request, pk)
+        if post.author_id != request.user.pk:
+            return _forbidden(request, "Only the author edits a post.")
+    return _post_page(request, pk, edit_form=form, status=400)
+
+
+@login_required
+@require_POST
+def post_delete(request, pk: int):
+    post, wall = _post_or_404(request, pk)
+    try:
+        services.post_delete(actor=request.user, post_id=pk)
+    except ApplicationError as exc:
+        return _error_page(request, exc)
+    messages.success(request, "The post is removed.")
+    return redirect(wall.url or reverse("feeds:feed"))
+
+
+@login_required
+@require_POST
+def post_like(request, pk: int):
+    try:
+        services.like_add(actor=request.user, post_id=pk)
+    except ApplicationError as exc:
+        if exc.status in (403, 404):
+            return _error_page(request, exc)
+        return _post_page(request, pk, like_error=exc.message, status=exc.status)
+    return redirect(_next_url(request, reverse("feeds:post", args=[pk])))
+
+
+@login_required
+@require_POST
+def post_unlike(request, pk: int):
+    try:
+        services.like_remove(actor=request.user, post_id=pk)
+    except ApplicationError as exc:
+        if exc.status in (403, 404):
+            return _error_page(request, exc)
+        return _post_page(request, pk, like_error=exc.message, status=exc.status)
+    return redirect(_next_url(request, reverse("feeds:post", args=[pk])))

@@ -13,6 +13,7 @@ api_v1 = [
     path("auth/token/", accounts_api.TokenObtainApi.as_view(), name="auth-token"),
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("me/logins/", accounts_api.MyLoginsApi.as_view(), name="me-logins"),
+    path("me/notification-preferences/", feeds_api.NotificationPreferencesApi.as_view(), name="notification-preferences"),
     path("users/<str:username>/", accounts_api.UserDetailApi.as_view(), name="user-detail"),
     path("notifications/", feeds_api.NotificationListApi.as_view(), name="notifications"),
     path("notifications/read/", feeds_api.NotificationsReadApi.as_view(), name="notifications-read"),

@@ -75,6 +75,7 @@ class TicketUpdateInput(serializers.Serializer):
     assignee = serializers.SlugRelatedField(slug_field="username", queryset=User.objects.filter(is_active=True), required=False, allow_null=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False, allow_null=True)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
 
 
 class TicketListApi(APIView):
@@ -149,6 +150,7 @@ class TicketDetailApi(APIView):
             assignee=values["assignee"] if "assignee" in values else ...,
             priority=values.get("priority"),
             team=values["team"] if "team" in values else ...,
+            visibility=values.get("visibility"),
         )
         return Response(ticket_json(selectors.ticket_get(user=request.user, ticket_id=ticket_id)))
 

@@ -287,6 +287,7 @@ def ticket_update(
     assignee: User | None | type(...) = ...,
     priority: int | None = None,
     team: Team | None | type(...) = ...,
+    visibility: str | None = None,
 ) -> Ticket:
     """An agent changes status, assignee, priority or team. `...` means "leave as is"."""
     _require_agent(actor)
@@ -334,9 +335,26 @@ def ticket_update(
         fields.append("team")
         summaries.append(f"team → {team.name if team else 'none'}")
 
+    narrowed = False
+    if visibility is not None and visibility != ticket.visibility:
+        if visibility not in Visibility.values:
+            raise ApplicationError("Unknown visibility.", errors={"visibility": ["Choose private or public."]})
+        _change(ticket, actor, "visibility", ticket.visibility, visibility)
+        narrowed = visibility == Visibility.PRIVATE
+        ticket.visibility = visibility
+        fields.append("visibility")
+        summaries.append(f"now {visibility}")
+        if narrowed:
+            # People who could see it only because it was public stop following it.
+            ticket_follows(ticket).exclude(user_id=ticket.requester_id).exclude(user__role__in=STAFF_ROLES).delete()
+
     if not fields:
         return ticket
     ticket.save(update_fields=sorted(set(fields)) + ["updated_at"])
+    if narrowed:
+        from feeds.services import audience_restrict
+
+        audience_restrict(stream=f"ticket:{ticket.pk}", allowed=ticket_audience(ticket))
     summary = f"{_name(actor)} changed {ticket.number}: " + ", ".join(summaries)
     if "status" in fields:
         # The status matters to everyone following; the assignment only to the new assignee.

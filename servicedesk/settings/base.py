@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -220,5 +221,6 @@ CELERY_BEAT_SCHEDULE.update(
     {
         "sla-check": {"task": "tickets.tasks.sla_check", "schedule": env.float("SLA_CHECK_SECONDS", default=60.0)},
         "close-resolved": {"task": "tickets.tasks.close_stale", "schedule": 3600.0},
+        "daily-digest": {"task": "feeds.tasks.send_digests", "schedule": crontab(hour=env.int("DIGEST_HOUR_UTC", default=7), minute=0)},
     }
 )

@@ -187,3 +187,24 @@ def test_fan_out_to_many_followers_goes_in_chunks(alice, bob, vpn_service, monke
     Follow.objects.bulk_create([Follow(user=p, target_type="service", target_key=str(vpn_service.pk), target_id=vpn_service.pk) for p in people])
     post = services.post_create(actor=bob, wall_type="service", wall_key=vpn_service.pk, body="Maintenance tonight 22:00")
     assert TimelineEntry.objects.filter(activity=post.activity).count() == 251  # 250 fans + bob
+
+
+def test_items_disappear_when_access_is_removed(api_as, alice, erin, bob):
+    from feeds import selectors
+
+    ticket = public_ticket(alice)
+    client = api_as(erin)
+    client.post("/api/v1/follows/", {"type": "ticket", "key": ticket.pk}, format="json")
+    tickets.ticket_me_too(actor=erin, ticket=ticket)
+    tickets.comment_add(actor=bob, ticket=ticket, body="Public update")
+    assert feed(client)["results"]
+    assert selectors.activities_since(user=erin, since=0, streams=frozenset({f"ticket:{ticket.pk}"}))
+
+    response = api_as(bob).patch(f"/api/v1/tickets/{ticket.pk}/", {"visibility": "private"}, format="json")
+    assert response.status_code == 200 and response.json()["visibility"] == "private"
+    assert feed(client)["results"] == []
+    assert selectors.activities_since(user=erin, since=0, streams=frozenset({f"ticket:{ticket.pk}"})) == []
+    assert client.get(f"/api/v1/walls/ticket/{ticket.pk}/").status_code == 404
+    assert client.get("/api/v1/tickets/?following=true").json()["results"] == []
+    # The requester and agents keep everything.
+    assert any("Public update" in i["summary"] for i in feed(api_as(alice))["results"])

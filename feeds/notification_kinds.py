@@ -1,0 +1,39 @@
+"""Every kind of notification, what people see it called, and its defaults per channel.
+
+Defaults aim at "nobody is spammed": e-mail for what needs acting on, in-app only for the rest.
+Urgent kinds (security) ignore quiet hours and the digest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    label: str
+    in_app: bool = True
+    email: bool = True
+    urgent: bool = False
+
+
+KINDS: dict[str, KindInfo] = {
+    "ticket.reply": KindInfo("Replies on tickets I follow"),
+    "ticket.status": KindInfo("Status changes on tickets I follow"),
+    "ticket.assigned": KindInfo("Tickets assigned to me"),
+    "ticket.mentioned": KindInfo("A ticket I follow is mentioned elsewhere", email=False),
+    "ticket.critical": KindInfo("Critical tickets for my team"),
+    "ticket.note": KindInfo("Internal notes on tickets I follow", email=False),
+    "ticket.rated": KindInfo("Ratings of tickets I resolved", email=False),
+    "sla.warned": KindInfo("SLA warnings"),
+    "sla.breached": KindInfo("SLA breaches"),
+    "post.mention": KindInfo("Mentions of me"),
+    "post.comment": KindInfo("Comments on my posts", email=False),
+    "post.like": KindInfo("Likes of my posts", email=False),
+    "post.wall": KindInfo("Posts on my wall", email=False),
+    "security.sign_in": KindInfo("Sign-ins from a new device", urgent=True),
+    "security.report": KindInfo("Security reports (admins)", urgent=True),
+}
+
+
+def info(kind: str) -> KindInfo:
+    return KINDS.get(kind, KindInfo(kind.replace(".", " ").capitalize()))
