@@ -298,3 +298,32 @@ class NotificationPreferencesApi(APIView):
             time_zone=values.get("time_zone"),
         )
         return Response(preferences_payload(request.user))
+
+
+class FeedTokenInput(serializers.Serializer):
+    label = serializers.CharField(required=False, allow_blank=True, default="", max_length=80)
+
+
+class FeedTokenApi(APIView):
+    @extend_schema(responses=inline_serializer("FeedTokens", {"results": serializers.ListField()}))
+    def get(self, request):
+        tokens = request.user.feed_tokens.filter(revoked_at__isnull=True).order_by("-id")
+        return Response({"results": [{"id": t.pk, "label": t.label, "created_at": t.created_at.isoformat()} for t in tokens], "next": None})
+
+    @extend_schema(request=FeedTokenInput, responses={201: inline_serializer("FeedTokenCreated", {"token": serializers.CharField()})})
+    def post(self, request):
+        data = FeedTokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        token, key = services.feed_token_create(actor=request.user, label=data.validated_data["label"])
+        base = request.build_absolute_uri("/")
+        return Response({
+            "id": token.pk, "token": key, "label": token.label,
+            "rss": f"{base}rss/{key}/{{type}}/{{key}}/", "atom": f"{base}atom/{key}/{{type}}/{{key}}/",
+        }, status=status.HTTP_201_CREATED)
+
+
+class FeedTokenRevokeApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, token_id: int):
+        services.feed_token_revoke(actor=request.user, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

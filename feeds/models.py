@@ -260,3 +260,24 @@ class NotificationPreference(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+
+
+class FeedToken(models.Model):
+    """A secret that lets a feed reader fetch RSS/Atom of public walls as this person; revocable."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=80, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+
+class ActivityTag(models.Model):
+    """A #tag an activity carries, so tag walls and tag streams find it through an index."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="tags")
+    tag = models.CharField(max_length=50)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["activity", "tag"], name="activity_tag_once")]
+        indexes = [models.Index(fields=["tag", "-activity"], name="activity_tag_idx")]

@@ -6,7 +6,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.models import User
 
 from .audience import user_groups
-from .models import Activity, ActivityAudience, Notification
+from .models import Activity, ActivityAudience, ActivityTag, Notification
 
 RESUME_LIMIT = 500
 
@@ -25,6 +25,16 @@ def _visible_to(user: User, groups: frozenset[str]):
     )
 
 
+def on_streams(streams) -> Q:
+    """Activities on any of these streams: as object, as target, or (tag streams) by tag."""
+    streams = list(streams)
+    tags = [s.split(":", 1)[1] for s in streams if s.startswith("tag:")]
+    condition = Q(stream__in=streams) | Q(target_stream__in=streams)
+    if tags:
+        condition |= Q(Exists(ActivityTag.objects.filter(activity=OuterRef("pk"), tag__in=tags)))
+    return condition
+
+
 def activities_since(*, user: User, since: int, streams: frozenset[str] = frozenset(), limit: int = RESUME_LIMIT) -> list[Activity]:
     """What a live client missed since `since`: activities addressed to the user, plus those on
     the streams it subscribes to that the user may see. Oldest first, as they happened."""
@@ -32,7 +42,7 @@ def activities_since(*, user: User, since: int, streams: frozenset[str] = frozen
     addressed = Exists(ActivityAudience.objects.filter(activity=OuterRef("pk"), user=user))
     condition = Q(addressed)
     if streams:
-        condition |= (Q(stream__in=list(streams)) | Q(target_stream__in=list(streams))) & Q(_visible_to(user, groups))
+        condition |= on_streams(streams) & Q(_visible_to(user, groups))
     return list(
         Activity.objects.filter(pk__gt=since).filter(condition).select_related("actor").order_by("pk")[:limit]
     )
@@ -74,7 +84,7 @@ def feed_page(*, user: User, context: str = "all", before: int | None = None, li
 def stream_activities(*, viewer: User, stream: str, before: int | None, limit: int = FEED_PAGE) -> list[Activity]:
     """What happened on a wall or stream that the viewer may see, newest first."""
     groups = user_groups(viewer)
-    qs = Activity.objects.filter(Q(stream=stream) | Q(target_stream=stream)).filter(_visible_to(viewer, groups))
+    qs = Activity.objects.filter(on_streams([stream])).filter(_visible_to(viewer, groups))
     if before is not None:
         qs = qs.filter(pk__lt=before)
     return list(qs.select_related("actor").order_by("-pk")[:limit])
@@ -90,3 +100,13 @@ def followers_of(*, target_type: str, target_key: str):
     from .models import Follow
 
     return Follow.objects.filter(target_type=target_type, target_key=target_key).select_related("user").order_by("-id")
+
+
+def open_stream_activities(*, stream: str, limit: int = 50) -> list[Activity]:
+    """Only what everyone signed in may see: a feed link can be shared, so nothing addressed to
+    its owner alone goes into it."""
+    from .audience import SIGNED_IN
+
+    everyone = Exists(ActivityAudience.objects.filter(activity=OuterRef("pk"), group=SIGNED_IN))
+    qs = Activity.objects.filter(on_streams([stream])).filter(everyone)
+    return list(qs.select_related("actor").order_by("-pk")[:limit])

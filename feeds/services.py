@@ -25,6 +25,7 @@ from .audience import Audience, user_groups
 from .models import (
     Activity,
     ActivityAudience,
+    ActivityTag,
     Follow,
     LiveTicket,
     Mute,
@@ -93,6 +94,9 @@ def activity_publish(
         summary=summary,
         data={**(data or {}), **({"actor_username": actor.username} if actor else {})},
     )
+    tags = sorted({str(t) for t in (data or {}).get("tags", [])})
+    if tags:
+        ActivityTag.objects.bulk_create([ActivityTag(activity=activity, tag=t) for t in tags])
     ActivityAudience.objects.bulk_create(
         [ActivityAudience(activity=activity, user_id=uid) for uid in sorted(audience.users)]
         + [ActivityAudience(activity=activity, group=g) for g in sorted(audience.groups)]
@@ -135,7 +139,7 @@ def activity_publish(
         payload=payload,
         audience=audience.as_payload(),
         recipients=sorted(audience.users),
-        stream_names=[s for s in (activity.stream, activity.target_stream) if s],
+        stream_names=[s for s in (activity.stream, activity.target_stream) if s] + [f"tag:{t}" for t in tags],
     )
     messages += [
         live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications if not n.read
@@ -705,3 +709,38 @@ def _send_digest(message: OutboxMessage) -> None:
         to=[user.email],
         headers={"X-Servicedesk-Delivery": message.key},
     ).send(fail_silently=False)
+
+
+# --- RSS/Atom tokens ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def feed_token_create(*, actor: User, label: str = "") -> tuple[object, str]:
+    from .models import FeedToken
+
+    if FeedToken.objects.filter(user=actor, revoked_at__isnull=True).count() >= 20:
+        raise ApplicationError("You have too many feed links; revoke one first.")
+    key = secrets.token_urlsafe(24)
+    token = FeedToken.objects.create(user=actor, key_hash=hashlib.sha256(key.encode()).hexdigest(), label=label[:80])
+    return token, key
+
+
+@transaction.atomic
+def feed_token_revoke(*, actor: User, token_id: int) -> None:
+    from .models import FeedToken
+
+    if not FeedToken.objects.filter(pk=token_id, user=actor, revoked_at__isnull=True).update(revoked_at=timezone.now()):
+        raise NotVisible()
+
+
+def feed_token_user(key: str) -> User | None:
+    from .models import FeedToken
+
+    if not key or len(key) > 100:
+        return None
+    token = (
+        FeedToken.objects.select_related("user")
+        .filter(key_hash=hashlib.sha256(key.encode()).hexdigest(), revoked_at__isnull=True)
+        .first()
+    )
+    return token.user if token and token.user.is_active else None

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as accounts_api
 from accounts import views as accounts_views
 from feeds import api as feeds_api
+from feeds.syndication import WallAtom, WallRss
 from tickets import api as tickets_api
 
 from . import health
@@ -22,6 +23,8 @@ api_v1 = [
     path("follows/", feeds_api.FollowListApi.as_view(), name="follows"),
     path("follows/<int:follow_id>/", feeds_api.FollowDeleteApi.as_view(), name="follow-delete"),
     path("mutes/", feeds_api.MuteApi.as_view(), name="mutes"),
+    path("feed-tokens/", feeds_api.FeedTokenApi.as_view(), name="feed-tokens"),
+    path("feed-tokens/<int:token_id>/", feeds_api.FeedTokenRevokeApi.as_view(), name="feed-token-revoke"),
     path("walls/<str:wall_type>/<str:key>/", feeds_api.WallApi.as_view(), name="wall"),
     path("posts/", feeds_api.PostCreateApi.as_view(), name="posts"),
     path("posts/<int:post_id>/", feeds_api.PostDetailApi.as_view(), name="post-detail"),
@@ -45,6 +48,8 @@ api_v1 = [
 urlpatterns = [
     path("", accounts_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("rss/<str:token>/<str:wall_type>/<str:key>/", WallRss(), name="wall-rss"),
+    path("atom/<str:token>/<str:wall_type>/<str:key>/", WallAtom(), name="wall-atom"),
     path("styleguide/", accounts_views.styleguide, name="styleguide"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
