@@ -93,8 +93,8 @@ class FeedApi(APIView):
         context = request.query_params.get("context") or "all"
         if context not in FEED_CONTEXTS:
             raise ApplicationError("Unknown context.", errors={"context": [f"Choose one of {', '.join(FEED_CONTEXTS)}."]})
-        page, next_before = selectors.feed_page(user=request.user, context=context, before=_cursor(request.query_params.get("before")))
-        return Response({"results": [activity_payload(a) for a in page], "next": _next_url(request, next_before)})
+        page, next_before = selectors.feed_payloads(user=request.user, context=context, before=_cursor(request.query_params.get("before")))
+        return Response({"results": page, "next": _next_url(request, next_before)})
 
 
 class FollowInput(serializers.Serializer):

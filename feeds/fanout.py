@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import Role
 
+from . import live, streams
 from .audience import ADMINS, AGENTS, MANAGERS, SIGNED_IN, Audience
 from .models import Activity, Follow, Mute, TimelineEntry
+from .presenters import activity_payload
 
 CHUNK = 1000
 TICKET_TYPES = {"ticket", "service", "queue", "security_report"}
@@ -101,4 +104,13 @@ def fan_out(activity: Activity, audience: Audience) -> int:
         last = chunk[-1][0]
         ids = admitted(audience, chunk)
         muted = set(Mute.objects.filter(muted_condition, user_id__in=ids).values_list("user_id", flat=True))
-        written += write_entries(activity, [uid for uid in ids if uid not in muted])
+        fresh = [uid for uid in ids if uid not in muted and uid not in audience.users]
+        written += write_entries(activity, fresh)
+        if fresh:
+            # Followers' open feeds learn of it live; addressed people were told at publish time.
+            payload = activity_payload(activity)
+            transaction.on_commit(
+                lambda p=payload, people=fresh: live.send_many(
+                    [(streams.user_group_name(uid), {"type": "live.activity", "activity": p, "audience": None}) for uid in people]
+                )
+            )

@@ -110,3 +110,36 @@ def open_stream_activities(*, stream: str, limit: int = 50) -> list[Activity]:
     everyone = Exists(ActivityAudience.objects.filter(activity=OuterRef("pk"), group=SIGNED_IN))
     qs = Activity.objects.filter(on_streams([stream])).filter(everyone)
     return list(qs.select_related("actor").order_by("-pk")[:limit])
+
+
+_FEED_COLUMNS = (
+    "activity_id", "activity__verb", "activity__actor__username", "activity__object_type", "activity__object_key",
+    "activity__object_title", "activity__target_type", "activity__target_key", "activity__target_title",
+    "activity__summary", "activity__created_at",
+)
+
+
+def feed_payloads(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE) -> tuple[list[dict], int | None]:
+    """`feed_page` in the API's shape, read as plain rows: building models for twenty activities
+    and their actors costs more than the indexed query itself."""
+    from .models import TimelineEntry
+
+    entries = TimelineEntry.objects.filter(user=user)
+    if context != "all":
+        entries = entries.filter(context=context)
+    if before is not None:
+        entries = entries.filter(activity_id__lt=before)
+    rows = list(entries.order_by("-activity_id").values_list(*_FEED_COLUMNS)[: limit + 1])
+    page = [
+        {
+            "id": aid,
+            "verb": verb,
+            "actor": {"username": actor} if actor else None,
+            "object": {"type": otype, "key": okey, "title": otitle} if otype else None,
+            "target": {"type": ttype, "key": tkey, "title": ttitle} if ttype else None,
+            "summary": summary,
+            "created_at": created.isoformat(),
+        }
+        for aid, verb, actor, otype, okey, otitle, ttype, tkey, ttitle, summary, created in rows[:limit]
+    ]
+    return page, (page[-1]["id"] if len(rows) > limit else None)

@@ -12,8 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,7 +22,6 @@ from accounts.models import User
 from servicedesk.errors import ApplicationError
 
 from . import selectors, services, walls
-from .audience import user_groups
 from .models import Follow, Like, Mute, Post, PostComment, PostRevision
 
 
@@ -107,7 +104,9 @@ def _post_form(data=None, *, label="Share with your followers"):
 
 
 def _forbidden(request, message: str):
-    return render(request, "feeds/forbidden.html", {"message": message}, status=403)
+    return render(
+        request, "403.html", {"message": message, "back_url": reverse("feeds:feed"), "back_label": "Back to your feed"}, status=403
+    )
 
 
 def _error_page(request, exc: ApplicationError):
@@ -186,6 +185,15 @@ class FeedItem:
         return a.object_title or a.object_key
 
     @property
+    def post_line(self) -> str:
+        """Above a post's own text, a short line: the summary would repeat it."""
+        a = self.first
+        if a.verb == "posted":
+            where = f" on {a.target_title}" if a.target_title and a.target_title != self.actor_name else ""
+            return f"{self.actor_name} posted{where}"
+        return f"{self.text.split(':', 1)[0]}" if self.grouped else f"{self.actor_name} {VERB_PHRASES.get(a.verb, a.verb)} a post"
+
+    @property
     def text(self) -> str:
         if not self.grouped:
             return self.first.summary or f"{self.actor_name} {VERB_PHRASES.get(self.first.verb, self.first.verb)} {self.object_label}"
@@ -228,7 +236,7 @@ def _attach_posts(items: list[FeedItem], viewer) -> None:
     ids = {int(i.first.object_key) for i in items if i.first.object_type == "post" and i.first.object_key.isdigit()}
     if not ids:
         return
-    posts = {p.pk: p for p in Post.objects.filter(pk__in=ids, deleted_at__isnull=True)}
+    posts = {p.pk: p for p in Post.objects.filter(pk__in=ids, deleted_at__isnull=True).select_related("author")}
     liked = set(Like.objects.filter(user=viewer, post_id__in=list(posts)).values_list("post_id", flat=True)) if posts else set()
     for item in items:
         if item.first.object_type == "post" and item.first.object_key.isdigit():
@@ -322,26 +330,10 @@ def _resolve_or_404(request, wall_type: str, key) -> walls.Wall:
         raise Http404(exc.message) from exc
 
 
-def _tag_activities(viewer, tag: str, before: int | None, limit: int):
-    """A tag's page: what was said on it and what was tagged with it elsewhere, as the viewer may see it."""
-    from .models import Activity
-
-    condition = Q(stream=f"tag:{tag}") | Q(target_stream=f"tag:{tag}")
-    if connection.vendor == "postgresql":
-        condition |= Q(data__tags__contains=[tag])
-    qs = Activity.objects.filter(condition).filter(selectors._visible_to(viewer, user_groups(viewer)))
-    if before is not None:
-        qs = qs.filter(pk__lt=before)
-    return list(qs.select_related("actor").order_by("-pk")[:limit])
-
-
 def _wall_activities(request, wall: walls.Wall):
     before = _cursor(request.GET.get("before"))
     limit = selectors.FEED_PAGE
-    if wall.type == "tag":
-        rows = _tag_activities(request.user, wall.key, before, limit + 1)
-    else:
-        rows = selectors.stream_activities(viewer=request.user, stream=wall.stream, before=before, limit=limit + 1)
+    rows = selectors.stream_activities(viewer=request.user, stream=wall.stream, before=before, limit=limit + 1)
     page = rows[:limit]
     items = _group(page)
     _attach_posts(items, request.user)
@@ -549,7 +541,7 @@ def post_edit(request, pk: int):
 @login_required
 @require_POST
 def post_delete(request, pk: int):
-    post, wall = _post_or_404(request, pk)
+    _post, wall = _post_or_404(request, pk)
     try:
         services.post_delete(actor=request.user, post_id=pk)
     except ApplicationError as exc:

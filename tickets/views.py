@@ -48,7 +48,9 @@ def _is_htmx(request) -> bool:
 
 
 def _forbidden(request, message: str = "You do not have permission to do this."):
-    return render(request, "tickets/forbidden.html", {"message": message}, status=403)
+    return render(
+        request, "403.html", {"message": message, "back_url": reverse("tickets:portal"), "back_label": "Go to the portal"}, status=403
+    )
 
 
 def _ticket_or_404(request, pk: int) -> Ticket:
