@@ -36,11 +36,14 @@ def on_streams(streams) -> Q:
 
 
 def activities_since(*, user: User, since: int, streams: frozenset[str] = frozenset(), limit: int = RESUME_LIMIT) -> list[Activity]:
-    """What a live client missed since `since`: activities addressed to the user, plus those on
-    the streams it subscribes to that the user may see. Oldest first, as they happened."""
+    """What a live client missed since `since`: activities addressed to the user or in their feed,
+    plus those on the streams it subscribes to that the user may see. Oldest first."""
     groups = user_groups(user)
+    from .models import TimelineEntry
+
     addressed = Exists(ActivityAudience.objects.filter(activity=OuterRef("pk"), user=user))
-    condition = Q(addressed)
+    in_feed = Exists(TimelineEntry.objects.filter(activity=OuterRef("pk"), user=user))
+    condition = Q(addressed) | Q(in_feed)
     if streams:
         condition |= on_streams(streams) & Q(_visible_to(user, groups))
     return list(

@@ -5,6 +5,8 @@ from . import views
 app_name = "feeds"
 
 urlpatterns = [
+    path("account/notifications/", views.preferences, name="preferences"),
+    path("account/feed-links/<int:token_id>/revoke/", views.feed_link_revoke, name="feed_link_revoke"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("feed/", views.feed, name="feed"),

@@ -572,3 +572,80 @@ def post_unlike(request, pk: int):
             return _error_page(request, exc)
         return _post_page(request, pk, like_error=exc.message, status=exc.status)
     return redirect(_next_url(request, reverse("feeds:post", args=[pk])))
+
+
+# --- notification settings and feed links -----------------------------------------------------
+
+
+class QuietHoursForm(forms.Form):
+    quiet_hours_start = forms.TimeField(label="Quiet from", required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    quiet_hours_end = forms.TimeField(label="Quiet until", required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    time_zone = forms.CharField(label="Your time zone", max_length=64, help_text="For example Europe/Paris or America/New_York.")
+    email_digest = forms.BooleanField(label="Send me one e-mail a day instead of one per event", required=False)
+
+
+def _preference_rows(user) -> list[dict]:
+    from .api import preferences_payload
+
+    return preferences_payload(user)["kinds"]
+
+
+@login_required
+def preferences(request):
+    """Per kind × channel choices, quiet hours, the digest, and secret links for feed readers."""
+    from .notification_kinds import KINDS
+
+    user = request.user
+    form = QuietHoursForm(
+        request.POST or None,
+        initial={"quiet_hours_start": user.quiet_hours_start, "quiet_hours_end": user.quiet_hours_end,
+                 "time_zone": user.time_zone, "email_digest": user.email_digest},
+    )
+    status = 200
+    new_link = None
+    if request.method == "POST" and request.POST.get("action") == "feed_link":
+        try:
+            token, key = services.feed_token_create(actor=user, label=request.POST.get("label", ""))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            new_link = request.build_absolute_uri(f"/rss/{key}/")
+            messages.success(request, "Your new feed link is shown below. Copy it now: it will not be shown again.")
+        form = QuietHoursForm(initial=form.initial)
+    elif request.method == "POST":
+        kinds = {
+            kind: {"in_app": f"{kind}:in_app" in request.POST, "email": f"{kind}:email" in request.POST}
+            for kind in KINDS
+        }
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.notification_preferences_set(
+                    actor=user, kinds=kinds, email_digest=data["email_digest"],
+                    quiet_hours_start=data["quiet_hours_start"], quiet_hours_end=data["quiet_hours_end"],
+                    time_zone=data["time_zone"].strip(),
+                )
+            except ApplicationError as exc:
+                for field, errors in exc.errors.items():
+                    form.add_error("quiet_hours_start" if field == "quiet_hours" else field if field in form.fields else None, errors)
+            else:
+                messages.success(request, "Your notification settings are saved.")
+                return redirect("feeds:preferences")
+        status = 400
+    tokens = list(user.feed_tokens.filter(revoked_at__isnull=True).order_by("-id"))
+    return render(
+        request, "feeds/preferences.html",
+        {"form": form, "kinds": _preference_rows(user), "tokens": tokens, "new_link": new_link},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def feed_link_revoke(request, token_id: int):
+    try:
+        services.feed_token_revoke(actor=request.user, token_id=token_id)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+    messages.success(request, "That feed link no longer works.")
+    return redirect("feeds:preferences")

@@ -101,3 +101,36 @@ def test_a_tagged_post_reaches_the_tag_page_and_is_liked(alice, bob, erin, new_p
     expect(reader.get_by_role("button", name="Unfollow")).to_be_visible()
     expect(reader.get_by_role("complementary", name="About Alice Martin")).to_contain_text("Erin Walsh")
     assert_accessible(reader)
+
+
+def test_the_feed_fills_the_gap_after_the_connection_is_cut(alice, bob, erin, new_page, asgi_server, stack_env, log_dir):
+    from feeds import services as feeds
+    from tests.support.processes import start_asgi_server
+
+    off_thread(feeds.follow_create, actor=erin, target_type="user", key="bob")
+    page = new_page()
+    sign_in(page, "erin", PASSWORD)
+    page.goto("/feed/")
+    indicator = page.locator("#live-indicator")
+    expect(indicator).to_have_attribute("data-state", "live", timeout=10_000)
+    page.evaluate("window.feedPageMarker = 'still here'")
+
+    # The server goes away; two things happen while the page cannot hear of them.
+    port = asgi_server.extra["port"]
+    asgi_server.kill()
+    expect(indicator).not_to_have_attribute("data-state", "live", timeout=10_000)
+    for text in ("Printer queue cleared on floor 3", "VPN certificates renewed"):
+        off_thread(feeds.post_create, actor=bob, wall_type="user", wall_key="bob", body=text)
+
+    restarted = start_asgi_server(stack_env, log_dir, port=port)
+    try:
+        expect(indicator).to_have_attribute("data-state", "live", timeout=30_000)
+        show = page.get_by_role("button", name="2 new \u2014 show")
+        expect(show).to_be_visible(timeout=10_000)
+        show.click()
+        feed = page.locator("#feed-list")
+        expect(feed).to_contain_text("Printer queue cleared on floor 3")
+        expect(feed).to_contain_text("VPN certificates renewed")
+        assert page.evaluate("window.feedPageMarker") == "still here", "the page was not reloaded"
+    finally:
+        restarted.stop()

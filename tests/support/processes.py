@@ -87,8 +87,8 @@ def http(method: str, url: str, *, body: dict | None = None, headers: dict | Non
             return error.code, payload.decode(errors="replace")
 
 
-def start_asgi_server(env: dict, log_dir: Path) -> Process:
-    port = free_port()
+def start_asgi_server(env: dict, log_dir: Path, port: int | None = None) -> Process:
+    port = port or free_port()
     proc = spawn(
         "asgi",
         ["-m", "uvicorn", "servicedesk.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
