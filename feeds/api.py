@@ -271,6 +271,7 @@ def preferences_payload(user) -> dict:
              "in_app": chosen[kind].in_app if kind in chosen else info.in_app,
              "email": chosen[kind].email if kind in chosen else info.email}
             for kind, info in KINDS.items()
+            if user.is_agent or not info.staff_only
         ],
         "email_digest": user.email_digest,
         "quiet_hours_start": user.quiet_hours_start.strftime("%H:%M") if user.quiet_hours_start else None,

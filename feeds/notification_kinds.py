@@ -14,6 +14,7 @@ class KindInfo:
     in_app: bool = True
     email: bool = True
     urgent: bool = False
+    staff_only: bool = False  # only agents, managers and admins ever receive it
 
 
 KINDS: dict[str, KindInfo] = {
@@ -21,17 +22,17 @@ KINDS: dict[str, KindInfo] = {
     "ticket.status": KindInfo("Status changes on tickets I follow"),
     "ticket.assigned": KindInfo("Tickets assigned to me"),
     "ticket.mentioned": KindInfo("A ticket I follow is mentioned elsewhere", email=False),
-    "ticket.critical": KindInfo("Critical tickets for my team"),
-    "ticket.note": KindInfo("Internal notes on tickets I follow", email=False),
-    "ticket.rated": KindInfo("Ratings of tickets I resolved", email=False),
-    "sla.warned": KindInfo("SLA warnings"),
-    "sla.breached": KindInfo("SLA breaches"),
+    "ticket.critical": KindInfo("Critical tickets for my team", staff_only=True),
+    "ticket.note": KindInfo("Internal notes on tickets I follow", email=False, staff_only=True),
+    "ticket.rated": KindInfo("Ratings of tickets I resolved", email=False, staff_only=True),
+    "sla.warned": KindInfo("SLA warnings", staff_only=True),
+    "sla.breached": KindInfo("SLA breaches", staff_only=True),
     "post.mention": KindInfo("Mentions of me"),
     "post.comment": KindInfo("Comments on my posts", email=False),
     "post.like": KindInfo("Likes of my posts", email=False),
     "post.wall": KindInfo("Posts on my wall", email=False),
     "security.sign_in": KindInfo("Sign-ins from a new device", urgent=True),
-    "security.report": KindInfo("Security reports (admins)", urgent=True),
+    "security.report": KindInfo("Security reports (admins)", urgent=True, staff_only=True),
 }
 
 

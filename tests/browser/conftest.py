@@ -58,8 +58,16 @@ def off_thread(fn, *args, **kwargs):
 
     Services push live events with async_to_sync, which refuses to run inside a running loop.
     """
+    from django.db import connections
+
+    def call():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connections.close_all()  # this thread's connection would outlive it and block teardown
+
     with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn, *args, **kwargs).result()
+        return pool.submit(call).result()
 
 
 def sign_in(page, username: str, password: str) -> None:

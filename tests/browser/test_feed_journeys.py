@@ -124,9 +124,10 @@ def test_the_feed_fills_the_gap_after_the_connection_is_cut(alice, bob, erin, ne
 
     restarted = start_asgi_server(stack_env, log_dir, port=port)
     try:
-        expect(indicator).to_have_attribute("data-state", "live", timeout=30_000)
+        # The client backs off up to 15 s between attempts, with jitter.
+        expect(indicator).to_have_attribute("data-state", "live", timeout=45_000)
         show = page.get_by_role("button", name="2 new \u2014 show")
-        expect(show).to_be_visible(timeout=10_000)
+        expect(show).to_be_visible(timeout=15_000)
         show.click()
         feed = page.locator("#feed-list")
         expect(feed).to_contain_text("Printer queue cleared on floor 3")
