@@ -61,7 +61,7 @@ class LiveTicketApi(APIView):
 # --- feed, follows, walls, posts ---------------------------------------------------------------
 
 
-FEED_CONTEXTS = ("all", "tickets", "communities", "people")
+FEED_CONTEXTS = services.FEED_CONTEXTS
 
 
 def _cursor(raw) -> int | None:
@@ -86,14 +86,18 @@ def _next_url(request, next_before: int | None) -> str | None:
 
 class FeedApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("context", str, enum=list(FEED_CONTEXTS)), OpenApiParameter("before", int)],
+        parameters=[OpenApiParameter("context", str, enum=list(FEED_CONTEXTS)), OpenApiParameter("about", str),
+                    OpenApiParameter("before", int)],
         responses=inline_serializer("Feed", {"results": serializers.ListField(), "next": serializers.CharField(allow_null=True)}),
     )
     def get(self, request):
-        context = request.query_params.get("context") or "all"
-        if context not in FEED_CONTEXTS:
-            raise ApplicationError("Unknown context.", errors={"context": [f"Choose one of {', '.join(FEED_CONTEXTS)}."]})
-        page, next_before = selectors.feed_payloads(user=request.user, context=context, before=_cursor(request.query_params.get("before")))
+        context, about = services.feed_filter_check(
+            actor=request.user, context=request.query_params.get("context") or "all",
+            about=request.query_params.get("about") or "",
+        )
+        page, next_before = selectors.feed_payloads(
+            user=request.user, context=context, about=about, before=_cursor(request.query_params.get("before"))
+        )
         return Response({"results": page, "next": _next_url(request, next_before)})
 
 
@@ -327,4 +331,34 @@ class FeedTokenRevokeApi(APIView):
     @extend_schema(request=None, responses={204: None})
     def delete(self, request, token_id: int):
         services.feed_token_revoke(actor=request.user, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FeedFilterInput(serializers.Serializer):
+    name = serializers.CharField(max_length=60)
+    context = serializers.CharField(max_length=16, required=False, default="all")
+    about = serializers.CharField(max_length=170, required=False, allow_blank=True, default="")
+
+
+def feed_filter_payload(f) -> dict:
+    return {"id": f.pk, "name": f.name, "context": f.context, "about": f.about}
+
+
+class FeedFiltersApi(APIView):
+    @extend_schema(responses=inline_serializer("FeedFilters", {"results": serializers.ListField()}))
+    def get(self, request):
+        return Response({"results": [feed_filter_payload(f) for f in selectors.saved_feed_filters(request.user)], "next": None})
+
+    @extend_schema(request=FeedFilterInput, responses={201: inline_serializer("FeedFilter", {"id": serializers.IntegerField()})})
+    def post(self, request):
+        data = FeedFilterInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        saved = services.saved_feed_filter_save(actor=request.user, **data.validated_data)
+        return Response(feed_filter_payload(saved), status=status.HTTP_201_CREATED)
+
+
+class FeedFilterDeleteApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, filter_id: int):
+        services.saved_feed_filter_delete(actor=request.user, filter_id=filter_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -281,3 +281,17 @@ class ActivityTag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["activity", "tag"], name="activity_tag_once")]
         indexes = [models.Index(fields=["tag", "-activity"], name="activity_tag_idx")]
+
+
+class SavedFeedFilter(models.Model):
+    """A named view of one's feed: a context and, optionally, one followed thing."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_feed_filters")
+    name = models.CharField(max_length=60)
+    context = models.CharField(max_length=16, default="all")
+    about = models.CharField(max_length=170, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_feed_filter_name_once")]
+        ordering = ["name"]

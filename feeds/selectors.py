@@ -69,7 +69,19 @@ def last_ids(user: User) -> tuple[int, int]:
 FEED_PAGE = 20
 
 
-def feed_page(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE) -> tuple[list[Activity], int | None]:
+def about_condition(about: str) -> Q:
+    """Feed entries about one followed thing: its stream, a person's own actions, a tag."""
+    kind, _, key = about.partition(":")
+    if kind == "tag":
+        return Q(activity__tags__tag=key)
+    condition = Q(activity__stream=about) | Q(activity__target_stream=about)
+    if kind == "user":
+        condition |= Q(activity__actor__username=key)
+    return condition
+
+
+def feed_page(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE,
+              about: str = "") -> tuple[list[Activity], int | None]:
     """One page of the person's feed, newest first: one indexed query on their timeline, joined to
     the activities and their actors, whatever they follow. Returns the page and the next cursor."""
     from .models import TimelineEntry
@@ -77,6 +89,8 @@ def feed_page(*, user: User, context: str = "all", before: int | None = None, li
     entries = TimelineEntry.objects.filter(user=user)
     if context != "all":
         entries = entries.filter(context=context)
+    if about:
+        entries = entries.filter(about_condition(about))
     if before is not None:
         entries = entries.filter(activity_id__lt=before)
     rows = list(entries.select_related("activity", "activity__actor").order_by("-activity_id")[: limit + 1])
@@ -122,7 +136,8 @@ _FEED_COLUMNS = (
 )
 
 
-def feed_payloads(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE) -> tuple[list[dict], int | None]:
+def feed_payloads(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE,
+                  about: str = "") -> tuple[list[dict], int | None]:
     """`feed_page` in the API's shape, read as plain rows: building models for twenty activities
     and their actors costs more than the indexed query itself."""
     from .models import TimelineEntry
@@ -130,6 +145,8 @@ def feed_payloads(*, user: User, context: str = "all", before: int | None = None
     entries = TimelineEntry.objects.filter(user=user)
     if context != "all":
         entries = entries.filter(context=context)
+    if about:
+        entries = entries.filter(about_condition(about))
     if before is not None:
         entries = entries.filter(activity_id__lt=before)
     rows = list(entries.order_by("-activity_id").values_list(*_FEED_COLUMNS)[: limit + 1])
@@ -146,3 +163,9 @@ def feed_payloads(*, user: User, context: str = "all", before: int | None = None
         for aid, verb, actor, otype, okey, otitle, ttype, tkey, ttitle, summary, created in rows[:limit]
     ]
     return page, (page[-1]["id"] if len(rows) > limit else None)
+
+
+def saved_feed_filters(user: User):
+    from .models import SavedFeedFilter
+
+    return SavedFeedFilter.objects.filter(user=user).order_by("name")

@@ -5,6 +5,8 @@ from . import views
 app_name = "feeds"
 
 urlpatterns = [
+    path("feed/views/", views.feed_filter_save, name="feed_filter_save"),
+    path("feed/views/<int:filter_id>/delete/", views.feed_filter_delete, name="feed_filter_delete"),
     path("account/notifications/", views.preferences, name="preferences"),
     path("account/feed-links/<int:token_id>/revoke/", views.feed_link_revoke, name="feed_link_revoke"),
     path("notifications/", views.notification_list, name="notifications"),

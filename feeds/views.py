@@ -7,6 +7,7 @@ page or a 404.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -247,21 +248,33 @@ def _attach_posts(items: list[FeedItem], viewer) -> None:
 # --- the feed ----------------------------------------------------------------------------------
 
 
+def _feed_query(context: str, about: str, **extra) -> str:
+    params = {k: v for k, v in (("context", context if context != "all" else ""), ("about", about)) if v}
+    params.update({k: v for k, v in extra.items() if v})
+    return "?" + urlencode(params) if params else ""
+
+
 def _feed_context(request) -> dict:
     context = request.GET.get("context", "all")
     if context not in dict(FEED_CONTEXTS):
         context = "all"
+    about = (request.GET.get("about") or "").strip()
+    try:
+        context, about = services.feed_filter_check(actor=request.user, context=context, about=about)
+    except ApplicationError:
+        about = ""  # something no longer followed: show the whole context instead
     before = _cursor(request.GET.get("before"))
-    activities, next_before = selectors.feed_page(user=request.user, context=context, before=before)
-    query = f"?context={context}" if context != "all" else ""
+    activities, next_before = selectors.feed_page(user=request.user, context=context, before=before, about=about)
+    feed_url = reverse("feeds:feed")
     return {
         "items": _group(activities),
         "feed_context": context,
-        "contexts": [(value, label, reverse("feeds:feed") + (f"?context={value}" if value != "all" else "")) for value, label in FEED_CONTEXTS],
+        "feed_about": about,
+        "contexts": [(value, label, feed_url + _feed_query(value, about)) for value, label in FEED_CONTEXTS],
         "before": before,
-        "older_url": f"{reverse('feeds:feed')}?{'context=' + context + '&' if context != 'all' else ''}before={next_before}" if next_before else "",
-        "newest_url": reverse("feeds:feed") + query,
-        "items_url": reverse("feeds:feed_items") + query,
+        "older_url": feed_url + _feed_query(context, about, before=next_before) if next_before else "",
+        "newest_url": feed_url + _feed_query(context, about),
+        "items_url": reverse("feeds:feed_items") + _feed_query(context, about),
         "newest_id": activities[0].pk if activities else 0,
     }
 
@@ -307,9 +320,37 @@ def feed(request):
         status = 400
     context = _feed_context(request)
     context["form"] = form
+    context["follows"] = list(selectors.follows_of(request.user).only("target_type", "target_key")[:500])
+    context["saved_filters"] = list(selectors.saved_feed_filters(request.user))
     if not context["items"] and context["before"] is None:
         context.update(_suggestions(request.user))
     return render(request, "feeds/feed.html", context, status=status)
+
+
+@login_required
+@require_POST
+def feed_filter_save(request):
+    try:
+        saved = services.saved_feed_filter_save(
+            actor=request.user, name=request.POST.get("name", ""), context=request.POST.get("context", "all"),
+            about=request.POST.get("about", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, " ".join([exc.message, *[e for errs in exc.errors.values() for e in errs]]))
+        return redirect("feeds:feed")
+    messages.success(request, f"Saved the view \u201c{saved.name}\u201d.")
+    return redirect(reverse("feeds:feed") + _feed_query(saved.context, saved.about))
+
+
+@login_required
+@require_POST
+def feed_filter_delete(request, filter_id: int):
+    try:
+        services.saved_feed_filter_delete(actor=request.user, filter_id=filter_id)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+    messages.success(request, "The saved view is gone.")
+    return redirect("feeds:feed")
 
 
 @login_required

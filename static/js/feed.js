@@ -56,7 +56,12 @@
       var wall = state.list.getAttribute("data-wall-stream");
       if (wall) return streamOf(activity.object) === wall || streamOf(activity.target) === wall;
       var context = state.list.getAttribute("data-context") || "all";
-      return context === "all" || contextOf(activity) === context;
+      if (context !== "all" && contextOf(activity) !== context) return false;
+      // A view about one followed thing; tags are not in the frame, so the refresh decides.
+      var about = state.list.getAttribute("data-about") || "";
+      if (!about || about.indexOf("tag:") === 0) return true;
+      var actor = activity.actor ? "user:" + activity.actor.username : "";
+      return streamOf(activity.object) === about || streamOf(activity.target) === about || actor === about;
     }
 
     function render() {

@@ -135,3 +135,24 @@ def test_the_feed_fills_the_gap_after_the_connection_is_cut(alice, bob, erin, ne
         assert page.evaluate("window.feedPageMarker") == "still here", "the page was not reloaded"
     finally:
         restarted.stop()
+
+
+def test_erin_saves_a_view_of_her_feed(alice, bob, erin, new_page):
+    from feeds import services as feeds
+
+    ticket = off_thread(
+        services.ticket_create, actor=alice, kind=Kind.INCIDENT, title="Badge reader at gate B", visibility=Visibility.PUBLIC,
+        impact=3, urgency=2,
+    )
+    off_thread(feeds.follow_create, actor=erin, target_type="ticket", key=ticket.pk)
+    off_thread(services.comment_add, actor=bob, ticket=ticket, body="A technician is on the way.")
+    page = new_page()
+    sign_in(page, "erin", PASSWORD)
+    page.goto("/feed/")
+    page.get_by_label("Only about").select_option(f"ticket:{ticket.pk}")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#feed-list")).to_contain_text("A technician is on the way.")
+    page.get_by_label("Save this view as").fill("Gate B")
+    page.get_by_role("button", name="Save view").click()
+    expect(page.get_by_role("list", name="Saved views")).to_contain_text("Gate B")
+    assert_accessible(page)

@@ -208,3 +208,37 @@ def test_items_disappear_when_access_is_removed(api_as, alice, erin, bob):
     assert client.get("/api/v1/tickets/?following=true").json()["results"] == []
     # The requester and agents keep everything.
     assert any("Public update" in i["summary"] for i in feed(api_as(alice))["results"])
+
+
+def test_feed_about_one_followed_thing_and_saved_views(api_as, client, alice, erin, bob, vpn_service):
+    api = api_as(erin)
+    ticket = public_ticket(alice)
+    other = public_ticket(alice, title="Printer jam")
+    for key in (ticket.pk, other.pk):
+        api.post("/api/v1/follows/", {"type": "ticket", "key": key}, format="json")
+    api.post("/api/v1/follows/", {"type": "tag", "key": "vpn"}, format="json")
+    tickets.comment_add(actor=bob, ticket=ticket, body="About the VPN")
+    tickets.comment_add(actor=bob, ticket=other, body="About the printer")
+    from feeds import services
+
+    services.post_create(actor=bob, wall_type="user", wall_key="bob", body="New #vpn client")
+
+    only = feed(api, f"?about=ticket:{ticket.pk}")["results"]
+    assert only and all(i["object"]["key"] == str(ticket.pk) for i in only)
+    tagged = feed(api, "?about=tag:vpn")["results"]
+    assert [i["verb"] for i in tagged] == ["posted"]
+    assert api.get("/api/v1/feed/?about=ticket:999999").status_code == 400, "only things you follow"
+
+    saved = api.post("/api/v1/feed/filters/", {"name": "VPN ticket", "context": "tickets", "about": f"ticket:{ticket.pk}"}, format="json")
+    assert saved.status_code == 201
+    assert api.post("/api/v1/feed/filters/", {"name": "x", "about": "user:nobody"}, format="json").status_code == 400
+    assert api.post("/api/v1/feed/filters/", {"name": "", "context": "all"}, format="json").status_code == 400
+    assert [f["name"] for f in api.get("/api/v1/feed/filters/").json()["results"]] == ["VPN ticket"]
+    assert api_as(alice).delete(f"/api/v1/feed/filters/{saved.json()['id']}/").status_code == 404
+
+    client.force_login(erin)
+    page = client.get(f"/feed/?context=tickets&about=ticket:{ticket.pk}")
+    body = page.content.decode()
+    assert "About the VPN" in body and "About the printer" not in body and "VPN ticket" in body
+    assert client.post(f"/feed/views/{saved.json()['id']}/delete/").status_code == 302
+    assert api.get("/api/v1/feed/filters/").json()["results"] == []
