@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
-from servicedesk.queue import enqueue_on_commit
 
 from . import live, notification_kinds
 from .audience import Audience, user_groups
@@ -365,10 +364,21 @@ def follow_create(*, actor: User, target_type: str, key) -> tuple[Follow, bool]:
     wall = walls.resolve(actor, target_type, key)
     follow, created = follow_write(user=actor, target_type=wall.type, target_key=wall.key, target_id=wall.target_id)
     if created:
-        from .tasks import timeline_backfill
-
-        enqueue_on_commit(timeline_backfill, actor.pk, wall.type, wall.key)
+        backfill_on_commit(user_id=actor.pk, target_type=wall.type, target_key=wall.key)
     return follow, created
+
+
+def backfill_on_commit(*, user_id: int, target_type: str, target_key: str) -> None:
+    """Copy a newly followed stream's recent history into the feed once the follow is saved.
+    It is one small query and insert, so it runs here rather than waiting for a worker."""
+
+    def run():
+        try:
+            timeline_backfill(user_id=user_id, target_type=target_type, target_key=target_key)
+        except Exception:  # noqa: BLE001 - the follow stands; the history just arrives with new activity
+            logger.warning("feed backfill for %s %s:%s failed", user_id, target_type, target_key, exc_info=True)
+
+    transaction.on_commit(run)
 
 
 @transaction.atomic

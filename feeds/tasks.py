@@ -13,11 +13,6 @@ def outbox_sweep() -> int:
     return services.outbox_sweep()
 
 
-@shared_task(name="feeds.tasks.timeline_backfill")
-def timeline_backfill(user_id: int, target_type: str, target_key: str) -> int:
-    return services.timeline_backfill(user_id=user_id, target_type=target_type, target_key=target_key)
-
-
 @shared_task(name="feeds.tasks.send_digests")
 def send_digests() -> int:
     return services.digests_send()

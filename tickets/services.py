@@ -582,7 +582,12 @@ def attachment_add(*, actor: User, ticket: Ticket, upload: UploadedFile) -> Atta
 def ticket_follow(*, actor: User, ticket: Ticket) -> bool:
     if not can_see(actor, ticket):
         raise ApplicationError("Not found.", status=404)
-    return _follow(ticket, actor, Follow.Reason.MANUAL)
+    created = _follow(ticket, actor, Follow.Reason.MANUAL)
+    if created:
+        from feeds.services import backfill_on_commit
+
+        backfill_on_commit(user_id=actor.pk, target_type="ticket", target_key=str(ticket.pk))
+    return created
 
 
 @transaction.atomic
