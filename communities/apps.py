@@ -3,3 +3,38 @@ from django.apps import AppConfig
 
 class CommunitiesConfig(AppConfig):
     name = "communities"
+    verbose_name = "Communities"
+
+    def ready(self):
+        from feeds import audience, fanout, streams, walls
+        from servicedesk.errors import NotVisible
+
+        from . import selectors
+        from .models import Community, Membership
+
+        audience.register_group_provider(selectors.member_groups)
+
+        def members(group: str, user_ids: list[int]) -> set[int]:
+            slug = group.split(":", 1)[1]
+            return set(Membership.objects.filter(community__slug=slug, user_id__in=user_ids).values_list("user_id", flat=True))
+
+        fanout.register_group_members("community", members)
+
+        def community_wall(viewer, key: str) -> walls.Wall:
+            community = Community.objects.filter(slug=key).first()
+            if community is None or not selectors.can_read(viewer, community):
+                raise NotVisible()
+            from .services import community_audience
+
+            return walls.Wall(
+                type="community", key=community.slug, title=community.name, audience=community_audience(community),
+                target_id=community.pk, url=community.get_absolute_url(),
+            )
+
+        walls.register("community", community_wall)
+
+        def may_see(user, key: str) -> bool:
+            community = Community.objects.filter(slug=key).first()
+            return community is not None and selectors.can_read(user, community)
+
+        streams.register("community", may_see)

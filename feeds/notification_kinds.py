@@ -31,6 +31,10 @@ KINDS: dict[str, KindInfo] = {
     "post.comment": KindInfo("Comments on my posts", email=False),
     "post.like": KindInfo("Likes of my posts", email=False),
     "post.wall": KindInfo("Posts on my wall", email=False),
+    "community.answer": KindInfo("Answers to my questions"),
+    "community.accepted": KindInfo("My answer was accepted", email=False),
+    "community.join_request": KindInfo("Requests to join communities I moderate"),
+    "community.join_decided": KindInfo("Decisions on my requests to join"),
     "security.sign_in": KindInfo("Sign-ins from a new device", urgent=True),
     "security.report": KindInfo("Security reports (admins)", urgent=True, staff_only=True),
 }

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
+from communities import api as communities_api
 from feeds import api as feeds_api
 from feeds.syndication import WallAtom, WallRss
 from tickets import api as tickets_api
@@ -45,6 +46,16 @@ api_v1 = [
     path("tickets/<int:ticket_id>/resolve/", tickets_api.ProblemResolveApi.as_view(), name="problem-resolve"),
     path("attachments/<str:token>/", tickets_api.AttachmentDownloadApi.as_view(), name="attachment"),
     path("services/", tickets_api.ServiceListApi.as_view(), name="services"),
+    path("communities/", communities_api.CommunityListApi.as_view(), name="communities"),
+    path("communities/<slug:slug>/join/", communities_api.JoinApi.as_view(), name="community-join"),
+    path("communities/<slug:slug>/requests/<int:request_id>/approve/", communities_api.JoinRequestDecisionApi.as_view(),
+         name="community-request-approve"),
+    path("communities/<slug:slug>/requests/<int:request_id>/reject/", communities_api.JoinRequestRejectApi.as_view(),
+         name="community-request-reject"),
+    path("communities/<slug:slug>/questions/", communities_api.QuestionListApi.as_view(), name="community-questions"),
+    path("questions/<int:question_id>/answers/", communities_api.AnswerCreateApi.as_view(), name="question-answers"),
+    path("answers/<int:answer_id>/vote/", communities_api.VoteApi.as_view(), name="answer-vote"),
+    path("answers/<int:answer_id>/accept/", communities_api.AcceptApi.as_view(), name="answer-accept"),
 ]
 
 urlpatterns = [

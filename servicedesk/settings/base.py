@@ -196,6 +196,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tickets, feeds, communities, gamification and communication policies.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketVisibilityEnum": "tickets.models.Visibility",
+        "CommunityVisibilityEnum": "communities.models.Community.Visibility",
+    },
 }
 
 # --- Live updates
