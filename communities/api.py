@@ -3,6 +3,8 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from servicedesk.errors import ApplicationError
+
 from . import selectors, services
 from .models import Community
 
@@ -127,3 +129,97 @@ class AcceptApi(APIView):
         answer = selectors.answer_get(user=request.user, answer_id=answer_id)
         question = services.answer_accept(actor=request.user, answer=answer)
         return Response({"question": question.pk, "accepted_answer": question.accepted_answer_id})
+
+
+def article_payload(a) -> dict:
+    return {
+        "id": a.pk, "title": a.title, "body": a.body, "body_html": a.body_html, "revision": a.revision,
+        "author": {"username": a.author.username}, "community": a.community.slug if a.community_id else None,
+        "service": a.service_id, "helpful_count": a.helpful_count, "created_at": a.created_at.isoformat(),
+        "updated_at": a.updated_at.isoformat(), "url": a.get_absolute_url(),
+    }
+
+
+class ArticleInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=100_000)
+    community = serializers.SlugField(required=False, allow_null=True)
+    service = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ArticleEditInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    body = serializers.CharField(max_length=100_000, required=False)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    restore = serializers.IntegerField(required=False, min_value=1, help_text="Bring back this revision as a new one.")
+
+
+class ArticleListApi(APIView):
+    @extend_schema(operation_id="v1_articles_list", responses=inline_serializer("Articles", {"results": serializers.ListField()}))
+    def get(self, request):
+        return Response({"results": [article_payload(a) for a in selectors.articles_for(request.user)[:100]], "next": None})
+
+    @extend_schema(request=ArticleInput, responses={201: inline_serializer("Article", {"id": serializers.IntegerField()})})
+    def post(self, request):
+        from tickets.models import Service
+
+        data = ArticleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        community = selectors.community_readable(user=request.user, slug=values["community"]) if values.get("community") else None
+        service = None
+        if values.get("service") is not None:
+            service = Service.objects.filter(pk=values["service"], active=True).first()
+            if service is None:
+                raise ApplicationError("Unknown service.", errors={"service": ["No such service."]})
+        article = services.article_create(actor=request.user, title=values["title"], body=values["body"],
+                                          community=community, service=service)
+        return Response(article_payload(article), status=status.HTTP_201_CREATED)
+
+
+class ArticleDetailApi(APIView):
+    @extend_schema(responses=inline_serializer("ArticleDetail", {"id": serializers.IntegerField()}))
+    def get(self, request, article_id: int):
+        return Response(article_payload(selectors.article_get(user=request.user, article_id=article_id)))
+
+    @extend_schema(request=ArticleEditInput, responses=inline_serializer("ArticleEdited", {"revision": serializers.IntegerField()}))
+    def patch(self, request, article_id: int):
+        article = selectors.article_get(user=request.user, article_id=article_id)
+        data = ArticleEditInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if "restore" in values:
+            article = services.article_restore(actor=request.user, article=article, number=values["restore"])
+        else:
+            article = services.article_edit(actor=request.user, article=article, title=values.get("title"),
+                                            body=values.get("body"), note=values["note"])
+        return Response(article_payload(article))
+
+
+class ArticleRevisionsApi(APIView):
+    @extend_schema(responses=inline_serializer("ArticleRevisions", {"results": serializers.ListField()}))
+    def get(self, request, article_id: int):
+        article = selectors.article_get(user=request.user, article_id=article_id)
+        revisions = article.revisions.select_related("editor").order_by("-number")
+        return Response({"results": [
+            {"revision": r.number, "title": r.title, "body": r.body, "editor": {"username": r.editor.username},
+             "note": r.note, "created_at": r.created_at.isoformat()} for r in revisions
+        ], "next": None})
+
+
+class ArticleDiffApi(APIView):
+    @extend_schema(responses=inline_serializer("ArticleDiff", {"diff": serializers.CharField()}))
+    def get(self, request, article_id: int):
+        article = selectors.article_get(user=request.user, article_id=article_id)
+        try:
+            a, b = int(request.query_params.get("from", "")), int(request.query_params.get("to", ""))
+        except ValueError:
+            raise ApplicationError("Say which revisions.", errors={"from": ["Give two revision numbers: ?from=1&to=2."]}) from None
+        return Response({"from": a, "to": b, "diff": selectors.revision_diff(article, a, b)})
+
+
+class ArticleHelpfulApi(APIView):
+    @extend_schema(request=None, responses=inline_serializer("Helpful", {"helpful_count": serializers.IntegerField()}))
+    def post(self, request, article_id: int):
+        article = selectors.article_get(user=request.user, article_id=article_id)
+        return Response({"helpful_count": services.article_helpful(actor=request.user, article=article)})

@@ -108,3 +108,44 @@ class Vote(models.Model):
             models.UniqueConstraint(fields=["answer", "user"], name="vote_once"),
             models.CheckConstraint(condition=models.Q(value__in=[1, -1]), name="vote_is_up_or_down"),
         ]
+
+
+class Article(models.Model):
+    """Knowledge that deflects tickets. Every edit is a new revision; nothing is ever lost."""
+
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    body_html = models.TextField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
+    service = models.ForeignKey("tickets.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="articles")
+    revision = models.PositiveIntegerField(default=1)
+    helpful_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def get_absolute_url(self) -> str:
+        return f"/articles/{self.pk}/"
+
+
+class ArticleRevision(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    editor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "number"], name="revision_number_once")]
+        ordering = ["number"]
+
+
+class HelpfulVote(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="helpful_votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "user"], name="helpful_once")]

@@ -67,3 +67,47 @@ def answer_get(*, user: User, answer_id) -> Answer:
     if answer is None or not can_read(user, answer.question.community):
         raise NotVisible()
     return answer
+
+
+def article_visible(user: User, article) -> bool:
+    return article.community is None or can_read(user, article.community)
+
+
+def articles_for(user: User):
+    from django.db.models import Q
+
+    from .models import Article
+
+    readable = Q(community__isnull=True) | Q(community__visibility=Community.Visibility.OPEN)
+    member_of = Membership.objects.filter(user=user).values("community_id")
+    return (
+        Article.objects.filter(readable | Q(community_id__in=member_of))
+        .select_related("author", "community", "service")
+        .order_by("-id")
+    )
+
+
+def article_get(*, user: User, article_id):
+    from .models import Article
+
+    article = Article.objects.select_related("author", "community", "service").filter(pk=article_id).first()
+    if article is None or not getattr(user, "is_authenticated", False) or not article_visible(user, article):
+        raise NotVisible()
+    return article
+
+
+def revision_diff(article, a: int, b: int) -> str:
+    """A unified diff of two revisions' text, title first."""
+    import difflib
+
+    revisions = {r.number: r for r in article.revisions.filter(number__in=[a, b])}
+    if a not in revisions or b not in revisions:
+        raise NotVisible()
+    old, new = revisions[a], revisions[b]
+    return "".join(
+        difflib.unified_diff(
+            [f"# {old.title}\n", *old.body.splitlines(keepends=True)],
+            [f"# {new.title}\n", *new.body.splitlines(keepends=True)],
+            fromfile=f"revision {a}", tofile=f"revision {b}",
+        )
+    )

@@ -225,3 +225,92 @@ def answer_accept(*, actor: User, answer: Answer) -> Question:
         data={"answer": answer.pk, "answer_author": answer.author_id},
     )
     return question
+
+
+# --- knowledge articles ------------------------------------------------------------------------
+
+
+def _article_audience(article):
+    if article.community is not None:
+        return community_audience(article.community, users=[article.author_id])
+    return Audience.of(users=[article.author_id], groups=[SIGNED_IN])
+
+
+@transaction.atomic
+def article_create(*, actor: User, title: str, body: str, community: Community | None = None, service=None):
+    from .models import Article, ArticleRevision
+
+    if community is not None:
+        _require_member(actor, community)
+    errors = {}
+    if not (title or "").strip() or len(title) > 200:
+        errors["title"] = ["Give a title of up to 200 characters."]
+    if not (body or "").strip():
+        errors["body"] = ["This field may not be blank."]
+    if errors:
+        raise ApplicationError("The article could not be saved.", errors=errors)
+    article = Article.objects.create(
+        title=title.strip(), body=body, body_html=markdown.render(body), author=actor, community=community, service=service
+    )
+    ArticleRevision.objects.create(article=article, number=1, title=article.title, body=body, editor=actor, note="First version")
+    activity_publish(
+        actor=actor, verb="published", obj=ObjectRef("article", str(article.pk), article.title),
+        target=community_ref(community) if community else None, audience=_article_audience(article),
+        summary=f"{actor.display_name} published \u201c{article.title}\u201d",
+    )
+    return article
+
+
+@transaction.atomic
+def article_edit(*, actor: User, article, title: str | None = None, body: str | None = None, note: str = ""):
+    """Every edit is a new revision; the previous text stays in the history."""
+    from .models import Article, ArticleRevision
+
+    article = Article.objects.select_for_update(of=("self",)).select_related("community").get(pk=article.pk)
+    if not selectors.article_visible(actor, article):
+        raise NotVisible()
+    if article.community is not None and not Membership.objects.filter(community=article.community, user=actor).exists():
+        raise Forbidden("Only members of the community edit its articles.")
+    title = article.title if title is None else title.strip()
+    body = article.body if body is None else body
+    if not title or len(title) > 200 or not body.strip():
+        raise ApplicationError("The article could not be saved.", errors={"body": ["Give a title and some text."]})
+    if title == article.title and body == article.body:
+        return article
+    article.revision += 1
+    article.title, article.body, article.body_html = title, body, markdown.render(body)
+    article.save(update_fields=["revision", "title", "body", "body_html", "updated_at"])
+    ArticleRevision.objects.create(article=article, number=article.revision, title=title, body=body, editor=actor, note=note[:200])
+    activity_publish(
+        actor=actor, verb="revised", obj=ObjectRef("article", str(article.pk), article.title),
+        target=community_ref(article.community) if article.community else None, audience=_article_audience(article),
+        summary=f"{actor.display_name} revised \u201c{article.title}\u201d (revision {article.revision})",
+    )
+    return article
+
+
+@transaction.atomic
+def article_restore(*, actor: User, article, number: int):
+    """Bring back an old revision as a new one."""
+    old = article.revisions.filter(number=number).first()
+    if old is None:
+        raise NotVisible()
+    return article_edit(actor=actor, article=article, title=old.title, body=old.body, note=f"Restored revision {number}")
+
+
+@transaction.atomic
+def article_helpful(*, actor: User, article) -> int:
+    from .models import Article, HelpfulVote
+
+    if not selectors.article_visible(actor, article):
+        raise NotVisible()
+    if article.author_id == actor.pk:
+        raise ApplicationError("You cannot mark your own article helpful.")
+    try:
+        with transaction.atomic():
+            HelpfulVote.objects.create(article=article, user=actor)
+    except IntegrityError:
+        raise ApplicationError("You already marked this article helpful.") from None
+    Article.objects.filter(pk=article.pk).update(helpful_count=F("helpful_count") + 1)
+    article.refresh_from_db(fields=["helpful_count"])
+    return article.helpful_count

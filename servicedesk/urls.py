@@ -56,6 +56,11 @@ api_v1 = [
     path("questions/<int:question_id>/answers/", communities_api.AnswerCreateApi.as_view(), name="question-answers"),
     path("answers/<int:answer_id>/vote/", communities_api.VoteApi.as_view(), name="answer-vote"),
     path("answers/<int:answer_id>/accept/", communities_api.AcceptApi.as_view(), name="answer-accept"),
+    path("articles/", communities_api.ArticleListApi.as_view(), name="articles"),
+    path("articles/<int:article_id>/", communities_api.ArticleDetailApi.as_view(), name="article-detail"),
+    path("articles/<int:article_id>/revisions/", communities_api.ArticleRevisionsApi.as_view(), name="article-revisions"),
+    path("articles/<int:article_id>/diff/", communities_api.ArticleDiffApi.as_view(), name="article-diff"),
+    path("articles/<int:article_id>/helpful/", communities_api.ArticleHelpfulApi.as_view(), name="article-helpful"),
 ]
 
 urlpatterns = [
