@@ -83,7 +83,12 @@ class QuestionListApi(APIView):
     @extend_schema(responses=inline_serializer("Questions", {"results": serializers.ListField()}))
     def get(self, request, slug: str):
         community = selectors.community_readable(user=request.user, slug=slug)
-        questions = selectors.questions_of(community)[:100]
+        show = request.query_params.get("show", "all")
+        if show not in ("all", "unanswered", "mine"):
+            raise ApplicationError("Unknown list.", errors={"show": ["Choose all, unanswered or mine."]})
+        questions = selectors.questions_of(
+            community, unanswered=show == "unanswered", asked_by=request.user if show == "mine" else None
+        )[:100]
         return Response({"results": [question_payload(q) for q in questions], "next": None})
 
     @extend_schema(request=QuestionInput, responses={201: inline_serializer("Question", {"id": serializers.IntegerField()})})
@@ -223,3 +228,19 @@ class ArticleHelpfulApi(APIView):
     def post(self, request, article_id: int):
         article = selectors.article_get(user=request.user, article_id=article_id)
         return Response({"helpful_count": services.article_helpful(actor=request.user, article=article)})
+
+
+class PromoteApi(APIView):
+    @extend_schema(request=None, responses={201: inline_serializer("Promoted", {"id": serializers.IntegerField()})})
+    def post(self, request, answer_id: int):
+        answer = selectors.answer_get(user=request.user, answer_id=answer_id)
+        article = services.answer_promote(actor=request.user, answer=answer)
+        return Response(article_payload(article), status=status.HTTP_201_CREATED)
+
+
+class QuestionToTicketApi(APIView):
+    @extend_schema(request=None, responses={201: inline_serializer("QuestionTicket", {"id": serializers.IntegerField()})})
+    def post(self, request, question_id: int):
+        question = selectors.question_get(user=request.user, question_id=question_id)
+        ticket = services.question_to_ticket(actor=request.user, question=question)
+        return Response({"id": ticket.pk, "number": ticket.number, "url": ticket.get_absolute_url()}, status=status.HTTP_201_CREATED)

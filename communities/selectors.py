@@ -51,8 +51,13 @@ def member_groups(user: User) -> set[str]:
     return {f"community:{slug}" for slug in Membership.objects.filter(user=user).values_list("community__slug", flat=True)}
 
 
-def questions_of(community: Community) -> QuerySet[Question]:
-    return Question.objects.filter(community=community).select_related("author").order_by("-id")
+def questions_of(community: Community, *, unanswered: bool = False, asked_by: User | None = None) -> QuerySet[Question]:
+    qs = Question.objects.filter(community=community).select_related("author").order_by("-id")
+    if unanswered:
+        qs = qs.filter(accepted_answer__isnull=True, answer_count=0)
+    if asked_by is not None:
+        qs = qs.filter(author=asked_by)
+    return qs
 
 
 def question_get(*, user: User, question_id) -> Question:

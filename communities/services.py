@@ -314,3 +314,40 @@ def article_helpful(*, actor: User, article) -> int:
     Article.objects.filter(pk=article.pk).update(helpful_count=F("helpful_count") + 1)
     article.refresh_from_db(fields=["helpful_count"])
     return article.helpful_count
+
+
+@transaction.atomic
+def answer_promote(*, actor: User, answer: Answer):
+    """Turn an accepted answer into a knowledge article in one step, credited to its author."""
+    question = answer.question
+    community = question.community
+    if question.accepted_answer_id != answer.pk:
+        raise ApplicationError("Only an accepted answer becomes an article.")
+    if actor.pk not in (question.author_id, answer.author_id) and not selectors.is_moderator(actor, community):
+        raise Forbidden("The asker, the answer's author or a moderator promotes an answer.")
+    body = f"{answer.body}\n\n*From the question \u201c{question.title}\u201d in {community.name}.*"
+    article = article_create(actor=answer.author, title=question.title, body=body, community=community)
+    return article
+
+
+@transaction.atomic
+def question_to_ticket(*, actor: User, question: Question):
+    """An unanswered question becomes a ticket after a while; the asker follows it."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from tickets import services as tickets
+
+    if actor.pk != question.author_id:
+        raise Forbidden("Only the person who asked turns a question into a ticket.")
+    if question.accepted_answer_id is not None:
+        raise ApplicationError("This question has an accepted answer.")
+    wait = timedelta(hours=settings.QUESTION_TO_TICKET_HOURS)
+    if timezone.now() - question.created_at < wait:
+        raise ApplicationError(f"Give the community {settings.QUESTION_TO_TICKET_HOURS} hours to answer first.")
+    description = f"{question.body}\n\nAsked in {question.community.name}: {question.get_absolute_url()}"
+    return tickets.ticket_create(
+        actor=actor, kind="request", title=question.title[:200], description=description, impact=3, urgency=3,
+        service=question.community.services.filter(active=True).first(),
+    )

@@ -228,3 +228,6 @@ CELERY_BEAT_SCHEDULE.update(
         "daily-digest": {"task": "feeds.tasks.send_digests", "schedule": crontab(hour=env.int("DIGEST_HOUR_UTC", default=7), minute=0)},
     }
 )
+
+# --- Communities
+QUESTION_TO_TICKET_HOURS = env.int("QUESTION_TO_TICKET_HOURS", default=24)

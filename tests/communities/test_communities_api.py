@@ -82,3 +82,40 @@ def test_bad_input_is_400(api_as, alice):
     assert create(client, slug="ok").status_code == 400, "taken"
     assert client.post("/api/v1/communities/ok/questions/", {"title": ""}, format="json").status_code == 400
     assert client.post("/api/v1/communities/nope/join/").status_code == 404
+
+
+def test_accepted_answer_becomes_an_article_credited_to_its_author(api_as, alice, erin, bob):
+    create(api_as(erin), slug="excel")
+    for person in (alice, bob):
+        api_as(person).post("/api/v1/communities/excel/join/")
+    qid = api_as(alice).post("/api/v1/communities/excel/questions/", {"title": "Freeze the top row"}, format="json").json()["id"]
+    aid = api_as(bob).post(f"/api/v1/questions/{qid}/answers/", {"body": "View > Freeze Panes > Top Row"}, format="json").json()["id"]
+    assert api_as(alice).post(f"/api/v1/answers/{aid}/promote/").status_code == 400, "accept it first"
+    api_as(alice).post(f"/api/v1/answers/{aid}/accept/")
+    article = api_as(alice).post(f"/api/v1/answers/{aid}/promote/")
+    assert article.status_code == 201
+    body = article.json()
+    assert body["author"]["username"] == "bob" and body["title"] == "Freeze the top row" and body["community"] == "excel"
+
+
+def test_unanswered_question_becomes_a_ticket_after_the_wait(api_as, alice, erin, settings):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    create(api_as(erin), slug="excel")
+    api_as(alice).post("/api/v1/communities/excel/join/")
+    qid = api_as(alice).post("/api/v1/communities/excel/questions/", {"title": "Macro blocked"}, format="json").json()["id"]
+    assert [q["id"] for q in api_as(alice).get("/api/v1/communities/excel/questions/?show=unanswered").json()["results"]] == [qid]
+    assert [q["id"] for q in api_as(alice).get("/api/v1/communities/excel/questions/?show=mine").json()["results"]] == [qid]
+    assert api_as(erin).get("/api/v1/communities/excel/questions/?show=mine").json()["results"] == []
+    assert api_as(alice).get("/api/v1/communities/excel/questions/?show=odd").status_code == 400
+    assert api_as(alice).post(f"/api/v1/questions/{qid}/ticket/").status_code == 400, "too early"
+    assert api_as(erin).post(f"/api/v1/questions/{qid}/ticket/").status_code == 403
+    with time_machine.travel(timezone.now() + timedelta(hours=settings.QUESTION_TO_TICKET_HOURS + 1)):
+        made = api_as(alice).post(f"/api/v1/questions/{qid}/ticket/")
+    assert made.status_code == 201
+    ticket = api_as(alice).get(f"/api/v1/tickets/{made.json()['id']}/").json()
+    assert ticket["requester"] == "alice" and ticket["title"] == "Macro blocked"
+    assert [t["id"] for t in api_as(alice).get("/api/v1/tickets/?following=true").json()["results"]] == [ticket["id"]]
