@@ -190,7 +190,7 @@ class PostCreateApi(APIView):
 class PostDetailApi(APIView):
     @extend_schema(responses=inline_serializer("PostDetail", {"id": serializers.IntegerField()}))
     def get(self, request, post_id: int):
-        return Response(post_payload(services._post_visible(request.user, post_id)))
+        return Response(post_payload(selectors.post_visible(viewer=request.user, post_id=post_id)))
 
     @extend_schema(request=PostEditInput, responses=inline_serializer("PostEdited", {"id": serializers.IntegerField()}))
     def patch(self, request, post_id: int):
@@ -219,7 +219,7 @@ class PostLikeApi(APIView):
 class PostCommentsApi(APIView):
     @extend_schema(responses=inline_serializer("PostComments", {"results": serializers.ListField()}))
     def get(self, request, post_id: int):
-        post = services._post_visible(request.user, post_id)
+        post = selectors.post_visible(viewer=request.user, post_id=post_id)
         comments = PostComment.objects.filter(post=post, deleted_at__isnull=True).select_related("author").order_by("id")[:500]
         return Response({"results": [
             {"id": c.pk, "author": {"username": c.author.username}, "body": c.body, "body_html": c.body_html,

@@ -81,6 +81,14 @@ def admitted(audience: Audience, people: list[tuple[int, str]]) -> list[int]:
     return out
 
 
+def admitted_people(audience: Audience, people: Iterable) -> list:
+    """The people (User objects, in order) the audience admits: one bulk check, not a query each.
+    Inactive people are admitted only when addressed by id."""
+    people = list(people)
+    ids = set(admitted(audience, [(p.pk, p.role if p.is_active else "") for p in people]))
+    return [p for p in people if p.pk in ids]
+
+
 def fan_out(activity: Activity, audience: Audience) -> int:
     """Write the followers' entries in chunks of CHUNK; safe to run again (entries are unique)."""
     pairs = streams_of(activity)

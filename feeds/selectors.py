@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
+from servicedesk.errors import NotVisible
 
 from .audience import user_groups
 from .models import Activity, ActivityAudience, ActivityTag, Notification
@@ -169,3 +170,15 @@ def saved_feed_filters(user: User):
     from .models import SavedFeedFilter
 
     return SavedFeedFilter.objects.filter(user=user).order_by("name")
+
+
+def post_visible(*, viewer: User, post_id):
+    """A live post on a wall the viewer may see; NotVisible otherwise."""
+    from . import walls
+    from .models import Post
+
+    post = Post.objects.select_related("author").filter(pk=post_id, deleted_at__isnull=True).first() if str(post_id).isdigit() else None
+    if post is None:
+        raise NotVisible()
+    walls.resolve(viewer, post.wall_type, post.wall_key)  # raises NotVisible
+    return post

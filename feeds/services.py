@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import logging
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,8 +19,8 @@ from django.utils import timezone
 from accounts.models import User
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
-from . import live, notification_kinds
-from .audience import Audience, user_groups
+from . import fanout, live, notification_kinds, selectors
+from .audience import Audience
 from .models import (
     Activity,
     ActivityAudience,
@@ -105,13 +105,13 @@ def activity_publish(
     if notification is not None:
         kind = notification_kinds.info(notification.kind)
         seen: set[int] = set()
-        people = []
+        candidates = []
         for person in notify:
             if person.pk in seen or (actor is not None and person.pk == actor.pk):
                 continue
             seen.add(person.pk)
-            if audience.admits(user_id=person.pk, groups=user_groups(person)):
-                people.append(person)
+            candidates.append(person)
+        people = fanout.admitted_people(audience, candidates)
         prefs = {
             p.user_id: p
             for p in NotificationPreference.objects.filter(kind=notification.kind, user_id__in=[p.pk for p in people])
@@ -149,8 +149,6 @@ def activity_publish(
 
 def _timeline_write(activity: Activity, audience: Audience) -> None:
     """Addressed people get the activity in their feed now; followers get it from the fan-out task."""
-    from . import fanout
-
     addressed = sorted(audience.users)
     if addressed:
         streams = fanout.streams_of(activity)
@@ -172,8 +170,6 @@ def _timeline_write(activity: Activity, audience: Audience) -> None:
 
 
 def _fan_out(message: OutboxMessage) -> None:
-    from . import fanout
-
     activity = Activity.objects.filter(pk=message.payload["activity_id"]).first()
     if activity is not None:
         fanout.fan_out(activity, Audience.from_payload(message.payload["audience"]))
@@ -390,8 +386,6 @@ def follow_delete(*, actor: User, follow_id: int) -> None:
 
 def timeline_backfill(*, user_id: int, target_type: str, target_key: str, limit: int = 50) -> int:
     """Copy the recent activities of a newly followed stream that the person may see."""
-    from . import fanout, selectors
-
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return 0
@@ -416,18 +410,7 @@ def mute_set(*, actor: User, target_type: str, key, muted: bool = True) -> None:
     Mute.objects.get_or_create(user=actor, target_type=wall.type, target_key=wall.key)
     from .models import TimelineEntry
 
-    about = Q(activity__stream=wall.stream) | Q(activity__target_stream=wall.stream)
-    if wall.type == "user":
-        about |= Q(activity__actor_id=wall.target_id)
-    if wall.type == "tag":
-        about |= Q(activity__data__tags__contains=[wall.key]) if _json_contains() else Q(pk__in=[])
-    TimelineEntry.objects.filter(about, user=actor).delete()
-
-
-def _json_contains() -> bool:
-    from django.db import connection
-
-    return connection.vendor == "postgresql"
+    TimelineEntry.objects.filter(selectors.about_condition(wall.stream), user=actor).delete()
 
 
 # --- posts, comments, likes --------------------------------------------------------------------
@@ -469,10 +452,7 @@ def post_create(*, actor: User, wall_type: str, wall_key, body: str):
         author=actor, wall_type=wall.type, wall_key=wall.key, body=body, body_html=markdown.render(body), tags=tags
     )
     # Mentioned people hear of it only if they may see the wall.
-    mentioned = [
-        u for u in User.objects.filter(username__in=mentions, is_active=True)
-        if wall.audience.admits(user_id=u.pk, groups=user_groups(u))
-    ]
+    mentioned = fanout.admitted_people(wall.audience, User.objects.filter(username__in=mentions, is_active=True))
     addressed = {actor.pk, *(u.pk for u in mentioned)}
     owner = None
     if wall.type == "user" and wall.target_id != actor.pk:
@@ -501,24 +481,13 @@ def post_create(*, actor: User, wall_type: str, wall_key, body: str):
     return post
 
 
-def _post_visible(actor: User, post_id) -> object:
-    from . import walls
-    from .models import Post
-
-    post = Post.objects.select_related("author").filter(pk=post_id, deleted_at__isnull=True).first() if str(post_id).isdigit() else None
-    if post is None:
-        raise NotVisible()
-    walls.resolve(actor, post.wall_type, post.wall_key)  # raises NotVisible
-    return post
-
-
 @transaction.atomic
 def post_edit(*, actor: User, post_id, body: str):
     from servicedesk import markdown
 
     from .models import PostRevision
 
-    post = _post_visible(actor, post_id)
+    post = selectors.post_visible(viewer=actor, post_id=post_id)
     if post.author_id != actor.pk:
         raise Forbidden("Only the author edits a post.")
     body = _check_body(body)
@@ -533,7 +502,7 @@ def post_edit(*, actor: User, post_id, body: str):
 @transaction.atomic
 def post_delete(*, actor: User, post_id) -> None:
     """The author or a moderator removes a post; it leaves every feed and wall."""
-    post = _post_visible(actor, post_id)
+    post = selectors.post_visible(viewer=actor, post_id=post_id)
     if post.author_id != actor.pk and not actor.is_agent:
         raise Forbidden("Only the author or a moderator removes a post.")
     post.deleted_at = timezone.now()
@@ -548,7 +517,7 @@ def post_comment_add(*, actor: User, post_id, body: str):
     from . import walls
     from .models import Post, PostComment
 
-    post = _post_visible(actor, post_id)
+    post = selectors.post_visible(viewer=actor, post_id=post_id)
     body = _check_body(body)
     comment = PostComment.objects.create(post=post, author=actor, body=body, body_html=markdown.render(body))
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
@@ -572,7 +541,7 @@ def like_add(*, actor: User, post_id):
 
     from .models import Like, Post
 
-    post = _post_visible(actor, post_id)
+    post = selectors.post_visible(viewer=actor, post_id=post_id)
     if post.author_id == actor.pk:
         raise ApplicationError("You cannot like your own post.")
     try:
@@ -595,7 +564,7 @@ def like_add(*, actor: User, post_id):
 def like_remove(*, actor: User, post_id):
     from .models import Like, Post
 
-    post = _post_visible(actor, post_id)
+    post = selectors.post_visible(viewer=actor, post_id=post_id)
     deleted, _ = Like.objects.filter(post=post, user=actor).delete()
     if deleted:
         Post.objects.filter(pk=post.pk, like_count__gt=0).update(like_count=F("like_count") - 1)
@@ -618,11 +587,11 @@ def audience_restrict(*, stream: str, allowed: Audience) -> int:
     ActivityAudience.objects.filter(activity_id__in=activity_ids).exclude(group="").exclude(
         group__in=list(allowed.groups)
     ).delete()
-    entries = TimelineEntry.objects.filter(activity_id__in=activity_ids).select_related("user")
-    withdrawn = [
-        (e.user_id, e.activity_id) for e in entries
-        if not allowed.admits(user_id=e.user_id, groups=user_groups(e.user))
-    ]
+    entries = list(
+        TimelineEntry.objects.filter(activity_id__in=activity_ids).values_list("user_id", "activity_id", "user__role", "user__is_active")
+    )
+    kept = set(fanout.admitted(allowed, {(uid, role if active else "") for uid, _, role, active in entries}))
+    withdrawn = [(uid, aid) for uid, aid, _, _ in entries if uid not in kept]
     for user_id in {u for u, _ in withdrawn}:
         ids = [a for u, a in withdrawn if u == user_id]
         TimelineEntry.objects.filter(user_id=user_id, activity_id__in=ids).delete()

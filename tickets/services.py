@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from accounts.models import STAFF_ROLES, Team, User
 from feeds.audience import AGENTS, SIGNED_IN, Audience
+from feeds.fanout import admitted_people
 from feeds.models import Follow
 from feeds.services import NotificationSpec, ObjectRef, activity_publish, follow_write
 from servicedesk import markdown
@@ -492,11 +493,10 @@ def _notify_mentions(ticket: Ticket, actor: User, comment: Comment) -> None:
     for other in Ticket.objects.filter(pk__in=sorted(mentioned_ids)):
         if ticket_number(other.kind, other.pk) not in comment.body:
             continue  # the number's prefix names another kind of ticket
-        people = [
-            f.user for f in ticket_follows(other).select_related("user")
-            if can_see(f.user, ticket) and can_see(f.user, other)
-            and source_audience.admits(user_id=f.user.pk, groups=_groups(f.user))
+        followers = [
+            f.user for f in ticket_follows(other).select_related("user") if can_see(f.user, ticket) and can_see(f.user, other)
         ]
+        people = admitted_people(source_audience, followers)
         activity_publish(
             actor=actor, verb="mentioned", obj=ticket_ref(other), target=ticket_ref(ticket),
             audience=Audience.of(users=[p.pk for p in people], groups=[AGENTS]),
@@ -507,12 +507,6 @@ def _notify_mentions(ticket: Ticket, actor: User, comment: Comment) -> None:
                 url=f"{ticket.get_absolute_url()}#comment-{comment.pk}",
             ),
         )
-
-
-def _groups(user: User) -> frozenset[str]:
-    from feeds.audience import user_groups
-
-    return user_groups(user)
 
 
 ALLOWED_UPLOADS = {
@@ -764,12 +758,6 @@ def saved_view_save(*, actor: User, name: str, query: dict) -> SavedView:
 @transaction.atomic
 def saved_view_delete(*, actor: User, view_id: int) -> None:
     SavedView.objects.filter(owner=actor, pk=view_id).delete()
-
-
-@transaction.atomic
-def tickets_bulk_update(*, actor: User, tickets: list[Ticket], status: str | None = None, assignee=..., team=...) -> list[Ticket]:
-    _require_agent(actor)
-    return [ticket_update(actor=actor, ticket=t, status=status, assignee=assignee, team=team) for t in tickets]
 
 
 @transaction.atomic

@@ -46,3 +46,12 @@ def test_article_bad_input(api_as, bob):
     assert client.post("/api/v1/articles/", {"title": "x", "body": "y", "service": 999999}, format="json").status_code == 400
     aid = client.post("/api/v1/articles/", {"title": "x", "body": "y"}, format="json").json()["id"]
     assert client.patch(f"/api/v1/articles/{aid}/", {"body": "  "}, format="json").status_code == 400
+
+
+def test_only_members_edit_an_open_communitys_articles(api_as, alice, erin):
+    api_as(erin).post("/api/v1/communities/", {"name": "Outlook tips", "slug": "outlook"}, format="json")
+    aid = api_as(erin).post("/api/v1/articles/", {"title": "Rules", "body": "Use rules", "community": "outlook"}, format="json").json()["id"]
+    assert api_as(alice).get(f"/api/v1/articles/{aid}/").status_code == 200, "open: anyone reads"
+    assert api_as(alice).patch(f"/api/v1/articles/{aid}/", {"body": "changed"}, format="json").status_code == 403
+    api_as(alice).post("/api/v1/communities/outlook/join/")
+    assert api_as(alice).patch(f"/api/v1/articles/{aid}/", {"body": "changed"}, format="json").json()["revision"] == 2

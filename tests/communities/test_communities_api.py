@@ -119,3 +119,29 @@ def test_unanswered_question_becomes_a_ticket_after_the_wait(api_as, alice, erin
     ticket = api_as(alice).get(f"/api/v1/tickets/{made.json()['id']}/").json()
     assert ticket["requester"] == "alice" and ticket["title"] == "Macro blocked"
     assert [t["id"] for t in api_as(alice).get("/api/v1/tickets/?following=true").json()["results"]] == [ticket["id"]]
+
+
+def test_rejecting_a_join_request_is_for_moderators_only(api_as, alice, erin, bob, make_user):
+    from communities.models import Community, Membership
+
+    create(api_as(erin), name="Treasury", slug="treasury", visibility="private")
+    api_as(alice).post("/api/v1/communities/treasury/join/")
+    request_id = JoinRequest.objects.get(user=alice).pk
+    member = make_user("plainmember")
+    Membership.objects.create(community=Community.objects.get(slug="treasury"), user=member)
+    assert api_as(member).post(f"/api/v1/communities/treasury/requests/{request_id}/reject/").status_code == 403
+    assert api_as(bob).post(f"/api/v1/communities/treasury/requests/{request_id}/reject/").status_code == 404
+    assert api_as(erin).post(f"/api/v1/communities/treasury/requests/{request_id}/reject/").json()["status"] == "rejected"
+    assert api_as(alice).get("/api/v1/communities/treasury/questions/").status_code == 404, "still outside"
+
+
+def test_only_the_asker_the_author_or_a_moderator_promotes(api_as, alice, erin, bob, make_user):
+    create(api_as(erin), slug="excel")
+    bystander = make_user("bystander")
+    for person in (alice, bob, bystander):
+        api_as(person).post("/api/v1/communities/excel/join/")
+    qid = api_as(alice).post("/api/v1/communities/excel/questions/", {"title": "Pivot tables"}, format="json").json()["id"]
+    aid = api_as(bob).post(f"/api/v1/questions/{qid}/answers/", {"body": "Insert > PivotTable"}, format="json").json()["id"]
+    api_as(alice).post(f"/api/v1/answers/{aid}/accept/")
+    assert api_as(bystander).post(f"/api/v1/answers/{aid}/promote/").status_code == 403
+    assert api_as(erin).post(f"/api/v1/answers/{aid}/promote/").status_code == 201, "the owner moderates"

@@ -1,4 +1,4 @@
-from datetime import datetime, time, timezone as dt_timezone
+from datetime import datetime, timezone as dt_timezone
 
 import pytest
 import time_machine

@@ -242,3 +242,15 @@ def test_feed_about_one_followed_thing_and_saved_views(api_as, client, alice, er
     assert "About the VPN" in body and "About the printer" not in body and "VPN ticket" in body
     assert client.post(f"/feed/views/{saved.json()['id']}/delete/").status_code == 302
     assert api.get("/api/v1/feed/filters/").json()["results"] == []
+
+
+def test_muting_a_tag_clears_tagged_posts_from_the_feed(api_as, alice, erin, bob):
+    from feeds import services
+
+    client = api_as(erin)
+    client.post("/api/v1/follows/", {"type": "user", "key": "bob"}, format="json")
+    services.post_create(actor=bob, wall_type="user", wall_key="bob", body="Outage notes #vpn")
+    services.post_create(actor=bob, wall_type="user", wall_key="bob", body="Lunch menu")
+    assert len(feed(client)["results"]) == 2
+    assert client.post("/api/v1/mutes/", {"type": "tag", "key": "vpn"}, format="json").status_code == 200
+    assert [i["summary"] for i in feed(client)["results"]] == ["Bob Okafor posted on Bob Okafor: Lunch menu"]
