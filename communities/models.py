@@ -68,7 +68,22 @@ class JoinRequest(models.Model):
         ]
 
 
-class Question(models.Model):
+class Removable(models.Model):
+    """Moderators remove posts without deleting them: the row stays, hidden, with who and why."""
+
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    removed_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+
+class Question(Removable):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="questions")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     title = models.CharField(max_length=200)
@@ -85,7 +100,7 @@ class Question(models.Model):
         return f"/questions/{self.pk}/"
 
 
-class Answer(models.Model):
+class Answer(Removable):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField()
@@ -110,7 +125,7 @@ class Vote(models.Model):
         ]
 
 
-class Article(models.Model):
+class Article(Removable):
     """Knowledge that deflects tickets. Every edit is a new revision; nothing is ever lost."""
 
     title = models.CharField(max_length=200)
@@ -149,3 +164,120 @@ class HelpfulVote(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["article", "user"], name="helpful_once")]
+
+
+class AnswerComment(models.Model):
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    body_html = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class Invitation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="invitations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="community_invitations")
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["community", "user"], condition=models.Q(status="pending"), name="one_pending_invitation"),
+        ]
+
+
+class Bridge(models.Model):
+    """Two related communities point at each other once a moderator of each side agrees."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Linked"
+
+    source = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="bridges_out")
+    target = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="bridges_in")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "target"], name="bridge_once"),
+            models.CheckConstraint(condition=~models.Q(source=models.F("target")), name="bridge_not_to_itself"),
+        ]
+
+
+class Idea(Removable):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        UNDER_REVIEW = "under_review", "Under review"
+        PLANNED = "planned", "Planned"
+        DONE = "done", "Done"
+        DECLINED = "declined", "Declined"
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="ideas")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    status_note = models.CharField(max_length=500, blank=True)
+    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    vote_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["community", "-vote_count", "-id"])]
+
+    def get_absolute_url(self) -> str:
+        return f"/communities/{self.community.slug}/ideas/{self.pk}/"
+
+
+class IdeaVote(models.Model):
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["idea", "user"], name="idea_vote_once")]
+
+
+class Poll(Removable):
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="polls")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    question = models.CharField(max_length=200)
+    closes_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def get_absolute_url(self) -> str:
+        return f"/communities/{self.community.slug}/#poll-{self.pk}"
+
+
+class PollOption(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="options")
+    label = models.CharField(max_length=120)
+    position = models.PositiveSmallIntegerField()
+    vote_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+
+class PollVote(models.Model):
+    poll = models.ForeignKey(Poll, on_delete=models.CASCADE, related_name="votes")
+    option = models.ForeignKey(PollOption, on_delete=models.CASCADE, related_name="votes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["poll", "user"], name="poll_vote_once")]

@@ -1,12 +1,16 @@
 """Reads of communities. A private community's content exists only for its members."""
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
-from servicedesk.errors import NotVisible
+from servicedesk.errors import Forbidden, NotVisible
 
-from .models import Answer, Community, Membership, Question
+from .models import Answer, Community, JoinRequest, Membership, Question
 
 
 def membership(user: User, community: Community) -> Membership | None:
@@ -25,6 +29,15 @@ def is_moderator(user: User, community: Community) -> bool:
     return Membership.objects.filter(
         community=community, user=user, role__in=[Membership.Role.OWNER, Membership.Role.MODERATOR]
     ).exists()
+
+
+def require_moderator(user: User, community: Community, message: str) -> None:
+    """Outsiders of a private community learn nothing (404); members who may not act get 403."""
+    if is_moderator(user, community):
+        return
+    if not can_read(user, community):
+        raise NotVisible()
+    raise Forbidden(message)
 
 
 def community_get(*, user: User, slug: str) -> Community:
@@ -52,7 +65,7 @@ def member_groups(user: User) -> set[str]:
 
 
 def questions_of(community: Community, *, unanswered: bool = False, asked_by: User | None = None) -> QuerySet[Question]:
-    qs = Question.objects.filter(community=community).select_related("author").order_by("-id")
+    qs = Question.objects.filter(community=community, removed_at__isnull=True).select_related("author").order_by("-id")
     if unanswered:
         qs = qs.filter(accepted_answer__isnull=True, answer_count=0)
     if asked_by is not None:
@@ -61,14 +74,15 @@ def questions_of(community: Community, *, unanswered: bool = False, asked_by: Us
 
 
 def question_get(*, user: User, question_id) -> Question:
-    question = Question.objects.select_related("community", "author").filter(pk=question_id).first()
+    question = Question.objects.select_related("community", "author").filter(pk=question_id, removed_at__isnull=True).first()
     if question is None or not can_read(user, question.community):
         raise NotVisible()
     return question
 
 
 def answer_get(*, user: User, answer_id) -> Answer:
-    answer = Answer.objects.select_related("question__community", "question__author", "author").filter(pk=answer_id).first()
+    answer = Answer.objects.select_related("question__community", "question__author", "author").filter(
+        pk=answer_id, removed_at__isnull=True, question__removed_at__isnull=True).first()
     if answer is None or not can_read(user, answer.question.community):
         raise NotVisible()
     return answer
@@ -79,14 +93,12 @@ def article_visible(user: User, article) -> bool:
 
 
 def articles_for(user: User):
-    from django.db.models import Q
-
     from .models import Article
 
     readable = Q(community__isnull=True) | Q(community__visibility=Community.Visibility.OPEN)
     member_of = Membership.objects.filter(user=user).values("community_id")
     return (
-        Article.objects.filter(readable | Q(community_id__in=member_of))
+        Article.objects.filter(readable | Q(community_id__in=member_of), removed_at__isnull=True)
         .select_related("author", "community", "service")
         .order_by("-id")
     )
@@ -95,7 +107,8 @@ def articles_for(user: User):
 def article_get(*, user: User, article_id):
     from .models import Article
 
-    article = Article.objects.select_related("author", "community", "service").filter(pk=article_id).first()
+    article = Article.objects.select_related("author", "community", "service").filter(
+        pk=article_id, removed_at__isnull=True).first()
     if article is None or not getattr(user, "is_authenticated", False) or not article_visible(user, article):
         raise NotVisible()
     return article
@@ -116,3 +129,283 @@ def revision_diff(article, a: int, b: int) -> str:
             fromfile=f"revision {a}", tofile=f"revision {b}",
         )
     )
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+MEMBERS_SHOWN = 24
+QUESTIONS_SHOWN = 20
+ARTICLES_SHOWN = 10
+IDEAS_SHOWN = 10
+POLLS_SHOWN = 5
+
+
+def readable_community_ids(user: User):
+    """A subquery of the communities whose content `user` may read."""
+    member_of = Membership.objects.filter(user=user).values("community_id")
+    return Community.objects.filter(Q(visibility=Community.Visibility.OPEN) | Q(pk__in=member_of)).values("pk")
+
+
+def bridges_of(user: User, community: Community) -> list[Community]:
+    """Linked communities, without ever naming a private one to someone outside it."""
+    from .models import Bridge
+
+    rows = Bridge.objects.filter(Q(source=community) | Q(target=community), status=Bridge.Status.ACTIVE).select_related(
+        "source", "target")
+    others = [b.target if b.source_id == community.pk else b.source for b in rows]
+    readable = set(readable_community_ids(user).filter(pk__in=[c.pk for c in others]).values_list("pk", flat=True))
+    return sorted((c for c in others if c.pk in readable), key=lambda c: c.name)
+
+
+def polls_of(user: User, community: Community, *, limit: int | None = POLLS_SHOWN, only: int | None = None):
+    from .models import Poll, PollOption, PollVote
+
+    qs = (
+        Poll.objects.filter(community=community, removed_at__isnull=True)
+        .select_related("author", "community")
+        .annotate(my_option=PollVote.objects.filter(poll=OuterRef("pk"), user=user).values("option_id")[:1])
+        .prefetch_related(Prefetch("options", queryset=PollOption.objects.order_by("position")))
+        .order_by("-id")
+    )
+    if only is not None:
+        qs = qs.filter(pk=only)
+    polls = list(qs[:limit] if limit else qs)
+    now = timezone.now()
+    for poll in polls:
+        poll.is_open = poll.closes_at > now
+        poll.total = sum(o.vote_count for o in poll.options.all())
+        for option in poll.options.all():
+            option.percent = round(100 * option.vote_count / poll.total) if poll.total else 0
+    return polls
+
+
+def ideas_of(user: User, community: Community, *, status: str = "", limit: int | None = IDEAS_SHOWN):
+    from .models import Idea, IdeaVote
+
+    qs = (
+        Idea.objects.filter(community=community, removed_at__isnull=True)
+        .select_related("author", "community")
+        .annotate(voted=Exists(IdeaVote.objects.filter(idea=OuterRef("pk"), user=user)))
+        .order_by("-vote_count", "-id")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs[:limit] if limit else qs
+
+
+def idea_get(*, user: User, community: Community, idea_id):
+    from .models import Idea
+
+    if not can_read(user, community):
+        raise NotVisible()
+    idea = Idea.objects.select_related("community", "author", "status_changed_by").filter(
+        pk=idea_id, community=community, removed_at__isnull=True).first()
+    if idea is None:
+        raise NotVisible()
+    return idea
+
+
+def poll_get(*, user: User, community: Community, poll_id):
+    from .models import Poll
+
+    if not can_read(user, community):
+        raise NotVisible()
+    poll = Poll.objects.select_related("community").filter(pk=poll_id, community=community, removed_at__isnull=True).first()
+    if poll is None:
+        raise NotVisible()
+    return poll
+
+
+@dataclass
+class CommunityPage:
+    community: Community
+    membership: Membership | None
+    can_read: bool
+    is_moderator: bool
+    member_count: int = 0
+    members: list = field(default_factory=list)
+    services: list = field(default_factory=list)
+    questions: list = field(default_factory=list)
+    articles: list = field(default_factory=list)
+    ideas: list = field(default_factory=list)
+    polls: list = field(default_factory=list)
+    bridges: list = field(default_factory=list)
+    requests: list = field(default_factory=list)
+    invitation: object = None
+    pending_request: bool = False
+    proposed_bridges: list = field(default_factory=list)
+
+
+def community_page(*, user: User, community: Community, show: str = "all") -> CommunityPage:
+    """Everything the community page shows, in a fixed number of queries whatever its size."""
+    from .models import Article, Bridge, Invitation
+
+    member = membership(user, community)
+    readable = not community.is_private or member is not None
+    moderator = member is not None and member.role in (Membership.Role.OWNER, Membership.Role.MODERATOR)
+    page = CommunityPage(community=community, membership=member, can_read=readable, is_moderator=moderator)
+    page.invitation = Invitation.objects.filter(community=community, user=user, status=Invitation.Status.PENDING).first()
+    if member is None:
+        page.pending_request = JoinRequest.objects.filter(community=community, user=user, status=JoinRequest.Status.PENDING).exists()
+    if not readable:
+        return page
+    members = Membership.objects.filter(community=community).select_related("user").order_by("role", "user__username")
+    page.member_count = members.count()
+    page.members = list(members[:MEMBERS_SHOWN])
+    page.services = list(community.services.filter(active=True).order_by("name"))
+    page.questions = list(questions_of(community, unanswered=show == "unanswered",
+                                       asked_by=user if show == "mine" else None)[:QUESTIONS_SHOWN])
+    page.articles = list(Article.objects.filter(community=community, removed_at__isnull=True).select_related("author")
+                         .order_by("-helpful_count", "-id")[:ARTICLES_SHOWN])
+    page.ideas = list(ideas_of(user, community))
+    page.polls = polls_of(user, community)
+    page.bridges = bridges_of(user, community)
+    if moderator:
+        page.requests = list(JoinRequest.objects.filter(community=community, status=JoinRequest.Status.PENDING)
+                             .select_related("user").order_by("id"))
+        page.proposed_bridges = list(Bridge.objects.filter(target=community, status=Bridge.Status.PROPOSED)
+                                     .select_related("source"))
+    return page
+
+
+@dataclass
+class QuestionPage:
+    question: Question
+    answers: list
+    is_moderator: bool
+    is_member: bool
+
+
+def question_page(*, user: User, question: Question) -> QuestionPage:
+    """The question with its answers, their comments and the reader's own votes: fixed queries."""
+    from .models import AnswerComment, Vote
+
+    member = membership(user, question.community)
+    answers = list(
+        Answer.objects.filter(question=question, removed_at__isnull=True)
+        .select_related("author")
+        .annotate(my_vote=Vote.objects.filter(answer=OuterRef("pk"), user=user).values("value")[:1])
+        .prefetch_related(Prefetch("comments", queryset=AnswerComment.objects.select_related("author").order_by("id")))
+        .order_by("-score", "id")
+    )
+    # The accepted answer comes first, whatever its score.
+    answers.sort(key=lambda a: a.pk != question.accepted_answer_id)
+    return QuestionPage(
+        question=question, answers=answers,
+        is_moderator=member is not None and member.role in (Membership.Role.OWNER, Membership.Role.MODERATOR),
+        is_member=member is not None,
+    )
+
+
+def article_deflections(article) -> int:
+    """People who opened this article from the portal's suggestions and did not log a ticket
+    within the next hour: tickets the article saved."""
+    from datetime import timedelta
+
+    from tickets.models import Deflection
+
+    opened = Deflection.objects.filter(outcome=Deflection.Outcome.OPENED, suggestion_type="article",
+                                       suggestion_key=str(article.pk))
+    logged_after = Deflection.objects.filter(
+        user_id=OuterRef("user_id"), outcome=Deflection.Outcome.LOGGED, created_at__gte=OuterRef("created_at"),
+        created_at__lte=OuterRef("created_at") + timedelta(hours=1),
+    )
+    return opened.annotate(logged=Exists(logged_after)).filter(logged=False).values("user_id").distinct().count()
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Hit:
+    kind: str
+    title: str
+    url: str
+    snippet: str
+    community: str
+    rank: float = 0.0
+    id: int = 0
+
+
+def _text_filter(qs, text: str, fields: tuple[str, ...]):
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = SearchVector(*fields, config="english")
+        query = SearchQuery(text, search_type="websearch", config="english")
+        return qs.annotate(search=vector).filter(search=query).annotate(rank=SearchRank(vector, query)).order_by("-rank", "-id")
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": text})
+    return qs.filter(condition).order_by("-id")
+
+
+def article_suggestions(*, user: User, text: str, limit: int = 3):
+    """Knowledge the caller may read that matches what they are about to log."""
+    text = text.strip()[:200]
+    if len(text) < 3:
+        return []
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        # Any of the words, ranked: a summary is a description, not a query with every word required.
+        words = [w for w in text.replace("'", " ").split() if len(w) > 2][:12]
+        if not words:
+            return []
+        vector = SearchVector("title", weight="A", config="english") + SearchVector("body", weight="B", config="english")
+        query = None
+        for w in words:
+            part = SearchQuery(w, config="english")
+            query = part if query is None else query | part
+        qs = articles_for(user).annotate(search=vector).filter(search=query).annotate(rank=SearchRank(vector, query))
+        return list(qs.order_by("-rank", "-helpful_count", "-id")[:limit])
+    return list(_text_filter(articles_for(user), text, ("title", "body"))[:limit])
+
+
+def community_search(*, user: User, text: str, limit: int = 20) -> list[Hit]:
+    """Questions, answers, articles and ideas the caller may read, best matches first."""
+    from django.utils.html import strip_tags
+    from django.utils.text import Truncator
+
+    from .models import Idea
+
+    text = text.strip()[:200]
+    if not text:
+        return []
+    readable = readable_community_ids(user)
+    hits: list[Hit] = []
+
+    def snippet(body: str) -> str:
+        return Truncator(strip_tags(body or "")).chars(180)
+
+    questions = _text_filter(Question.objects.filter(community_id__in=readable, removed_at__isnull=True), text, ("title", "body"))
+    for q in questions.select_related("community")[:limit]:
+        hits.append(Hit("question", q.title, q.get_absolute_url(), snippet(q.body), q.community.name, getattr(q, "rank", 0), q.pk))
+    answers = _text_filter(
+        Answer.objects.filter(question__community_id__in=readable, removed_at__isnull=True, question__removed_at__isnull=True),
+        text, ("body",))
+    for a in answers.select_related("question__community")[:limit]:
+        hits.append(Hit("answer", a.question.title, f"{a.question.get_absolute_url()}#answer-{a.pk}", snippet(a.body),
+                        a.question.community.name, getattr(a, "rank", 0), a.pk))
+    for article in _text_filter(articles_for(user), text, ("title", "body"))[:limit]:
+        hits.append(Hit("article", article.title, article.get_absolute_url(), snippet(article.body),
+                        article.community.name if article.community_id else "", getattr(article, "rank", 0), article.pk))
+    ideas = _text_filter(Idea.objects.filter(community_id__in=readable, removed_at__isnull=True), text, ("title", "body"))
+    for idea in ideas.select_related("community")[:limit]:
+        hits.append(Hit("idea", idea.title, idea.get_absolute_url(), snippet(idea.body), idea.community.name,
+                        getattr(idea, "rank", 0), idea.pk))
+    hits.sort(key=lambda h: (-h.rank, h.kind, -h.id))
+    return hits[:limit]
+
+
+def poll_detail(*, user: User, poll):
+    from .models import Poll
+
+    return polls_of(user, poll.community, limit=None, only=poll.pk)[0] if isinstance(poll, Poll) else poll
+
+
+def invitations_for(user: User):
+    from .models import Invitation
+
+    return list(Invitation.objects.filter(user=user, status=Invitation.Status.PENDING)
+                .select_related("community", "invited_by", "user").order_by("-id"))

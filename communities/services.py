@@ -164,6 +164,8 @@ def question_ask(*, actor: User, community: Community, title: str, body: str = "
         target=community_ref(community), audience=community_audience(community, users=[actor.pk]),
         summary=f"{actor.display_name} asked in {community.name}: {question.title}",
     )
+    _publish_mentions(actor=actor, community=community, obj=ObjectRef("question", str(question.pk), question.title),
+                      body=body, url=question.get_absolute_url())
     return question
 
 
@@ -183,6 +185,8 @@ def answer_post(*, actor: User, question: Question, body: str) -> Answer:
                                       url=f"{question.get_absolute_url()}#answer-{answer.pk}"),
         data={"answer": answer.pk},
     )
+    _publish_mentions(actor=actor, community=community, obj=ObjectRef("question", str(question.pk), question.title),
+                      body=body, url=f"{question.get_absolute_url()}#answer-{answer.pk}")
     return answer
 
 
@@ -351,3 +355,397 @@ def question_to_ticket(*, actor: User, question: Question):
         actor=actor, kind="request", title=question.title[:200], description=description, impact=3, urgency=3,
         service=question.community.services.filter(active=True).first(),
     )
+
+
+# --- mentions ----------------------------------------------------------------------------------
+
+
+def _publish_mentions(*, actor: User, community: Community, obj: ObjectRef, body: str, url: str) -> None:
+    """`@username` in a question or an answer tells that person, if they may read the community."""
+    from feeds.fanout import admitted_people
+    from feeds.services import MENTION_RE
+
+    names = {m.group(1) for m in MENTION_RE.finditer(body or "")} - {actor.username}
+    if not names:
+        return
+    audience = community_audience(community)
+    people = admitted_people(audience, User.objects.filter(username__in=sorted(names), is_active=True))
+    if not people:
+        return
+    activity_publish(
+        actor=actor, verb="mentioned", obj=obj, target=community_ref(community),
+        audience=Audience.of(users=[actor.pk, *(p.pk for p in people)], groups=audience.groups),
+        summary=f"{actor.display_name} mentioned {', '.join(p.display_name for p in people)} in {community.name}",
+        notify=people, notification=NotificationSpec(
+            kind="community.mentioned", text=f"{actor.display_name} mentioned you in {community.name}: {obj.title}", url=url,
+        ),
+    )
+
+
+# --- membership: leaving, invitations, removal ------------------------------------------------
+
+
+def _check_can_see(actor: User, community: Community) -> None:
+    if not selectors.can_read(actor, community):
+        raise NotVisible()
+
+
+def _drop_member(community: Community, user: User) -> None:
+    Membership.objects.filter(community=community, user=user).delete()
+    Follow.objects.filter(user=user, target_type=Follow.Type.COMMUNITY, target_key=community.slug).delete()
+    if community.is_private:
+        audience_restrict(stream=f"community:{community.slug}", allowed=community_audience(community))
+
+
+@transaction.atomic
+def invitation_create(*, actor: User, community: Community, user: User):
+    from .models import Invitation
+
+    selectors.require_moderator(actor, community, "Only the community's owners and moderators invite people.")
+    if not user.is_active:
+        raise ApplicationError("That account is not active.", errors={"username": ["No such person."]})
+    if Membership.objects.filter(community=community, user=user).exists():
+        raise ApplicationError(f"{user.display_name} is already a member.", errors={"username": ["Already a member."]})
+    invitation, created = Invitation.objects.get_or_create(
+        community=community, user=user, status=Invitation.Status.PENDING, defaults={"invited_by": actor}
+    )
+    if created:
+        activity_publish(
+            actor=actor, verb="invited", obj=community_ref(community), audience=Audience.of(users=[actor.pk, user.pk]),
+            summary=f"{actor.display_name} invited {user.display_name} to {community.name}", notify=[user],
+            notification=NotificationSpec(kind="community.invitation",
+                                          text=f"{actor.display_name} invited you to join {community.name}",
+                                          url=community.get_absolute_url()),
+            data={"invitation": invitation.pk},
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_decide(*, actor: User, invitation_id: int, accept: bool):
+    from .models import Invitation
+
+    invitation = Invitation.objects.select_for_update().select_related("community", "invited_by").filter(
+        pk=invitation_id, user=actor).first()
+    if invitation is None:
+        raise NotVisible()
+    if invitation.status != Invitation.Status.PENDING:
+        raise ApplicationError("That invitation was already answered.")
+    community = invitation.community
+    invitation.status = Invitation.Status.ACCEPTED if accept else Invitation.Status.DECLINED
+    invitation.decided_at = timezone.now()
+    invitation.save(update_fields=["status", "decided_at"])
+    if accept:
+        _join(community, actor, Membership.Role.MEMBER)
+        # A pending request to join is answered by the invitation.
+        JoinRequest.objects.filter(community=community, user=actor, status=JoinRequest.Status.PENDING).update(
+            status=JoinRequest.Status.APPROVED, decided_by=invitation.invited_by, decided_at=timezone.now())
+        activity_publish(
+            actor=actor, verb="joined", obj=community_ref(community), audience=community_audience(community, users=[actor.pk]),
+            summary=f"{actor.display_name} joined {community.name}",
+        )
+    return invitation
+
+
+@transaction.atomic
+def member_remove(*, actor: User, community: Community, user: User, reason: str = "") -> None:
+    selectors.require_moderator(actor, community, "Only the community's owners and moderators remove members.")
+    member = Membership.objects.select_for_update().filter(community=community, user=user).first()
+    if member is None:
+        raise NotVisible()
+    if user.pk == actor.pk:
+        raise ApplicationError("To leave, use Leave.")
+    actor_role = Membership.objects.get(community=community, user=actor).role
+    if member.role != Membership.Role.MEMBER and actor_role != Membership.Role.OWNER:
+        raise Forbidden("Only an owner removes an owner or a moderator.")
+    _drop_member(community, user)
+    activity_publish(
+        actor=actor, verb="removed_member", obj=community_ref(community), audience=Audience.of(users=[actor.pk, user.pk]),
+        summary=f"{user.display_name} was removed from {community.name}",
+        notify=[user], notification=NotificationSpec(
+            kind="community.removed", text=f"You were removed from {community.name}" + (f": {reason[:200]}" if reason else ""),
+            url="/communities/"),
+    )
+
+
+@transaction.atomic
+def member_role_set(*, actor: User, community: Community, user: User, role: str) -> Membership:
+    if role not in Membership.Role.values:
+        raise ApplicationError("Unknown role.", errors={"role": ["Choose owner, moderator or member."]})
+    if not Membership.objects.filter(community=community, user=actor, role=Membership.Role.OWNER).exists():
+        _check_can_see(actor, community)
+        raise Forbidden("Only an owner changes roles.")
+    member = Membership.objects.select_for_update().filter(community=community, user=user).first()
+    if member is None:
+        raise NotVisible()
+    if member.role == Membership.Role.OWNER and role != Membership.Role.OWNER and \
+            community.memberships.filter(role=Membership.Role.OWNER).count() == 1:
+        raise ApplicationError("A community keeps at least one owner.")
+    member.role = role
+    member.save(update_fields=["role"])
+    return member
+
+
+# --- moderation of posts -----------------------------------------------------------------------
+
+
+def _community_of(item) -> Community:
+    from .models import Answer as AnswerModel
+
+    if isinstance(item, AnswerModel):
+        return item.question.community
+    return item.community
+
+
+@transaction.atomic
+def content_remove(*, actor: User, item, reason: str):
+    """Hide a question, answer, article or idea; the row stays, with who removed it and why."""
+    from .models import Article, Idea, Poll
+
+    community = _community_of(item)
+    if community is None:
+        # Knowledge outside any community is the service desk's: its staff moderate it.
+        if not (actor.is_agent or actor.is_manager or actor.is_admin_role):
+            raise Forbidden("Only the service desk's staff remove articles outside communities.")
+    else:
+        selectors.require_moderator(actor, community, "Only the community's moderators remove posts.")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 200:
+        raise ApplicationError("Say why, in up to 200 characters.", errors={"reason": ["Give a reason."]})
+    model = type(item)
+    locked = model.objects.select_for_update().get(pk=item.pk)
+    if locked.removed_at is not None:
+        return locked
+    locked.removed_at, locked.removed_by, locked.removed_reason = timezone.now(), actor, reason
+    locked.save(update_fields=["removed_at", "removed_by", "removed_reason"])
+    if model is Answer:
+        Question.objects.filter(pk=locked.question_id).update(answer_count=F("answer_count") - 1)
+        Question.objects.filter(pk=locked.question_id, accepted_answer_id=locked.pk).update(accepted_answer=None)
+    kind = {Question: "question", Answer: "answer", Article: "article", Idea: "idea", Poll: "poll"}[model]
+    title = getattr(locked, "title", None) or getattr(locked, "question", "")
+    title = title.title if isinstance(title, Question) else str(title)
+    activity_publish(
+        actor=actor, verb="removed", obj=ObjectRef(kind, str(locked.pk), title[:200]),
+        audience=Audience.of(users=[actor.pk, locked.author_id]),
+        summary=f"A moderator removed a {kind}: {reason}",
+        notify=[locked.author], notification=NotificationSpec(
+            kind="community.removed", text=f"A moderator removed your {kind} “{title[:80]}”: {reason}",
+            url=community.get_absolute_url() if community else "/articles/"),
+        data={"reason": reason},
+    )
+    return locked
+
+
+@transaction.atomic
+def answer_comment_add(*, actor: User, answer: Answer, body: str):
+    from .models import AnswerComment
+
+    question = answer.question
+    community = question.community
+    _require_member(actor, community)
+    body = (body or "").strip()
+    if not body or len(body) > 2000:
+        raise ApplicationError("The comment could not be posted.", errors={"body": ["Write up to 2,000 characters."]})
+    comment = AnswerComment.objects.create(answer=answer, author=actor, body=body, body_html=markdown.render(body))
+    url = f"{question.get_absolute_url()}#answer-{answer.pk}"
+    activity_publish(
+        actor=actor, verb="commented", obj=ObjectRef("question", str(question.pk), question.title),
+        target=community_ref(community), audience=community_audience(community, users=[actor.pk, answer.author_id]),
+        summary=f"{actor.display_name} commented on an answer: {question.title}", notify=[answer.author],
+        notification=NotificationSpec(kind="community.comment", text=f"{actor.display_name} commented on your answer: {question.title}",
+                                      url=url),
+        data={"answer": answer.pk, "comment": comment.pk},
+    )
+    _publish_mentions(actor=actor, community=community, obj=ObjectRef("question", str(question.pk), question.title), body=body, url=url)
+    return comment
+
+
+# --- linked services and bridges --------------------------------------------------------------
+
+
+@transaction.atomic
+def community_services_set(*, actor: User, community: Community, services) -> None:
+    selectors.require_moderator(actor, community, "Only the community's owners and moderators link services.")
+    community.services.set(services)
+
+
+@transaction.atomic
+def bridge_propose(*, actor: User, source: Community, target: Community):
+    """A moderator of `source` proposes a link; a moderator of `target` accepts it."""
+    from .models import Bridge
+
+    selectors.require_moderator(actor, source, "Only the community's owners and moderators link communities.")
+    if not selectors.can_read(actor, target):
+        raise NotVisible()
+    if source.pk == target.pk:
+        raise ApplicationError("A community cannot be linked to itself.", errors={"target": ["Choose another community."]})
+    existing = Bridge.objects.filter(models_q_pair(source, target)).first()
+    if existing is not None:
+        if existing.status == Bridge.Status.PROPOSED and existing.target_id == source.pk:
+            return bridge_accept(actor=actor, bridge=existing)
+        return existing
+    bridge = Bridge.objects.create(source=source, target=target, proposed_by=actor)
+    moderators = [m.user for m in target.memberships.filter(
+        role__in=[Membership.Role.OWNER, Membership.Role.MODERATOR]).select_related("user")]
+    if selectors.is_moderator(actor, target):
+        return bridge_accept(actor=actor, bridge=bridge)
+    activity_publish(
+        actor=actor, verb="proposed_link", obj=community_ref(target), target=community_ref(source),
+        audience=Audience.of(users=[actor.pk, *(m.pk for m in moderators)]),
+        summary=f"{actor.display_name} proposed linking {source.name} and {target.name}", notify=moderators,
+        notification=NotificationSpec(kind="community.bridge", text=f"{source.name} would like to link with {target.name}",
+                                      url=target.get_absolute_url()),
+    )
+    return bridge
+
+
+def models_q_pair(a: Community, b: Community):
+    from django.db.models import Q
+
+    return Q(source=a, target=b) | Q(source=b, target=a)
+
+
+@transaction.atomic
+def bridge_accept(*, actor: User, bridge):
+    from .models import Bridge
+
+    bridge = Bridge.objects.select_for_update().select_related("source", "target").get(pk=bridge.pk)
+    selectors.require_moderator(actor, bridge.target, "Only the other community's owners and moderators accept a link.")
+    if bridge.status == Bridge.Status.ACTIVE:
+        return bridge
+    bridge.status, bridge.accepted_by = Bridge.Status.ACTIVE, actor
+    bridge.save(update_fields=["status", "accepted_by"])
+    for here, there in ((bridge.source, bridge.target), (bridge.target, bridge.source)):
+        # Each side's own audience: a private community's name reaches only its members.
+        activity_publish(
+            actor=actor, verb="linked", obj=community_ref(here), audience=community_audience(here),
+            summary=f"{here.name} is now linked with {there.name}" if not there.is_private else f"{here.name} linked a related community",
+        )
+    return bridge
+
+
+@transaction.atomic
+def bridge_remove(*, actor: User, bridge) -> None:
+    if not (selectors.is_moderator(actor, bridge.source) or selectors.is_moderator(actor, bridge.target)):
+        _check_can_see(actor, bridge.source)
+        raise Forbidden("Only moderators of either community remove a link.")
+    bridge.delete()
+
+
+# --- ideas -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def idea_create(*, actor: User, community: Community, title: str, body: str = ""):
+    from .models import Idea
+
+    _require_member(actor, community)
+    _check_text(title, body)
+    idea = Idea.objects.create(community=community, author=actor, title=title.strip(), body=body, body_html=markdown.render(body))
+    activity_publish(
+        actor=actor, verb="suggested", obj=ObjectRef("idea", str(idea.pk), idea.title), target=community_ref(community),
+        audience=community_audience(community, users=[actor.pk]),
+        summary=f"{actor.display_name} suggested an idea in {community.name}: {idea.title}",
+    )
+    return idea
+
+
+@transaction.atomic
+def idea_vote(*, actor: User, idea):
+    from .models import Idea, IdeaVote
+
+    _require_member(actor, idea.community)
+    if idea.author_id == actor.pk:
+        raise ApplicationError("You cannot vote for your own idea.")
+    if idea.removed_at is not None:
+        raise NotVisible()
+    try:
+        with transaction.atomic():
+            IdeaVote.objects.create(idea=idea, user=actor)
+    except IntegrityError:
+        raise ApplicationError("You already voted for this idea.") from None
+    Idea.objects.filter(pk=idea.pk).update(vote_count=F("vote_count") + 1)
+    idea.refresh_from_db(fields=["vote_count"])
+    return idea
+
+
+@transaction.atomic
+def idea_status_set(*, actor: User, idea, status: str, note: str = ""):
+    from .models import Idea
+
+    community = idea.community
+    selectors.require_moderator(actor, community, "Only the community's moderators set an idea's status.")
+    if status not in Idea.Status.values:
+        raise ApplicationError("Unknown status.", errors={"status": [f"Choose one of {', '.join(Idea.Status.values)}."]})
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise ApplicationError("Keep the note under 500 characters.", errors={"note": ["Too long."]})
+    idea = Idea.objects.select_for_update().select_related("community", "author").get(pk=idea.pk)
+    if idea.status == status and idea.status_note == note:
+        return idea
+    idea.status, idea.status_note, idea.status_changed_by = status, note, actor
+    idea.save(update_fields=["status", "status_note", "status_changed_by"])
+    voters = list(User.objects.filter(pk__in=idea.votes.values("user_id")))
+    label = Idea.Status(status).label.lower()
+    activity_publish(
+        actor=actor, verb="changed_status", obj=ObjectRef("idea", str(idea.pk), idea.title), target=community_ref(community),
+        audience=community_audience(community, users=[actor.pk, idea.author_id, *(v.pk for v in voters)]),
+        summary=f"\u201c{idea.title}\u201d is now {label}" + (f": {note}" if note else ""),
+        notify=[idea.author, *voters], notification=NotificationSpec(
+            kind="community.idea_status", text=f"The idea \u201c{idea.title}\u201d is now {label}", url=idea.get_absolute_url()),
+        data={"status": status, "note": note},
+    )
+    return idea
+
+
+# --- polls -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def poll_create(*, actor: User, community: Community, question: str, options: list[str], closes_at):
+    from .models import Poll, PollOption
+
+    _require_member(actor, community)
+    errors = {}
+    question = (question or "").strip()
+    labels = [o.strip() for o in options or [] if o and o.strip()]
+    if not question or len(question) > 200:
+        errors["question"] = ["Ask something, in up to 200 characters."]
+    if not 2 <= len(labels) <= 10 or any(len(o) > 120 for o in labels):
+        errors["options"] = ["Give 2 to 10 options of up to 120 characters."]
+    elif len(set(labels)) != len(labels):
+        errors["options"] = ["Each option once."]
+    if closes_at is None or closes_at <= timezone.now():
+        errors["closes_at"] = ["Choose a closing time in the future."]
+    if errors:
+        raise ApplicationError("The poll could not be created.", errors=errors)
+    poll = Poll.objects.create(community=community, author=actor, question=question, closes_at=closes_at)
+    PollOption.objects.bulk_create([PollOption(poll=poll, label=label, position=i) for i, label in enumerate(labels)])
+    activity_publish(
+        actor=actor, verb="polled", obj=ObjectRef("poll", str(poll.pk), question), target=community_ref(community),
+        audience=community_audience(community, users=[actor.pk]),
+        summary=f"{actor.display_name} asked {community.name}: {question}",
+    )
+    return poll
+
+
+@transaction.atomic
+def poll_vote(*, actor: User, poll, option_id: int):
+    from .models import Poll, PollOption, PollVote
+
+    _require_member(actor, poll.community)
+    poll = Poll.objects.select_for_update().get(pk=poll.pk)
+    if poll.removed_at is not None:
+        raise NotVisible()
+    if poll.closes_at <= timezone.now():
+        raise ApplicationError("This poll is closed.")
+    option = PollOption.objects.filter(poll=poll, pk=option_id).first()
+    if option is None:
+        raise ApplicationError("Choose one of the poll's options.", errors={"option": ["Not an option of this poll."]})
+    try:
+        with transaction.atomic():
+            PollVote.objects.create(poll=poll, option=option, user=actor)
+    except IntegrityError:
+        raise ApplicationError("You already voted in this poll.") from None
+    PollOption.objects.filter(pk=option.pk).update(vote_count=F("vote_count") + 1)
+    return poll

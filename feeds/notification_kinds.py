@@ -35,6 +35,12 @@ KINDS: dict[str, KindInfo] = {
     "community.accepted": KindInfo("My answer was accepted", email=False),
     "community.join_request": KindInfo("Requests to join communities I moderate"),
     "community.join_decided": KindInfo("Decisions on my requests to join"),
+    "community.invitation": KindInfo("Invitations to join a community"),
+    "community.mentioned": KindInfo("Mentions of me in communities"),
+    "community.comment": KindInfo("Comments on my answers", email=False),
+    "community.idea_status": KindInfo("Status changes of ideas I suggested or voted for"),
+    "community.bridge": KindInfo("Proposals to link communities I moderate", email=False),
+    "community.removed": KindInfo("Moderators removing my posts or membership"),
     "security.sign_in": KindInfo("Sign-ins from a new device", urgent=True),
     "security.report": KindInfo("Security reports (admins)", urgent=True, staff_only=True),
 }

@@ -49,7 +49,7 @@ def notifications_read(request):
 # --- the feed and walls ------------------------------------------------------------------------
 
 FEED_CONTEXTS = [("all", "All"), ("tickets", "Tickets"), ("communities", "Communities"), ("people", "People")]
-WALL_TYPES = {"user", "service", "tag"}
+WALL_TYPES = {"user", "service", "tag", "community"}
 MUTABLE_WALLS = {"user", "tag"}
 FOLLOWERS_SHOWN = 20
 SUGGESTIONS = 5
@@ -60,6 +60,9 @@ OBJECT_URLS = {
     "user": "/people/{}/",
     "service": "/services/{}/",
     "tag": "/tags/{}/",
+    "community": "/communities/{}/",
+    "question": "/questions/{}/",
+    "article": "/articles/{}/",
 }
 VERB_PHRASES = {
     "commented": "commented on",

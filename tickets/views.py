@@ -159,12 +159,21 @@ def portal(request):
 def suggestions(request):
     query = (request.GET.get("q") or request.GET.get("title") or "").strip()[:200]
     found = selectors.suggestions(user=request.user, text=query)
-    return render(request, "tickets/_suggestions.html", {"suggestions": found, "query": query})
+    from communities.selectors import article_suggestions
+
+    articles = article_suggestions(user=request.user, text=query)
+    return render(request, "tickets/_suggestions.html", {
+        "suggestions": found, "articles": articles, "query": query, "count": len(found) + len(articles),
+    })
 
 
 @login_required
 @require_GET
 def deflect(request):
+    if request.GET.get("type") == "article":
+        from communities import views as communities_views
+
+        return communities_views.deflect_to_article(request)
     if request.GET.get("type") != "ticket":
         raise Http404("Unknown suggestion.")
     ticket = _ticket_or_404(request, request.GET.get("key"))
@@ -210,11 +219,17 @@ def followed(request):
 @login_required
 def search(request):
     query = (request.GET.get("q") or "").strip()[:200]
+    tab = "community" if request.GET.get("tab") == "community" else "tickets"
     page = None
-    if query:
+    hits = []
+    if query and tab == "community":
+        from communities.selectors import community_search
+
+        hits = community_search(user=request.user, text=query)
+    elif query:
         queryset = selectors.ticket_list(user=request.user, filters=selectors.TicketFilters(q=query))
         page = _page(request, queryset, LIST_PAGE_SIZE)
-    return render(request, "tickets/search.html", {"query": query, "page": page})
+    return render(request, "tickets/search.html", {"query": query, "page": page, "tab": tab, "hits": hits})
 
 
 # --- the ticket page ---------------------------------------------------------------------------

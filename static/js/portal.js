@@ -22,6 +22,21 @@
   var shownQuery = form.querySelector('[name="suggestions_query"]');
   if (!title || !region) return;
 
+  // "Ask the community instead" goes to the communities of the chosen service, with the summary.
+  var askLink = document.getElementById("ask-community");
+  var service = form.querySelector('[name="service"]');
+  function updateAskLink() {
+    if (!askLink) return;
+    var params = new URLSearchParams();
+    if (service && service.value) params.set("service", service.value);
+    if (title.value.trim()) params.set("title", title.value.trim());
+    var base = askLink.getAttribute("href").split("?")[0];
+    askLink.setAttribute("href", params.toString() ? base + "?" + params.toString() : base);
+  }
+  title.addEventListener("input", updateAskLink);
+  if (service) service.addEventListener("change", updateAskLink);
+  updateAskLink();
+
   document.body.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.elt !== title) return;
     var params = event.detail.parameters;

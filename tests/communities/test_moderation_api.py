@@ -1,0 +1,167 @@
+"""Leaving, invitations, removing members and posts, bridges, linked services, mentions."""
+import pytest
+
+from communities import services
+from communities.models import Answer, Invitation, Membership, Question
+from feeds.models import Follow, Notification
+
+pytestmark = pytest.mark.django_db
+
+
+def test_leave_endpoint_ends_membership_and_follow(api_as, alice, open_community):
+    services.community_join(actor=alice, community=open_community)
+    assert api_as(alice).post("/api/v1/communities/excel/leave/").json() == {"state": "left"}
+    assert not Membership.objects.filter(user=alice).exists()
+    assert not Follow.objects.filter(user=alice, target_type="community").exists()
+
+
+def test_the_only_owner_cannot_leave_and_outsiders_of_private_get_404(api_as, erin, alice, private_community):
+    assert api_as(erin).post("/api/v1/communities/finance/leave/").status_code == 400
+    assert api_as(alice).post("/api/v1/communities/finance/leave/").status_code == 404
+
+
+def test_invitation_accepted_makes_a_member_of_a_private_community(api_as, erin, alice, private_community):
+    invited = api_as(erin).post("/api/v1/communities/finance/invitations/", {"username": "alice"}, format="json")
+    assert invited.status_code == 201
+    assert Notification.objects.filter(recipient=alice, kind="community.invitation").exists()
+    mine = api_as(alice).get("/api/v1/invitations/").json()["results"]
+    assert [i["community"] for i in mine] == ["finance"]
+    assert api_as(alice).get("/api/v1/communities/finance/questions/").status_code == 404
+    assert api_as(alice).post(f"/api/v1/invitations/{mine[0]['id']}/accept/").json()["status"] == "accepted"
+    assert api_as(alice).get("/api/v1/communities/finance/questions/").status_code == 200
+    assert api_as(alice).post(f"/api/v1/invitations/{mine[0]['id']}/accept/").status_code == 400, "answered once"
+
+
+def test_invitation_declined_and_someone_elses_invitation_is_404(api_as, erin, alice, bob, private_community):
+    invitation_id = api_as(erin).post("/api/v1/communities/finance/invitations/", {"username": "alice"}, format="json").json()["id"]
+    assert api_as(bob).post(f"/api/v1/invitations/{invitation_id}/accept/").status_code == 404
+    assert api_as(alice).post(f"/api/v1/invitations/{invitation_id}/decline/").json()["status"] == "declined"
+    assert not Membership.objects.filter(user=alice).exists()
+
+
+def test_only_moderators_invite(api_as, erin, alice, bob, open_community, private_community):
+    services.community_join(actor=alice, community=open_community)
+    assert api_as(alice).post("/api/v1/communities/excel/invitations/", {"username": "bob"}, format="json").status_code == 403
+    assert api_as(bob).post("/api/v1/communities/finance/invitations/", {"username": "alice"}, format="json").status_code == 404
+    assert api_as(erin).post("/api/v1/communities/excel/invitations/", {"username": "nobody"}, format="json").status_code == 400
+    assert api_as(erin).post("/api/v1/communities/excel/invitations/", {"username": "alice"}, format="json").status_code == 400, \
+        "already a member"
+    assert not Invitation.objects.exists()
+
+
+def test_moderator_removes_a_member_and_members_cannot(api_as, erin, alice, bob, open_community):
+    services.community_join(actor=alice, community=open_community)
+    services.community_join(actor=bob, community=open_community)
+    assert api_as(bob).delete("/api/v1/communities/excel/members/alice/").status_code == 403
+    assert api_as(bob).delete("/api/v1/communities/excel/members/erin/").status_code == 403
+    assert api_as(erin).delete("/api/v1/communities/excel/members/alice/", {"reason": "spam"}, format="json").status_code == 204
+    assert not Membership.objects.filter(user=alice).exists()
+    assert Notification.objects.filter(recipient=alice, kind="community.removed").exists()
+    assert api_as(erin).delete("/api/v1/communities/excel/members/alice/").status_code == 404
+
+
+def test_removed_member_of_a_private_community_loses_everything_inside(api_as, erin, alice, private_community):
+    services.invitation_decide(actor=alice, invitation_id=services.invitation_create(
+        actor=erin, community=private_community, user=alice).pk, accept=True)
+    question = services.question_ask(actor=erin, community=private_community, title="Year-end close")
+    assert api_as(alice).get(f"/api/v1/questions/{question.pk}/").status_code == 200
+    services.member_remove(actor=erin, community=private_community, user=alice)
+    assert api_as(alice).get(f"/api/v1/questions/{question.pk}/").status_code == 404
+    assert api_as(alice).get("/api/v1/walls/community/finance/").status_code == 404
+
+
+def test_moderators_soft_remove_posts_with_reason(api_as, erin, alice, bob, open_community):
+    services.community_join(actor=alice, community=open_community)
+    question = services.question_ask(actor=alice, community=open_community, title="Pivot tables")
+    answer = services.answer_post(actor=bob, question=question, body="Buy my course!")
+    assert api_as(alice).post(f"/api/v1/answers/{answer.pk}/remove/", {"reason": "advert"}, format="json").status_code == 403
+    assert api_as(erin).post(f"/api/v1/answers/{answer.pk}/remove/", {}, format="json").status_code == 400, "a reason is required"
+    removed = api_as(erin).post(f"/api/v1/answers/{answer.pk}/remove/", {"reason": "advert"}, format="json")
+    assert removed.status_code == 200 and removed.json()["removed_by"] == {"username": "erin"}
+    answer.refresh_from_db()
+    assert (answer.removed_by, answer.removed_reason) == (erin, "advert") and answer.removed_at is not None
+    assert Answer.objects.filter(pk=answer.pk).exists(), "the row is kept"
+    detail = api_as(alice).get(f"/api/v1/questions/{question.pk}/").json()
+    assert detail["answers"] == [] and detail["answer_count"] == 0
+    assert api_as(alice).post(f"/api/v1/answers/{answer.pk}/vote/", {"value": 1}, format="json").status_code == 404
+
+    assert api_as(erin).post(f"/api/v1/questions/{question.pk}/remove/", {"reason": "duplicate"}, format="json").status_code == 200
+    assert Question.objects.get(pk=question.pk).removed_reason == "duplicate"
+    assert api_as(alice).get("/api/v1/communities/excel/questions/").json()["results"] == []
+    assert api_as(alice).get(f"/api/v1/questions/{question.pk}/").status_code == 404
+
+
+def test_outsiders_of_a_private_community_cannot_remove_anything(api_as, erin, bob, private_community):
+    question = services.question_ask(actor=erin, community=private_community, title="Budget")
+    article = services.article_create(actor=erin, title="Budget how-to", body="Steps", community=private_community)
+    assert api_as(bob).post(f"/api/v1/questions/{question.pk}/remove/", {"reason": "x"}, format="json").status_code == 404
+    assert api_as(bob).post(f"/api/v1/articles/{article.pk}/remove/", {"reason": "x"}, format="json").status_code == 404
+
+
+def test_article_removal_hides_it_from_lists_and_detail(api_as, erin, alice, open_community):
+    services.community_join(actor=alice, community=open_community)
+    article = services.article_create(actor=alice, title="Macros", body="Enable them", community=open_community)
+    assert api_as(alice).post(f"/api/v1/articles/{article.pk}/remove/", {"reason": "x"}, format="json").status_code == 403
+    assert api_as(erin).post(f"/api/v1/articles/{article.pk}/remove/", {"reason": "outdated"}, format="json").status_code == 200
+    assert api_as(alice).get(f"/api/v1/articles/{article.pk}/").status_code == 404
+    assert all(a["id"] != article.pk for a in api_as(alice).get("/api/v1/articles/").json()["results"])
+
+
+def test_bridges_need_both_sides_and_never_leak_a_private_community(api_as, client_for, erin, alice, bob, open_community,
+                                                                   private_community):
+    sheets = services.community_create(actor=bob, name="Google Sheets", slug="sheets")
+    assert api_as(alice).post("/api/v1/communities/excel/bridges/", {"target": "sheets"}, format="json").status_code == 403
+    proposed = api_as(erin).post("/api/v1/communities/excel/bridges/", {"target": "sheets"}, format="json")
+    assert proposed.status_code == 201 and proposed.json()["status"] == "proposed"
+    assert api_as(alice).get("/api/v1/communities/excel/bridges/").json()["results"] == []
+    assert Notification.objects.filter(recipient=bob, kind="community.bridge").exists()
+    accepted = api_as(bob).post(f"/api/v1/communities/sheets/bridges/{proposed.json()['id']}/accept/")
+    assert accepted.json()["status"] == "active"
+    assert [c["slug"] for c in api_as(alice).get("/api/v1/communities/excel/bridges/").json()["results"]] == ["sheets"]
+    assert [c["slug"] for c in api_as(alice).get("/api/v1/communities/sheets/bridges/").json()["results"]] == ["excel"]
+
+    # Erin moderates both: the private one is linked at once, but only its members see the link.
+    assert api_as(erin).post("/api/v1/communities/excel/bridges/", {"target": "finance"}, format="json").json()["status"] == "active"
+    assert [c["slug"] for c in api_as(erin).get("/api/v1/communities/excel/bridges/").json()["results"]] == ["finance", "sheets"]
+    assert [c["slug"] for c in api_as(alice).get("/api/v1/communities/excel/bridges/").json()["results"]] == ["sheets"]
+    page = client_for(alice).get("/communities/excel/").content.decode()
+    assert "Google Sheets" in page and "Finance power users" not in page
+    assert "Finance power users" in client_for(erin).get("/communities/excel/").content.decode()
+    assert api_as(bob).post("/api/v1/communities/sheets/bridges/", {"target": "finance"}, format="json").status_code == 404
+    assert api_as(erin).post("/api/v1/communities/excel/bridges/", {"target": "excel"}, format="json").status_code == 400
+
+
+def test_linked_services_are_set_by_moderators(api_as, erin, alice, bob, open_community):
+    from tickets import services as tickets
+
+    vpn = tickets.service_create(name="VPN", description="Remote access", owner_team=bob.team)
+    services.community_join(actor=alice, community=open_community)
+    assert api_as(alice).put("/api/v1/communities/excel/services/", {"services": [vpn.pk]}, format="json").status_code == 403
+    assert api_as(erin).put("/api/v1/communities/excel/services/", {"services": [9999]}, format="json").status_code == 400
+    assert api_as(erin).put("/api/v1/communities/excel/services/", {"services": [vpn.pk]}, format="json").status_code == 200
+    assert api_as(alice).get("/api/v1/communities/excel/").json()["services"] == [{"id": vpn.pk, "name": "VPN"}]
+
+
+def test_mentions_in_answers_notify_only_people_who_may_read(api_as, erin, alice, bob, private_community):
+    question = services.question_ask(actor=erin, community=private_community, title="Who knows SAP?")
+    api_as(erin).post(f"/api/v1/questions/{question.pk}/answers/", {"body": "Maybe @bob or @alice?"}, format="json")
+    assert not Notification.objects.filter(kind="community.mentioned").exists(), "neither may read the community"
+    services.invitation_decide(actor=alice, invitation_id=services.invitation_create(
+        actor=erin, community=private_community, user=alice).pk, accept=True)
+    api_as(erin).post(f"/api/v1/questions/{question.pk}/answers/", {"body": "@alice you are in now"}, format="json")
+    assert Notification.objects.filter(recipient=alice, kind="community.mentioned").count() == 1
+    assert not Notification.objects.filter(recipient=bob, kind="community.mentioned").exists()
+
+
+def test_comments_on_answers(api_as, erin, alice, bob, open_community, private_community):
+    question = services.question_ask(actor=alice, community=open_community, title="SUMIF")
+    answer = services.answer_post(actor=bob, question=question, body="Use SUMIFS")
+    made = api_as(alice).post(f"/api/v1/answers/{answer.pk}/comments/", {"body": "Thanks!"}, format="json")
+    assert made.status_code == 201
+    assert Notification.objects.filter(recipient=bob, kind="community.comment").exists()
+    assert api_as(alice).post(f"/api/v1/answers/{answer.pk}/comments/", {"body": ""}, format="json").status_code == 400
+    detail = api_as(erin).get(f"/api/v1/questions/{question.pk}/").json()
+    assert detail["answers"][0]["comments"][0]["body"] == "Thanks!"
+    secret = services.answer_post(actor=erin, question=services.question_ask(actor=erin, community=private_community, title="Q"),
+                                  body="A")
+    assert api_as(alice).post(f"/api/v1/answers/{secret.pk}/comments/", {"body": "hi"}, format="json").status_code == 404
