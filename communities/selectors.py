@@ -65,7 +65,7 @@ def member_groups(user: User) -> set[str]:
 
 
 def questions_of(community: Community, *, unanswered: bool = False, asked_by: User | None = None) -> QuerySet[Question]:
-    qs = Question.objects.filter(community=community, removed_at__isnull=True).select_related("author").order_by("-id")
+    qs = Question.objects.filter(community=community, removed_at__isnull=True).select_related("author", "community").order_by("-id")
     if unanswered:
         qs = qs.filter(accepted_answer__isnull=True, answer_count=0)
     if asked_by is not None:
