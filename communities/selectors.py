@@ -359,7 +359,12 @@ def article_suggestions(*, user: User, text: str, limit: int = 3):
             query = part if query is None else query | part
         qs = articles_for(user).annotate(search=vector).filter(search=query).annotate(rank=SearchRank(vector, query))
         return list(qs.order_by("-rank", "-helpful_count", "-id")[:limit])
-    return list(_text_filter(articles_for(user), text, ("title", "body"))[:limit])
+    # Without full-text search: any word of four letters or more in the title.
+    words = [w for w in text.split() if len(w) > 3][:12]
+    condition = Q()
+    for word in words:
+        condition |= Q(title__icontains=word)
+    return list(articles_for(user).filter(condition)[:limit]) if words else []
 
 
 def community_search(*, user: User, text: str, limit: int = 20) -> list[Hit]:

@@ -323,7 +323,7 @@ def article_helpful(*, actor: User, article) -> int:
 @transaction.atomic
 def answer_promote(*, actor: User, answer: Answer):
     """Turn an accepted answer into a knowledge article in one step, credited to its author."""
-    question = answer.question
+    question = Question.objects.select_related("community").get(pk=answer.question_id)
     community = question.community
     if question.accepted_answer_id != answer.pk:
         raise ApplicationError("Only an accepted answer becomes an article.")

@@ -41,6 +41,10 @@ class Command(BaseCommand):
             else:
                 services.user_set_password(user=user, password=password)
         self._seed_tickets(desk)
+        from communities import demo as communities_demo
+
+        if communities_demo.seed():
+            self.stdout.write("created demo communities")
         self.stdout.write(self.style.SUCCESS("Demo data ready: alice, erin, bob, carol, dave."))
 
     def _seed_tickets(self, desk):
