@@ -378,15 +378,15 @@ class QuestionDetailApi(APIView):
             for a in page.answers]})
 
 
-class CommentInput(serializers.Serializer):
+class AnswerCommentInput(serializers.Serializer):
     body = serializers.CharField(max_length=2000)
 
 
 class AnswerCommentsApi(APIView):
-    @extend_schema(request=CommentInput, responses={201: inline_serializer("AnswerComment", {"id": serializers.IntegerField()})})
+    @extend_schema(request=AnswerCommentInput, responses={201: inline_serializer("AnswerComment", {"id": serializers.IntegerField()})})
     def post(self, request, answer_id: int):
         answer = selectors.answer_get(user=request.user, answer_id=answer_id)
-        data = CommentInput(data=request.data)
+        data = AnswerCommentInput(data=request.data)
         data.is_valid(raise_exception=True)
         comment = services.answer_comment_add(actor=request.user, answer=answer, body=data.validated_data["body"])
         return Response({"id": comment.pk, "answer": answer.pk, "body": comment.body, "body_html": comment.body_html,
@@ -394,7 +394,7 @@ class AnswerCommentsApi(APIView):
 
 
 class CommunityDetailApi(APIView):
-    @extend_schema(responses=inline_serializer("CommunityDetail", {"slug": serializers.CharField()}))
+    @extend_schema(operation_id="v1_community_detail", responses=inline_serializer("CommunityDetail", {"slug": serializers.CharField()}))
     def get(self, request, slug: str):
         community = selectors.community_get(user=request.user, slug=slug)
         payload = community_payload(community, viewer=request.user)
@@ -512,7 +512,7 @@ class IdeaListApi(APIView):
 
 
 class IdeaDetailApi(APIView):
-    @extend_schema(responses=inline_serializer("IdeaDetail", {"id": serializers.IntegerField()}))
+    @extend_schema(operation_id="v1_community_idea_detail", responses=inline_serializer("IdeaDetail", {"id": serializers.IntegerField()}))
     def get(self, request, slug: str, idea_id: int):
         community = selectors.community_get(user=request.user, slug=slug)
         return Response(idea_payload(selectors.idea_get(user=request.user, community=community, idea_id=idea_id)))
@@ -578,7 +578,7 @@ class PollListApi(APIView):
 
 
 class PollDetailApi(APIView):
-    @extend_schema(responses=inline_serializer("PollDetail", {"id": serializers.IntegerField()}))
+    @extend_schema(operation_id="v1_community_poll_detail", responses=inline_serializer("PollDetail", {"id": serializers.IntegerField()}))
     def get(self, request, slug: str, poll_id: int):
         community = selectors.community_get(user=request.user, slug=slug)
         poll = selectors.poll_get(user=request.user, community=community, poll_id=poll_id)
