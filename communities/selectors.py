@@ -327,7 +327,8 @@ class Hit:
     id: int = 0
 
 
-def _text_filter(qs, text: str, fields: tuple[str, ...]):
+def text_search(qs, text: str, fields: tuple[str, ...]):
+    """Ranked full-text matches on PostgreSQL; a substring match elsewhere, so `make run` on SQLite works."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
@@ -383,19 +384,19 @@ def community_search(*, user: User, text: str, limit: int = 20) -> list[Hit]:
     def snippet(body: str) -> str:
         return Truncator(strip_tags(body or "")).chars(180)
 
-    questions = _text_filter(Question.objects.filter(community_id__in=readable, removed_at__isnull=True), text, ("title", "body"))
+    questions = text_search(Question.objects.filter(community_id__in=readable, removed_at__isnull=True), text, ("title", "body"))
     for q in questions.select_related("community")[:limit]:
         hits.append(Hit("question", q.title, q.get_absolute_url(), snippet(q.body), q.community.name, getattr(q, "rank", 0), q.pk))
-    answers = _text_filter(
+    answers = text_search(
         Answer.objects.filter(question__community_id__in=readable, removed_at__isnull=True, question__removed_at__isnull=True),
         text, ("body",))
     for a in answers.select_related("question__community")[:limit]:
         hits.append(Hit("answer", a.question.title, f"{a.question.get_absolute_url()}#answer-{a.pk}", snippet(a.body),
                         a.question.community.name, getattr(a, "rank", 0), a.pk))
-    for article in _text_filter(articles_for(user), text, ("title", "body"))[:limit]:
+    for article in text_search(articles_for(user), text, ("title", "body"))[:limit]:
         hits.append(Hit("article", article.title, article.get_absolute_url(), snippet(article.body),
                         article.community.name if article.community_id else "", getattr(article, "rank", 0), article.pk))
-    ideas = _text_filter(Idea.objects.filter(community_id__in=readable, removed_at__isnull=True), text, ("title", "body"))
+    ideas = text_search(Idea.objects.filter(community_id__in=readable, removed_at__isnull=True), text, ("title", "body"))
     for idea in ideas.select_related("community")[:limit]:
         hits.append(Hit("idea", idea.title, idea.get_absolute_url(), snippet(idea.body), idea.community.name,
                         getattr(idea, "rank", 0), idea.pk))

@@ -522,8 +522,12 @@ def content_remove(*, actor: User, item, reason: str):
         Question.objects.filter(pk=locked.question_id).update(answer_count=F("answer_count") - 1)
         Question.objects.filter(pk=locked.question_id, accepted_answer_id=locked.pk).update(accepted_answer=None)
     kind = {Question: "question", Answer: "answer", Article: "article", Idea: "idea", Poll: "poll"}[model]
-    title = getattr(locked, "title", None) or getattr(locked, "question", "")
-    title = title.title if isinstance(title, Question) else str(title)
+    if model is Answer:
+        title = Question.objects.values_list("title", flat=True).get(pk=locked.question_id)
+    elif model is Poll:
+        title = locked.question
+    else:
+        title = locked.title
     activity_publish(
         actor=actor, verb="removed", obj=ObjectRef(kind, str(locked.pk), title[:200]),
         audience=Audience.of(users=[actor.pk, locked.author_id]),
@@ -579,7 +583,7 @@ def bridge_propose(*, actor: User, source: Community, target: Community):
         raise NotVisible()
     if source.pk == target.pk:
         raise ApplicationError("A community cannot be linked to itself.", errors={"target": ["Choose another community."]})
-    existing = Bridge.objects.filter(models_q_pair(source, target)).first()
+    existing = Bridge.objects.filter(_pair(source, target)).first()
     if existing is not None:
         if existing.status == Bridge.Status.PROPOSED and existing.target_id == source.pk:
             return bridge_accept(actor=actor, bridge=existing)
@@ -599,7 +603,7 @@ def bridge_propose(*, actor: User, source: Community, target: Community):
     return bridge
 
 
-def models_q_pair(a: Community, b: Community):
+def _pair(a: Community, b: Community):
     from django.db.models import Q
 
     return Q(source=a, target=b) | Q(source=b, target=a)

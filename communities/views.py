@@ -522,7 +522,7 @@ def article_list(request):
     text = (request.GET.get("q") or "").strip()[:200]
     articles = selectors.articles_for(request.user)
     if text:
-        articles = selectors._text_filter(articles, text, ("title", "body"))
+        articles = selectors.text_search(articles, text, ("title", "body"))
     return render(request, "communities/articles.html", {"articles": list(articles[:50]), "query": text})
 
 
