@@ -210,3 +210,17 @@ def test_community_question_and_article_pages_have_fixed_query_counts(client_for
     assert before[question.get_absolute_url()] <= 7
     assert before[article.get_absolute_url()] <= 9
     assert api_before <= 2
+
+
+def test_join_leave_and_invitation_buttons(client_for, erin, alice, bob, open_community, private_community):
+    client = client_for(alice)
+    client.post("/communities/excel/join/")
+    assert "Leave" in client.get("/communities/excel/").content.decode()
+    client.post("/communities/excel/leave/")
+    assert not open_community.memberships.filter(user=alice).exists()
+    assert client_for(erin).post("/communities/finance/leave/").status_code == 302, "refused with a message"
+    assert private_community.memberships.filter(user=erin).exists()
+    invitation = services.invitation_create(actor=erin, community=private_community, user=bob)
+    assert client_for(alice).post(f"/invitations/{invitation.pk}/accept/").status_code == 404
+    assert client_for(bob).post(f"/invitations/{invitation.pk}/accept/")["Location"] == "/communities/finance/"
+    assert private_community.memberships.filter(user=bob).exists()
