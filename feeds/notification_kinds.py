@@ -35,6 +35,7 @@ KINDS: dict[str, KindInfo] = {
     "community.accepted": KindInfo("My answer was accepted", email=False),
     "community.join_request": KindInfo("Requests to join communities I moderate"),
     "community.join_decided": KindInfo("Decisions on my requests to join"),
+    "gamification.badge": KindInfo("Badges I earned", email=False),
     "security.sign_in": KindInfo("Sign-ins from a new device", urgent=True),
     "security.report": KindInfo("Security reports (admins)", urgent=True, staff_only=True),
 }

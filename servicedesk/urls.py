@@ -63,6 +63,8 @@ api_v1 = [
     path("articles/<int:article_id>/revisions/", communities_api.ArticleRevisionsApi.as_view(), name="article-revisions"),
     path("articles/<int:article_id>/diff/", communities_api.ArticleDiffApi.as_view(), name="article-diff"),
     path("articles/<int:article_id>/helpful/", communities_api.ArticleHelpfulApi.as_view(), name="article-helpful"),
+    path("answers/<int:answer_id>/unaccept/", communities_api.UnacceptApi.as_view(), name="answer-unaccept"),
+    path("", include("gamification.api_urls")),
 ]
 
 urlpatterns = [
@@ -80,6 +82,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("feeds.urls")),
     path("", include("tickets.urls")),
+    path("", include("gamification.urls")),
 ]
 
 handler404 = "servicedesk.errors_views.not_found"
