@@ -102,17 +102,23 @@ def influence_of(user: User, *, now=None) -> Influence:
         user=user, rule__slug__in=defaults.INFLUENCE_WEIGHTS, earned_at__gte=since, points__gt=0, actor__isnull=False,
         reversal_of__isnull=True, reversed_by__isnull=True,
     )
-    rows = base.values("rule__slug", "rule__name").annotate(n=Count("id"), people=Count("actor", distinct=True))
-    people = base.aggregate(p=Count("actor", distinct=True))["p"] or 0
+    per_rule: dict[str, dict] = {}
+    engaged: set[int] = set()
+    for row in base.values("rule__slug", "rule__name", "actor_id").annotate(n=Count("id")).order_by():
+        r = per_rule.setdefault(row["rule__slug"], {"name": row["rule__name"], "n": 0, "counted": 0, "people": 0})
+        r["n"] += row["n"]
+        r["counted"] += min(row["n"], defaults.INFLUENCE_PER_PERSON)
+        r["people"] += 1
+        engaged.add(row["actor_id"])
+    people = len(engaged)
     score, lines = 0, []
-    for row in sorted(rows, key=lambda r: -defaults.INFLUENCE_WEIGHTS[r["rule__slug"]]):
-        weight = defaults.INFLUENCE_WEIGHTS[row["rule__slug"]]
-        counted = min(row["n"], row["people"] * defaults.INFLUENCE_PER_PERSON)
-        score += weight * counted
-        capped = f" (capped at {counted})" if counted < row["n"] else ""
+    for slug, r in sorted(per_rule.items(), key=lambda item: -defaults.INFLUENCE_WEIGHTS[item[0]]):
+        weight = defaults.INFLUENCE_WEIGHTS[slug]
+        score += weight * r["counted"]
+        capped = f" (capped at {r['counted']})" if r["counted"] < r["n"] else ""
         lines.append(
-            f"{row['rule__name']}: {row['n']} from {row['people']} {'person' if row['people'] == 1 else 'people'}"
-            f"{capped} \u00d7 {weight} = {weight * counted}"
+            f"{r['name']}: {r['n']} from {r['people']} {'person' if r['people'] == 1 else 'people'}"
+            f"{capped} \u00d7 {weight} = {weight * r['counted']}"
         )
     if people:
         breadth = people * defaults.INFLUENCE_BREADTH_WEIGHT

@@ -206,7 +206,7 @@ def _reverse(entry: PointEntry, reason: str, *, now: datetime | None = None) -> 
 
 
 def _reverse_where(reason: str, **filters) -> list[PointEntry]:
-    entries = list(_live(PointEntry.objects.select_for_update().filter(**filters)).order_by("id"))
+    entries = list(_live(PointEntry.objects.select_for_update(of=("self",)).filter(**filters)).order_by("id"))
     reversals = [r for r in (_reverse(e, reason) for e in entries) if r is not None]
     users = {e.user_id for e in entries}
     if reversals:
