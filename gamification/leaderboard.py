@@ -245,9 +245,9 @@ def _top_sql(*, period, scope, limit, user_id, now):
     if user_id is not None:
         me = next((r for r in rows if r.user_id == user_id), None)
         if me is None:
-            mine = totals.filter(user_id=user_id).first()
-            if mine is not None:
-                above = totals.filter(total__gt=mine["total"]).aggregate(n=Count("user_id"))["n"]
+            mine = _entries(period, scope, now).filter(user_id=user_id).aggregate(total=Sum("points"), n=Count("pk"))
+            if mine["n"]:
+                above = totals.filter(total__gt=mine["total"]).count()
                 me = Row(rank=above + 1, user_id=user_id, points=mine["total"])
     return rows, me
 
