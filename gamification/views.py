@@ -92,6 +92,7 @@ class CampaignForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "campaign_%s")
         super().__init__(*args, **kwargs)
+        self.fields["rule"].label_from_instance = lambda rule: rule.name
 
 
 @login_required

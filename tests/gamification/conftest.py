@@ -45,3 +45,16 @@ def post_by():
 @pytest.fixture
 def community(bob):
     return communities.community_create(actor=bob, name="Windows help", slug="windows")
+
+
+@pytest.fixture(autouse=True)
+def _empty_leaderboards():
+    """Leaderboard sets are written on commit and outlive a test's rollback: start each test clean."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    for key in client.scan_iter(match=f"{settings.CHANNEL_PREFIX}:lb*"):
+        client.delete(key)
+    yield client
+    client.close()

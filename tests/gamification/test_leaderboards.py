@@ -3,7 +3,6 @@ the SQL fallback when Redis is not configured."""
 from datetime import timedelta
 
 import pytest
-import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
@@ -16,12 +15,9 @@ from gamification.models import PointEntry
 
 pytestmark = pytest.mark.django_db
 
-@pytest.fixture(autouse=True)
-def _empty_boards():
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    for key in client.scan_iter(match=f"{settings.CHANNEL_PREFIX}:lb*"):
-        client.delete(key)
-    yield client
+@pytest.fixture
+def _empty_boards(_empty_leaderboards):
+    return _empty_leaderboards
 
 
 @pytest.fixture
