@@ -102,7 +102,7 @@ class CampaignInput(serializers.Serializer):
 
 
 class CampaignListApi(APIView):
-    @extend_schema(responses=inline_serializer("CampaignList", {"results": serializers.ListField(child=serializers.DictField())}))
+    @extend_schema(operation_id="v1_campaigns_list", responses=inline_serializer("CampaignList", {"results": serializers.ListField(child=serializers.DictField())}))
     def get(self, request):
         campaigns = selectors.campaigns_visible(request.user)[:100]
         return Response({"results": [campaign_payload(c) for c in campaigns], "next": None})
@@ -137,7 +137,7 @@ def rule_payload(r: Rule) -> dict:
 
 
 class RuleListApi(APIView):
-    @extend_schema(responses=inline_serializer("Rules", {"results": serializers.ListField(child=serializers.DictField())}))
+    @extend_schema(operation_id="v1_rules_list", responses=inline_serializer("Rules", {"results": serializers.ListField(child=serializers.DictField())}))
     def get(self, request):
         return Response({"results": [rule_payload(r) for r in selectors.rules_all()], "next": None})
 

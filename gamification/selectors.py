@@ -204,13 +204,17 @@ def board(*, viewer: User, period: str = "week", scope: str = "global", limit: i
         raise ApplicationError("Unknown period.", errors={"period": ["Use week, month or all."]})
     internal, title = scope_resolve(viewer, scope)
     rows, me = leaderboard.top(period=period, scope=internal, limit=limit, user_id=viewer.pk)
-    people = User.objects.in_bulk([r.user_id for r in rows]) if rows else {}
+    names = {
+        pk: (username, display_name)
+        for pk, username, display_name in User.objects.filter(pk__in=[r.user_id for r in rows]).values_list(
+            "pk", "username", "display_name")
+    } if rows else {}
     results = []
     for r in rows:
-        person = people.get(r.user_id)
-        if person is None:
+        if r.user_id not in names:
             continue
-        results.append({"rank": r.rank, "user": {"username": person.username, "display_name": person.display_name},
+        username, display_name = names[r.user_id]
+        results.append({"rank": r.rank, "user": {"username": username, "display_name": display_name},
                         "points": r.points, "is_me": r.user_id == viewer.pk})
     return Board(period=period, scope=scope or "global", title=title, results=results,
                  me={"rank": me.rank if me else None, "points": me.points if me else 0})
