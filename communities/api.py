@@ -136,6 +136,14 @@ class AcceptApi(APIView):
         return Response({"question": question.pk, "accepted_answer": question.accepted_answer_id})
 
 
+class UnacceptApi(APIView):
+    @extend_schema(request=None, responses=inline_serializer("Unaccepted", {"accepted_answer": serializers.IntegerField()}))
+    def post(self, request, answer_id: int):
+        answer = selectors.answer_get(user=request.user, answer_id=answer_id)
+        question = services.answer_unaccept(actor=request.user, answer=answer)
+        return Response({"question": question.pk, "accepted_answer": question.accepted_answer_id})
+
+
 def article_payload(a) -> dict:
     return {
         "id": a.pk, "title": a.title, "body": a.body, "body_html": a.body_html, "revision": a.revision,

@@ -10,6 +10,7 @@ from accounts.models import User
 from feeds.audience import SIGNED_IN, Audience
 from feeds.models import Follow
 from feeds.services import NotificationSpec, ObjectRef, activity_publish, audience_restrict, follow_write
+from gamification import services as gamification
 from servicedesk import markdown
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
@@ -199,9 +200,10 @@ def answer_vote(*, actor: User, answer: Answer, value: int) -> Answer:
         raise ApplicationError("You cannot vote on your own answer.")
     try:
         with transaction.atomic():
-            Vote.objects.create(answer=answer, user=actor, value=value)
+            vote = Vote.objects.create(answer=answer, user=actor, value=value)
     except IntegrityError:
         raise ApplicationError("You already voted on this answer.") from None
+    gamification.answer_voted(vote=vote, answer=answer)
     Answer.objects.filter(pk=answer.pk).update(score=F("score") + value)
     answer.refresh_from_db(fields=["score"])
     return answer
@@ -217,8 +219,10 @@ def answer_accept(*, actor: User, answer: Answer) -> Question:
         raise Forbidden("Only the person who asked, or a moderator, accepts an answer.")
     if question.accepted_answer_id == answer.pk:
         return question
+    previous_answer_id = question.accepted_answer_id
     question.accepted_answer = answer
     question.save(update_fields=["accepted_answer"])
+    gamification.answer_accepted(answer=answer, actor=actor, previous_answer_id=previous_answer_id)
     author = [answer.author] if answer.author_id != actor.pk else []
     activity_publish(
         actor=actor, verb="accepted", obj=ObjectRef("question", str(question.pk), question.title),
@@ -228,6 +232,22 @@ def answer_accept(*, actor: User, answer: Answer) -> Question:
                                       url=f"{question.get_absolute_url()}#answer-{answer.pk}"),
         data={"answer": answer.pk, "answer_author": answer.author_id},
     )
+    return question
+
+
+@transaction.atomic
+def answer_unaccept(*, actor: User, answer: Answer) -> Question:
+    """The asker or a moderator takes the acceptance back; what it earned is reversed."""
+    question = Question.objects.select_for_update(of=("self",)).select_related("community").get(pk=answer.question_id)
+    if not selectors.can_read(actor, question.community):
+        raise NotVisible()
+    if actor.pk != question.author_id and not selectors.is_moderator(actor, question.community):
+        raise Forbidden("Only the person who asked, or a moderator, takes an acceptance back.")
+    if question.accepted_answer_id != answer.pk:
+        raise ApplicationError("That answer is not the accepted one.")
+    question.accepted_answer = None
+    question.save(update_fields=["accepted_answer"])
+    gamification.answer_unaccepted(answer=answer)
     return question
 
 
@@ -257,6 +277,7 @@ def article_create(*, actor: User, title: str, body: str, community: Community |
         title=title.strip(), body=body, body_html=markdown.render(body), author=actor, community=community, service=service
     )
     ArticleRevision.objects.create(article=article, number=1, title=article.title, body=body, editor=actor, note="First version")
+    gamification.article_published(article=article)
     activity_publish(
         actor=actor, verb="published", obj=ObjectRef("article", str(article.pk), article.title),
         target=community_ref(community) if community else None, audience=_article_audience(article),
@@ -316,6 +337,7 @@ def article_helpful(*, actor: User, article) -> int:
     except IntegrityError:
         raise ApplicationError("You already marked this article helpful.") from None
     Article.objects.filter(pk=article.pk).update(helpful_count=F("helpful_count") + 1)
+    gamification.article_marked_helpful(article=article, actor=actor)
     article.refresh_from_db(fields=["helpful_count"])
     return article.helpful_count
 

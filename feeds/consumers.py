@@ -164,3 +164,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def live_unread(self, event):
         await self.send_json({"type": "unread", "count": event["count"]})
+
+    async def live_event(self, event):
+        """A content-free hint ("leaderboard changed") for pages that refetch what they show."""
+        await self.send_json({"type": "event", "event": event["event"]})

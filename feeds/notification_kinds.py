@@ -41,6 +41,7 @@ KINDS: dict[str, KindInfo] = {
     "community.idea_status": KindInfo("Status changes of ideas I suggested or voted for"),
     "community.bridge": KindInfo("Proposals to link communities I moderate", email=False),
     "community.removed": KindInfo("Moderators removing my posts or membership"),
+    "gamification.badge": KindInfo("Badges I earned", email=False),
     "security.sign_in": KindInfo("Sign-ins from a new device", urgent=True),
     "security.report": KindInfo("Security reports (admins)", urgent=True, staff_only=True),
 }

@@ -551,6 +551,9 @@ def like_add(*, actor: User, post_id):
         return post
     Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
     post.refresh_from_db(fields=["like_count"])
+    from gamification import services as gamification
+
+    gamification.like_received(post=post, actor=actor)
     activity_publish(
         actor=actor, verb="liked", obj=_post_ref(post), audience=Audience.of(users=[post.author_id]),
         summary=f"{actor.display_name} liked your post", notify=[post.author],
@@ -568,6 +571,9 @@ def like_remove(*, actor: User, post_id):
     deleted, _ = Like.objects.filter(post=post, user=actor).delete()
     if deleted:
         Post.objects.filter(pk=post.pk, like_count__gt=0).update(like_count=F("like_count") - 1)
+        from gamification import services as gamification
+
+        gamification.like_withdrawn(post=post, actor=actor)
     post.refresh_from_db(fields=["like_count"])
     return post
 

@@ -88,6 +88,8 @@ api_v1 = [
     path("articles/<int:article_id>/revisions/", communities_api.ArticleRevisionsApi.as_view(), name="article-revisions"),
     path("articles/<int:article_id>/diff/", communities_api.ArticleDiffApi.as_view(), name="article-diff"),
     path("articles/<int:article_id>/helpful/", communities_api.ArticleHelpfulApi.as_view(), name="article-helpful"),
+    path("answers/<int:answer_id>/unaccept/", communities_api.UnacceptApi.as_view(), name="answer-unaccept"),
+    path("", include("gamification.api_urls")),
 ]
 
 urlpatterns = [
@@ -106,6 +108,7 @@ urlpatterns = [
     path("", include("feeds.urls")),
     path("", include("tickets.urls")),
     path("", include("communities.urls")),
+    path("", include("gamification.urls")),
 ]
 
 handler404 = "servicedesk.errors_views.not_found"

@@ -21,6 +21,7 @@ from feeds.audience import AGENTS, SIGNED_IN, Audience
 from feeds.fanout import admitted_people
 from feeds.models import Follow
 from feeds.services import NotificationSpec, ObjectRef, activity_publish, follow_write
+from gamification import services as gamification
 from servicedesk import markdown
 from servicedesk.errors import ApplicationError, Forbidden
 
@@ -293,6 +294,7 @@ def ticket_update(
     """An agent changes status, assignee, priority or team. `...` means "leave as is"."""
     _require_agent(actor)
     ticket = _lock(ticket)
+    old_status = ticket.status
     now = timezone.now()
     fields: list[str] = []
     notify: list[User] = []
@@ -352,6 +354,10 @@ def ticket_update(
     if not fields:
         return ticket
     ticket.save(update_fields=sorted(set(fields)) + ["updated_at"])
+    if ticket.status == Status.RESOLVED and old_status != Status.RESOLVED:
+        gamification.ticket_resolved(ticket=ticket, actor=actor)
+    elif old_status in (Status.RESOLVED, Status.CLOSED) and ticket.status in OPEN_STATUSES:
+        gamification.ticket_reopened(ticket=ticket, actor=actor)
     if narrowed:
         from feeds.services import audience_restrict
 
@@ -401,6 +407,7 @@ def ticket_reopen(*, actor: User, ticket: Ticket, reason: str = "") -> Ticket:
             raise ApplicationError(f"Tickets can be reopened within {settings.TICKET_REOPEN_DAYS} days of resolution.")
     fields = _set_status(ticket, actor, Status.IN_PROGRESS, timezone.now())
     ticket.save(update_fields=sorted(set(fields)) + ["updated_at"])
+    gamification.ticket_reopened(ticket=ticket, actor=actor)
     if reason.strip():
         _comment_write(ticket, actor, reason, internal=False)
     _publish(
@@ -685,6 +692,7 @@ def rating_create(*, actor: User, ticket: Ticket, score: int, comment: str = "")
     rating = Rating.objects.create(
         ticket=ticket, rater=actor, score=score, comment=comment[:2000], resolution_round=ticket.resolution_count
     )
+    gamification.rating_recorded(rating=rating, ticket=ticket)
     assignee = [ticket.assignee] if ticket.assignee else []
     _publish(
         ticket, actor=actor, verb="rated", summary=f"{_name(actor)} rated the resolution of {ticket.number} {score}/5",
@@ -765,10 +773,12 @@ def deflection_record(*, actor: User, query: str, outcome: str, suggestion_type:
                       ticket: Ticket | None = None) -> Deflection:
     if outcome not in Deflection.Outcome.values:
         raise ApplicationError("Unknown outcome.")
-    return Deflection.objects.create(
+    deflection = Deflection.objects.create(
         user=actor, query=query[:200], outcome=outcome, suggestion_type=suggestion_type[:32],
         suggestion_key=str(suggestion_key)[:64], ticket=ticket,
     )
+    gamification.deflection_recorded(deflection=deflection)
+    return deflection
 
 
 # --- security reports --------------------------------------------------------------------------

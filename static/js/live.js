@@ -8,6 +8,7 @@
  *   live:activity      detail = activity object
  *   live:notification  detail = notification object
  *   live:state         detail = {state: "connecting" | "live" | "offline"}
+ *   live:event         detail = a content-free hint, e.g. {kind: "leaderboard"}
  *
  * Pages ask for extra streams with `data-live-stream="ticket:42"` on any
  * element, or with window.ServiceDeskLive.subscribe("ticket:42").
@@ -245,6 +246,9 @@
         break;
       case "unread":
         setUnread(Number(frame.count) || 0);
+        break;
+      case "event":
+        if (frame.event && typeof frame.event === "object") emit("live:event", frame.event);
         break;
       case "subscribed":
         emit("live:subscribed", { stream: frame.stream });

@@ -1,0 +1,226 @@
+"""Pages: the leaderboard (live), campaigns with progress charts, the manager dashboard with
+CSV export, the rules managers tune, and the desk-visit control on ticket pages."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Team
+from communities.models import Community, Membership
+from servicedesk.errors import ApplicationError
+from tickets import selectors as ticket_selectors
+from tickets.models import Service
+
+from . import charts, dashboard, selectors, services
+from .models import Rule
+
+PERIOD_LABELS = [("week", "This week"), ("month", "This month"), ("all", "All time")]
+
+
+def _forbidden(request, message: str, back_url: str = "/", back_label: str = "Back home"):
+    return render(request, "403.html", {"message": message, "back_url": back_url, "back_label": back_label}, status=403)
+
+
+# --- leaderboard -------------------------------------------------------------------------------
+
+
+def _board_context(request) -> dict:
+    period = request.GET.get("period", "week")
+    scope = request.GET.get("scope", "global")
+    try:
+        board = selectors.board(viewer=request.user, period=period, scope=scope)
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from exc
+        board = selectors.board(viewer=request.user, period="week", scope="global")
+    scopes = [("global", "Everyone")]
+    if request.user.team_id:
+        scopes.append((f"team:{request.user.team_id}", request.user.team.name))
+    for slug, name in Membership.objects.filter(user=request.user).values_list("community__slug", "community__name")[:10]:
+        scopes.append((f"community:{slug}", name))
+    if board.scope not in [s for s, _ in scopes]:
+        scopes.append((board.scope, board.title))
+    return {
+        "board": board,
+        "periods": [(p, label, "?" + urlencode({"period": p, "scope": board.scope})) for p, label in PERIOD_LABELS],
+        "scopes": [(s, label, "?" + urlencode({"period": board.period, "scope": s})) for s, label in scopes],
+        "fragment_url": reverse("gamification:leaderboard_board") + "?" + urlencode({"period": board.period, "scope": board.scope}),
+    }
+
+
+@login_required
+@require_GET
+def leaderboard_page(request):
+    return render(request, "gamification/leaderboard.html", _board_context(request))
+
+
+@login_required
+@require_GET
+def leaderboard_board(request):
+    return render(request, "gamification/_board.html", _board_context(request))
+
+
+# --- campaigns ---------------------------------------------------------------------------------
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Name")
+    rule = forms.ModelChoiceField(queryset=Rule.objects.exclude(slug__in=["bounty", "quest_completed"]).order_by("name"),
+                                  to_field_name="slug", label="Rule it boosts or counts")
+    multiplier = forms.DecimalField(min_value=0.1, max_value=10, decimal_places=2, initial=2, label="Points multiplier",
+                                    help_text="2 doubles the points of the rule while the campaign runs.")
+    starts_at = forms.DateTimeField(label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                    input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
+    ends_at = forms.DateTimeField(label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+                                  input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"])
+    tag = forms.CharField(max_length=50, required=False, label="Only for the tag", help_text="For example outlook.")
+    service = forms.ModelChoiceField(queryset=Service.objects.filter(active=True), required=False, label="Only for the service")
+    community = forms.ModelChoiceField(queryset=Community.objects.all(), to_field_name="slug", required=False,
+                                       label="Only in the community")
+    goal = forms.IntegerField(min_value=0, max_value=100000, initial=0, required=False, label="Quest goal",
+                              help_text="How many times to do it to complete the quest (0: no quest).")
+    bonus_points = forms.IntegerField(min_value=0, max_value=10000, initial=0, required=False, label="Quest bonus points")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Description")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "campaign_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].label_from_instance = lambda rule: rule.name
+
+
+@login_required
+def campaign_list(request):
+    form = None
+    status = 200
+    if request.user.is_manager:
+        form = CampaignForm(request.POST or None)
+        if request.method == "POST":
+            if form.is_valid():
+                data = dict(form.cleaned_data)
+                data["goal"] = data.get("goal") or 0
+                data["bonus_points"] = data.get("bonus_points") or 0
+                try:
+                    campaign = services.campaign_create(actor=request.user, **data)
+                except ApplicationError as exc:
+                    for field, errors in exc.errors.items():
+                        for error in errors:
+                            form.add_error(field if field in form.fields else None, error)
+                    if not exc.errors:
+                        form.add_error(None, exc.message)
+                else:
+                    messages.success(request, f"The campaign \u201c{campaign.name}\u201d is set up.")
+                    return redirect(campaign.get_absolute_url())
+            status = 400
+    elif request.method == "POST":
+        return _forbidden(request, "Only managers and admins run campaigns.", reverse("gamification:campaigns"), "Back to campaigns")
+    campaigns = list(selectors.campaigns_visible(request.user)[:50])
+    return render(request, "gamification/campaigns.html", {"campaigns": campaigns, "form": form}, status=status)
+
+
+@login_required
+@require_GET
+def campaign_detail(request, pk: int):
+    try:
+        campaign = selectors.campaign_get(viewer=request.user, campaign_id=pk)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+    progress = selectors.campaign_progress(campaign, viewer=request.user)
+    people = progress["participants"]
+    chart = charts.hbar_chart(
+        chart_id="campaign-progress-chart",
+        title=f"Progress in {campaign.name}" + (f" towards {campaign.goal}" if campaign.goal else ""),
+        labels=[p["user"].display_name or p["user"].username for p in people],
+        values=[p["count"] for p in people], scale=progress["scale"], goal=campaign.goal or None,
+    ) if people else None
+    return render(request, "gamification/campaign.html", {"campaign": campaign, "progress": progress, "chart": chart})
+
+
+# --- manager pages -----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def manager_dashboard(request):
+    if not request.user.is_manager:
+        return _forbidden(request, "The dashboard is for managers and admins.")
+    figures = dashboard.figures()
+    labels = figures.week_labels()
+    adoption = [
+        {"name": name, "label": label, "total": sum(figures.series[name]),
+         "chart": charts.bar_chart(chart_id=f"chart-{name}", title=f"{label} per week", labels=labels, values=figures.series[name])}
+        for name, label in dashboard.SERIES
+    ]
+    board = selectors.board(viewer=request.user, period="week", scope="global", limit=10)
+    teams = list(Team.objects.order_by("name")[:6])
+    return render(request, "gamification/dashboard.html", {
+        "f": figures, "adoption": adoption, "board": board, "teams": teams,
+        "backlog": [(p, figures.backlog.get(p, 0)) for p in (1, 2, 3, 4)],
+    })
+
+
+@login_required
+@require_GET
+def manager_dashboard_csv(request):
+    if not request.user.is_manager:
+        return _forbidden(request, "The dashboard is for managers and admins.")
+    response = HttpResponse(dashboard.as_csv(dashboard.figures()), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="service-desk-dashboard.csv"'
+    return response
+
+
+class RuleForm(forms.Form):
+    points = forms.IntegerField(min_value=-1000, max_value=1000, label="Points")
+    daily_cap = forms.IntegerField(min_value=0, max_value=100000, label="Daily cap")
+    active = forms.BooleanField(required=False, label="Active")
+
+
+@login_required
+def rules_page(request):
+    if not request.user.is_manager:
+        return _forbidden(request, "Only managers and admins tune the rules.")
+    services.rules_ensure_defaults()
+    status = 200
+    error_for = None
+    if request.method == "POST":
+        rule = Rule.objects.filter(slug=request.POST.get("rule", "")).first()
+        if rule is None:
+            raise Http404("No such rule.")
+        form = RuleForm(request.POST, prefix=rule.slug)
+        if form.is_valid():
+            services.rule_update(actor=request.user, rule=rule, **form.cleaned_data)
+            messages.success(request, f"\u201c{rule.name}\u201d saved.")
+            return redirect("gamification:rules")
+        status, error_for = 400, (rule.slug, form)
+    rows = []
+    for rule in selectors.rules_all():
+        form = error_for[1] if error_for and error_for[0] == rule.slug else RuleForm(
+            prefix=rule.slug, initial={"points": rule.points, "daily_cap": rule.daily_cap, "active": rule.active})
+        rows.append((rule, form))
+    return render(request, "gamification/rules.html", {"rows": rows}, status=status)
+
+
+# --- ticket page control -----------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def desk_visit(request, pk: int):
+    try:
+        ticket = ticket_selectors.ticket_get(user=request.user, ticket_id=pk)
+        services.desk_visit_log(actor=request.user, ticket=ticket, note=request.POST.get("note", "")[:500])
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from exc
+        if exc.status == 403:
+            return _forbidden(request, exc.message, f"/tickets/{pk}/", "Back to the ticket")
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Desk visit logged.")
+    return redirect(f"/tickets/{pk}/")
