@@ -438,10 +438,21 @@ def rating_recorded(*, rating, ticket) -> PointEntry | None:
     return None
 
 
+DEFLECTION_WINDOW = timedelta(hours=1)
+
+
 def deflection_recorded(*, deflection) -> PointEntry | None:
-    """Someone opened an article the portal suggested: its author helped them avoid a ticket."""
+    """Someone opened an article the portal suggested: its author helped them avoid a ticket. If
+    they log the ticket anyway within the hour, the article did not save it and the points go back
+    (the same window `communities.selectors.article_deflections` counts with)."""
     from communities.models import Article
 
+    if deflection.outcome == "logged":
+        _reverse_where(
+            "the ticket was logged after all", rule__slug="deflection", actor_id=deflection.user_id,
+            created_at__gte=deflection.created_at - DEFLECTION_WINDOW,
+        )
+        return None
     if deflection.outcome != "opened" or deflection.suggestion_type != "article" or not deflection.suggestion_key.isdigit():
         return None
     article = Article.objects.select_related("author").filter(pk=int(deflection.suggestion_key)).first()

@@ -272,6 +272,19 @@ def test_deflection_credits_the_article_author(alice, bob, community):
     assert PointEntry.objects.filter(user=bob, rule__slug="deflection").count() == 1
 
 
+def test_deflection_is_clawed_back_when_the_ticket_is_logged_anyway(alice, erin, bob, community):
+    article = communities.article_create(actor=bob, title="Reset your password", body="Go to the portal.")
+    for person in (alice, erin):
+        tickets.deflection_record(actor=person, query="password", outcome="opened", suggestion_type="article",
+                                  suggestion_key=str(article.pk))
+    paid = points(bob)
+    tickets.deflection_record(actor=alice, query="password", outcome="logged")
+    entries = PointEntry.objects.filter(user=bob, rule__slug="deflection")
+    assert entries.count() == 3
+    reversal = entries.get(reversal_of__isnull=False)
+    assert reversal.reversal_of.actor == alice and reversal.points == -reversal.reversal_of.points
+    assert points(bob) == paid + reversal.points  # erin's deflection still stands
+
 def test_rules_are_editable_by_managers_and_apply_from_then_on(carol, bob, alice, post_by):
     from servicedesk.errors import Forbidden
 
