@@ -544,6 +544,7 @@ def content_remove(*, actor: User, item, reason: str):
         Question.objects.filter(pk=locked.question_id).update(answer_count=F("answer_count") - 1)
         Question.objects.filter(pk=locked.question_id, accepted_answer_id=locked.pk).update(accepted_answer=None)
     kind = {Question: "question", Answer: "answer", Article: "article", Idea: "idea", Poll: "poll"}[model]
+    gamification.content_removed(kind=kind, object_id=locked.pk)
     if model is Answer:
         title = Question.objects.values_list("title", flat=True).get(pk=locked.question_id)
     elif model is Poll:

@@ -554,6 +554,12 @@ def article_marked_helpful(*, article, actor: User) -> PointEntry | None:
                   reason=f"\u201c{article.title}\u201d helped someone")
 
 
+
+def content_removed(*, kind: str, object_id: int) -> list[PointEntry]:
+    """A moderator removed an answer or article: whatever it earned goes back, so removed spam
+    keeps no points."""
+    return _reverse_where("a moderator removed it", source_type=kind, source_id=object_id)
+
 # --- feeds -------------------------------------------------------------------------------------
 
 

@@ -285,6 +285,16 @@ def test_deflection_is_clawed_back_when_the_ticket_is_logged_anyway(alice, erin,
     assert reversal.reversal_of.actor == alice and reversal.points == -reversal.reversal_of.points
     assert points(bob) == paid + reversal.points  # erin's deflection still stands
 
+def test_removing_an_answer_takes_back_what_it_earned(alice, erin, bob, community):
+    question = communities.question_ask(actor=alice, community=community, title="VPN drops", body="Every hour")
+    answer = communities.answer_post(actor=bob, question=question, body="Update the client")
+    communities.answer_vote(actor=erin, answer=answer, value=1)
+    communities.answer_accept(actor=alice, answer=answer)
+    assert points(bob) > 0
+    communities.content_remove(actor=bob, item=answer, reason="Spam")
+    assert points(bob) == 0
+    assert PointEntry.objects.filter(user=bob, reversal_of__isnull=False).count() == 2
+
 def test_rules_are_editable_by_managers_and_apply_from_then_on(carol, bob, alice, post_by):
     from servicedesk.errors import Forbidden
 
