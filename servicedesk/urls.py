@@ -7,6 +7,7 @@ from accounts import views as accounts_views
 from communities import api as communities_api
 from feeds import api as feeds_api
 from feeds.syndication import WallAtom, WallRss
+from policies.api_urls import urlpatterns as policies_api
 from tickets import api as tickets_api
 
 from . import health
@@ -63,6 +64,7 @@ api_v1 = [
     path("articles/<int:article_id>/revisions/", communities_api.ArticleRevisionsApi.as_view(), name="article-revisions"),
     path("articles/<int:article_id>/diff/", communities_api.ArticleDiffApi.as_view(), name="article-diff"),
     path("articles/<int:article_id>/helpful/", communities_api.ArticleHelpfulApi.as_view(), name="article-helpful"),
+    *policies_api,
 ]
 
 urlpatterns = [
@@ -80,6 +82,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("feeds.urls")),
     path("", include("tickets.urls")),
+    path("", include("policies.urls")),
 ]
 
 handler404 = "servicedesk.errors_views.not_found"
