@@ -82,7 +82,8 @@ SECRET_RES = [
     re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"),
     re.compile(
         r"(?i)\b(?:password|passwd|pwd|passphrase|secret|api[_ -]?key|access[_ -]?key|client[_ -]?secret|token|auth)"
-        r"\s*(?:is|=|:)\s*[\"']?[^\s\"',;]{6,}"
+        # the value must hold a digit or a symbol: "password is stored safely" is not a secret
+        r"\s*(?:is|=|:)\s*[\"']?(?=[^\s\"',;]*[\d!@#$%^&*_+=/-])[^\s\"',;]{6,}"
     ),
     re.compile(r"(?i)\b[a-z][a-z0-9+.-]*://[^\s:/@]+:[^\s:/@]+@"),  # credentials in a URL
 ]
