@@ -72,7 +72,7 @@ class ChannelForm(forms.Form):
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=Channel.Kind.choices, label="Kind")
     audience = forms.ChoiceField(choices=Audience.choices, label="Who can read it")
-    url = forms.URLField(required=False, label="Webhook or instance address",
+    url = forms.URLField(required=False, label="Webhook or instance address", assume_scheme="https",
                          help_text="Webhook, Slack and Teams: the incoming-webhook URL. Mastodon: the instance, e.g. https://mastodon.social.")
     secret = forms.CharField(required=False, label="Secret or access token", widget=forms.PasswordInput(render_value=False),
                              help_text="Webhook: the signing secret. Mastodon and X: the access token. Stored, never shown again.")
@@ -342,7 +342,7 @@ def _audit_csv(qs):
 class SourceForm(forms.Form):
     name = forms.CharField(max_length=120, label="Source name")
     kind = forms.ChoiceField(choices=ListeningSource.Kind.choices, label="Source kind")
-    url = forms.URLField(required=False, label="Feed address")
+    url = forms.URLField(required=False, label="Feed address", assume_scheme="https")
     secret = forms.CharField(required=False, label="Shared secret (webhooks)", widget=forms.PasswordInput(render_value=False))
 
 
