@@ -2,7 +2,8 @@
 webhook for listening. Request shapes here; rules in `policies.services`."""
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -22,6 +23,7 @@ def _require_admin(request) -> None:
         raise Forbidden("Only admins manage channels and policies.")
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ChannelField(serializers.Field):
     """A channel by id or slug."""
 
@@ -115,7 +117,8 @@ class StringList(serializers.ListField):
 class PolicyInput(serializers.Serializer):
     name = serializers.CharField(max_length=120)
     channel = ChannelField()
-    allowed_events = serializers.ListField(child=serializers.ChoiceField(choices=EventKind.choices), required=False, default=list, max_length=20)
+    # Event kinds are checked by the service (one error text for the API and the pages).
+    allowed_events = StringList(required=False, default=list, max_length=20, help_text=f"Any of {', '.join(EventKind.values)}.")
     blocked_terms = StringList(required=False, default=list, max_length=500)
     blocked_patterns = StringList(required=False, default=list, max_length=100)
     block_personal_data = serializers.BooleanField(required=False, default=True)
@@ -149,7 +152,8 @@ class OutboundInput(serializers.Serializer):
     channel = ChannelField()
     body = serializers.CharField(max_length=5000)
     ticket = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
-    event = serializers.ChoiceField(choices=EventKind.choices, required=False, default=EventKind.MANUAL_POST)
+    event = serializers.CharField(required=False, default=EventKind.MANUAL_POST, max_length=32,
+                                  help_text=f"One of {', '.join(EventKind.values)}.")
 
 
 def _outbound_args(request) -> dict:
@@ -161,6 +165,13 @@ def _outbound_args(request) -> dict:
     if values["ticket"] is not None:
         values["ticket"] = ticket_get(user=request.user, ticket_id=values["ticket"])
     return values
+
+
+PostOut = inline_serializer(
+    "OutboundPost",
+    {"id": serializers.IntegerField(), "status": serializers.CharField(), "reasons": serializers.ListField(child=serializers.CharField()),
+     "attempts": serializers.ListField(child=serializers.DictField(), required=False)},
+)
 
 
 DecisionOut = inline_serializer(
@@ -179,13 +190,14 @@ class OutboundPreviewApi(APIView):
 
 
 class OutboundListApi(APIView):
-    @extend_schema(request=OutboundInput, responses={201: inline_serializer("OutboundCreated", {"id": serializers.IntegerField()})})
+    @extend_schema(request=OutboundInput, responses={201: PostOut})
     def post(self, request):
         post = services.outbound_create(actor=request.user, **_outbound_args(request))
         return Response(post_json(post), status=status.HTTP_201_CREATED)
 
 
 class OutboundDetailApi(APIView):
+    @extend_schema(responses=PostOut)
     def get(self, request, post_id: int):
         return Response(post_json(selectors.post_visible(viewer=request.user, post_id=post_id), attempts=True))
 
@@ -197,7 +209,7 @@ class NoteInput(serializers.Serializer):
 class _ReviewApi(APIView):
     action = ""
 
-    @extend_schema(request=NoteInput)
+    @extend_schema(request=NoteInput, responses=PostOut)
     def post(self, request, post_id: int):
         post = selectors.post_visible(viewer=request.user, post_id=post_id)
         data = NoteInput(data=request.data)
@@ -220,7 +232,7 @@ class ResolveInput(NoteInput):
 
 
 class OutboundResolveApi(APIView):
-    @extend_schema(request=ResolveInput)
+    @extend_schema(request=ResolveInput, responses=PostOut)
     def post(self, request, post_id: int):
         post = selectors.post_visible(viewer=request.user, post_id=post_id)
         data = ResolveInput(data=request.data)

@@ -72,8 +72,12 @@ def review_queue() -> QuerySet[OutboundPost]:
     )
 
 
-def recent_posts(limit: int = 50) -> list[OutboundPost]:
-    return list(OutboundPost.objects.select_related("channel", "created_by").order_by("-id")[:limit])
+def recent_posts(*, viewer: User, limit: int = 50) -> list[OutboundPost]:
+    """The newest posts the viewer may see (all for reviewers, their own for agents)."""
+    qs = OutboundPost.objects.select_related("channel", "created_by").order_by("-id")
+    if not can_review(viewer):
+        qs = qs.filter(created_by=viewer)
+    return list(qs[:limit])
 
 
 def _day_start(value: str) -> datetime | None:

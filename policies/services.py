@@ -723,7 +723,8 @@ def listening_item_to_ticket(*, actor: User, item_id):
         raise NotVisible()
     if item.ticket_id:
         return item.ticket
-    summary = (item.title or item.body.strip().splitlines()[0] if item.body.strip() else item.title or "A mention").strip()
+    first_line = item.body.strip().splitlines()[0] if item.body.strip() else ""
+    summary = (item.title or first_line or "A mention").strip()
     source = f"[{item.source.name}]({item.url})" if item.url else item.source.name
     description = f"{item.body}\n\n---\nHeard on {source}" + (f" from {item.author}" if item.author else "") + \
         f" (sentiment {item.sentiment:+.2f})."

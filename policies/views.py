@@ -233,8 +233,7 @@ def outbound(request):
                 messages.info(request, f"Post #{post.pk}: {post.get_status_display().lower()}.")
                 return redirect("policies:post", pk=post.pk)
         status = 400
-    posts = selectors.recent_posts() if selectors.can_review(request.user) else \
-        [p for p in selectors.recent_posts(200) if p.created_by_id == request.user.pk][:50]
+    posts = selectors.recent_posts(viewer=request.user)
     return _layout(request, "policies/outbound.html", {"form": form, "posts": posts, "section": "outbound"}, status)
 
 

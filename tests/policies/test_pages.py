@@ -221,3 +221,15 @@ def test_people_choose_their_external_channel_on_the_preferences_page(signed_in,
     assert client.post("/account/external-channel/", {"channel": "999"}).status_code == 302
     alice.external_channel_preference.refresh_from_db()
     assert alice.external_channel_preference.channel == channel
+
+
+def test_agents_see_only_their_own_posts_and_reviewers_see_all(signed_in, bob, dave, make_user, public_channel):
+    from accounts.models import Role
+
+    frank = make_user("frank", role=Role.AGENT)
+    services.outbound_create(actor=bob, channel=public_channel, body="Bob's note about printers")
+    services.outbound_create(actor=frank, channel=public_channel, body="Frank's note about laptops")
+    mine = signed_in(bob).get("/communications/outbound/").content.decode()
+    assert "Bob&#x27;s note" in mine and "Frank&#x27;s note" not in mine
+    everything = signed_in(dave).get("/communications/outbound/").content.decode()
+    assert "Bob&#x27;s note" in everything and "Frank&#x27;s note" in everything
