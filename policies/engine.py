@@ -121,7 +121,7 @@ def check_template(template: str) -> list[str]:
     return [f"Unknown placeholder {{{name}}}." for name in PLACEHOLDER_RE.findall(template) if name not in PLACEHOLDERS]
 
 
-def _term_re(term: str) -> re.Pattern:
+def term_re(term: str) -> re.Pattern:
     words = [re.escape(w) for w in term.split()]
     return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.I)
 
@@ -157,7 +157,7 @@ def _content_reasons(channel: ChannelFacts, policy: PolicyFacts, text: str, cont
     reasons = []
     public = channel.audience == "public"
     for term in policy.blocked_terms:
-        if term.strip() and _term_re(term.strip()).search(text):
+        if term.strip() and term_re(term.strip()).search(text):
             reasons.append(f"Blocked term \u201c{term.strip()}\u201d ({policy.name}).")
     for pattern in policy.blocked_patterns:
         if re.search(pattern, text, re.I):
@@ -166,7 +166,7 @@ def _content_reasons(channel: ChannelFacts, policy: PolicyFacts, text: str, cont
     if channel.audience != "internal":
         confidential |= set(context.confidential_services)
     for name in sorted(confidential, key=str.lower):
-        if name.strip() and _term_re(name.strip()).search(text):
+        if name.strip() and term_re(name.strip()).search(text):
             reasons.append(f"Names the confidential service \u201c{name.strip()}\u201d ({policy.name}).")
     findings = detectors.find_personal_data(text, public_hosts=context.public_hosts)
     secrets = [f for f in findings if f.kind == detectors.SECRET]

@@ -624,7 +624,7 @@ def _ingest(source: ListeningSource, *, external_id: str, title: str = "", body:
         return None
     text = f"{title}\n{body}"
     rules = rules if rules is not None else list(ListeningRule.objects.filter(active=True))
-    labels = [r.label for r in rules if any(engine._term_re(k).search(text) for k in r.keywords if k.strip())]
+    labels = [r.label for r in rules if any(engine.term_re(k).search(text) for k in r.keywords if k.strip())]
     score = sentiment(text)
     if score <= settings.LISTENING_NEGATIVE_THRESHOLD:
         labels.append("negative")
