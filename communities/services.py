@@ -11,6 +11,7 @@ from feeds.audience import SIGNED_IN, Audience
 from feeds.models import Follow
 from feeds.services import NotificationSpec, ObjectRef, activity_publish, audience_restrict, follow_write
 from gamification import services as gamification
+from policies import services as policies
 from servicedesk import markdown
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
@@ -188,6 +189,8 @@ def answer_post(*, actor: User, question: Question, body: str) -> Answer:
     )
     _publish_mentions(actor=actor, community=community, obj=ObjectRef("question", str(question.pk), question.title),
                       body=body, url=f"{question.get_absolute_url()}#answer-{answer.pk}")
+    policies.dlp_scan(author=actor, kind="communities.answer", object_id=answer.pk, text=body,
+                      url=f"{question.get_absolute_url()}#answer-{answer.pk}")
     return answer
 
 
@@ -283,6 +286,8 @@ def article_create(*, actor: User, title: str, body: str, community: Community |
         target=community_ref(community) if community else None, audience=_article_audience(article),
         summary=f"{actor.display_name} published \u201c{article.title}\u201d",
     )
+    policies.dlp_scan(author=actor, kind="communities.article", object_id=article.pk, text=f"{article.title}\n{body}",
+                      url=f"/api/v1/articles/{article.pk}/")
     return article
 
 
@@ -311,6 +316,8 @@ def article_edit(*, actor: User, article, title: str | None = None, body: str | 
         target=community_ref(article.community) if article.community else None, audience=_article_audience(article),
         summary=f"{actor.display_name} revised \u201c{article.title}\u201d (revision {article.revision})",
     )
+    policies.dlp_scan(author=actor, kind="communities.article", object_id=article.pk, text=f"{title}\n{body}",
+                      url=f"/api/v1/articles/{article.pk}/")
     return article
 
 

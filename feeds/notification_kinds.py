@@ -44,6 +44,7 @@ KINDS: dict[str, KindInfo] = {
     "gamification.badge": KindInfo("Badges I earned", email=False),
     "security.sign_in": KindInfo("Sign-ins from a new device", urgent=True),
     "security.report": KindInfo("Security reports (admins)", urgent=True, staff_only=True),
+    "policies.dlp": KindInfo("Possible personal data or secrets posted inside the product", email=False, staff_only=True),
 }
 
 

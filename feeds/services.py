@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
+from policies import services as policies
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
 from . import fanout, live, notification_kinds, selectors
@@ -478,6 +479,7 @@ def post_create(*, actor: User, wall_type: str, wall_key, body: str):
         )
     post.activity = activity
     post.save(update_fields=["activity"])
+    policies.dlp_scan(author=actor, kind="feeds.post", object_id=post.pk, text=body, url=f"/posts/{post.pk}/")
     return post
 
 
@@ -496,6 +498,7 @@ def post_edit(*, actor: User, post_id, body: str):
     post.tags = _mentions_and_tags(body)[1]
     post.edited_at = timezone.now()
     post.save(update_fields=["body", "body_html", "tags", "edited_at"])
+    policies.dlp_scan(author=actor, kind="feeds.post", object_id=post.pk, text=body, url=f"/posts/{post.pk}/")
     return post
 
 
@@ -532,6 +535,7 @@ def post_comment_add(*, actor: User, post_id, body: str):
         ),
         data={"post": post.pk, "comment": comment.pk},
     )
+    policies.dlp_scan(author=actor, kind="feeds.comment", object_id=comment.pk, text=body, url=f"/posts/{post.pk}/")
     return comment
 
 

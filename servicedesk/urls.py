@@ -7,6 +7,7 @@ from accounts import views as accounts_views
 from communities import api as communities_api
 from feeds import api as feeds_api
 from feeds.syndication import WallAtom, WallRss
+from policies.api_urls import urlpatterns as policies_api
 from tickets import api as tickets_api
 
 from . import health
@@ -90,6 +91,7 @@ api_v1 = [
     path("articles/<int:article_id>/helpful/", communities_api.ArticleHelpfulApi.as_view(), name="article-helpful"),
     path("answers/<int:answer_id>/unaccept/", communities_api.UnacceptApi.as_view(), name="answer-unaccept"),
     path("", include("gamification.api_urls")),
+    *policies_api,
 ]
 
 urlpatterns = [
@@ -109,6 +111,7 @@ urlpatterns = [
     path("", include("tickets.urls")),
     path("", include("communities.urls")),
     path("", include("gamification.urls")),
+    path("", include("policies.urls")),
 ]
 
 handler404 = "servicedesk.errors_views.not_found"

@@ -22,6 +22,7 @@ from feeds.fanout import admitted_people
 from feeds.models import Follow
 from feeds.services import NotificationSpec, ObjectRef, activity_publish, follow_write
 from gamification import services as gamification
+from policies import services as policies
 from servicedesk import markdown
 from servicedesk.errors import ApplicationError, Forbidden
 
@@ -240,6 +241,7 @@ def ticket_create(
             url=ticket.get_absolute_url(),
         ),
     )
+    policies.ticket_announce(ticket=ticket, change="opened")
     return ticket
 
 
@@ -358,6 +360,8 @@ def ticket_update(
         gamification.ticket_resolved(ticket=ticket, actor=actor)
     elif old_status in (Status.RESOLVED, Status.CLOSED) and ticket.status in OPEN_STATUSES:
         gamification.ticket_reopened(ticket=ticket, actor=actor)
+    if "status" in fields and ticket.status in (Status.RESOLVED, Status.CLOSED):
+        policies.ticket_announce(ticket=ticket, change=ticket.status)
     if narrowed:
         from feeds.services import audience_restrict
 
@@ -429,6 +433,7 @@ def ticket_close_stale(*, now=None) -> int:
         fields = _set_status(ticket, None, Status.CLOSED, now)
         ticket.save(update_fields=sorted(set(fields)) + ["updated_at"])
         _publish(ticket, actor=None, verb="closed", summary=f"{ticket.number} was closed automatically")
+        policies.ticket_announce(ticket=ticket, change="closed")
         closed += 1
     return closed
 
@@ -488,6 +493,8 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         data={"comment": comment.pk},
     )
     _notify_mentions(ticket, actor, comment)
+    policies.dlp_scan(author=actor, kind="tickets.comment", object_id=comment.pk, text=body,
+                      url=f"{ticket.get_absolute_url()}#comment-{comment.pk}")
     return comment
 
 

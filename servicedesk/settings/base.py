@@ -231,3 +231,21 @@ CELERY_BEAT_SCHEDULE.update(
 
 # --- Communities
 QUESTION_TO_TICKET_HOURS = env.int("QUESTION_TO_TICKET_HOURS", default=24)
+
+# --- Communication policies and listening
+POLICIES_HTTP_TIMEOUT = env.float("POLICIES_HTTP_TIMEOUT", default=10.0)
+POLICIES_CONNECT_TIMEOUT = env.float("POLICIES_CONNECT_TIMEOUT", default=5.0)
+POLICIES_MAX_ATTEMPTS = env.int("POLICIES_MAX_ATTEMPTS", default=5)
+POLICIES_RETRY_BASE_SECONDS = env.float("POLICIES_RETRY_BASE_SECONDS", default=10.0)
+POLICIES_RETRY_MAX_SECONDS = env.float("POLICIES_RETRY_MAX_SECONDS", default=900.0)
+POLICIES_SWEEP_SECONDS = env.float("POLICIES_SWEEP_SECONDS", default=30.0)
+POLICIES_STUCK_GRACE_SECONDS = env.float("POLICIES_STUCK_GRACE_SECONDS", default=60.0)
+POLICIES_PUBLIC_HOSTS = env.list("POLICIES_PUBLIC_HOSTS", default=[])
+LISTENING_POLL_SECONDS = env.float("LISTENING_POLL_SECONDS", default=300.0)
+LISTENING_NEGATIVE_THRESHOLD = env.float("LISTENING_NEGATIVE_THRESHOLD", default=-0.4)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "outbound-sweep": {"task": "policies.tasks.outbound_sweep", "schedule": POLICIES_SWEEP_SECONDS},
+        "listening-poll": {"task": "policies.tasks.listening_poll", "schedule": LISTENING_POLL_SECONDS},
+    }
+)

@@ -64,6 +64,10 @@ class Command(BaseCommand):
             name: tickets.service_create(name=name, description=text, owner_team=team, confidential=confidential)
             for name, (team, confidential, text) in catalogue.items()
         }
+        from policies import demo as policies_demo
+
+        if policies_demo.seed(admin=User.objects.get(username="dave")):
+            self.stdout.write("created demo outbound channel and policies")
         if Ticket.objects.exists():
             return
         people = {u.username: u for u in User.objects.filter(username__in=["alice", "erin", "bob"])}

@@ -1,0 +1,130 @@
+"""Reads of the policies domain, shared by pages and the API, with who may read what."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from accounts.models import Role, User
+from servicedesk.errors import NotVisible
+
+from .models import (
+    AuditEntry,
+    Channel,
+    DlpFlag,
+    ListeningItem,
+    ListeningRule,
+    ListeningSource,
+    OutboundPost,
+    OutboundStatus,
+    Policy,
+)
+
+
+def is_admin(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and (user.role == Role.ADMIN or user.is_superuser))
+
+
+def can_review(user) -> bool:
+    """Admins and managers (the desk's moderators) approve, reject and resolve outbound posts."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and (user.role in (Role.ADMIN, Role.MANAGER) or user.is_superuser))
+
+
+def can_listen(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_agent)
+
+
+def reviewers() -> QuerySet[User]:
+    return User.objects.filter(role__in=(Role.ADMIN, Role.MANAGER), is_active=True)
+
+
+def channels() -> QuerySet[Channel]:
+    return Channel.objects.annotate(policy_count=Count("policies")).order_by("name")
+
+
+def policies() -> QuerySet[Policy]:
+    return Policy.objects.select_related("channel").prefetch_related("confidential_services").order_by("channel__name", "id")
+
+
+def post_visible(*, viewer: User, post_id) -> OutboundPost:
+    """Reviewers see every post; an agent sees the posts they wrote; nobody else sees any."""
+    try:
+        post_id = int(post_id)
+    except (TypeError, ValueError):
+        raise NotVisible() from None
+    post = (
+        OutboundPost.objects.select_related("channel", "ticket", "created_by", "reviewed_by")
+        .prefetch_related("delivery_attempts")
+        .filter(pk=post_id)
+        .first()
+    )
+    if post is None or not (can_review(viewer) or (viewer.is_agent and post.created_by_id == viewer.pk)):
+        raise NotVisible()
+    return post
+
+
+def review_queue() -> QuerySet[OutboundPost]:
+    return (
+        OutboundPost.objects.filter(status__in=(OutboundStatus.PENDING_REVIEW, OutboundStatus.AMBIGUOUS))
+        .select_related("channel", "ticket", "created_by")
+        .order_by("id")
+    )
+
+
+def recent_posts(*, viewer: User, limit: int = 50) -> list[OutboundPost]:
+    """The newest posts the viewer may see (all for reviewers, their own for agents)."""
+    qs = OutboundPost.objects.select_related("channel", "created_by").order_by("-id")
+    if not can_review(viewer):
+        qs = qs.filter(created_by=viewer)
+    return list(qs[:limit])
+
+
+def _day_start(value: str) -> datetime | None:
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except (TypeError, ValueError):
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def audit_entries(*, channel: str = "", status: str = "", actor: str = "", date_from: str = "", date_to: str = "") -> QuerySet[AuditEntry]:
+    """Audit rows newest first, narrowed by channel (id or slug), status, actor (username) and dates."""
+    qs = AuditEntry.objects.select_related("actor", "channel", "post").order_by("-id")
+    if channel:
+        qs = qs.filter(channel_id=int(channel)) if channel.isdigit() else qs.filter(channel__slug=channel)
+    if status:
+        qs = qs.filter(status=status)
+    if actor == "system":
+        qs = qs.filter(actor__isnull=True)
+    elif actor:
+        qs = qs.filter(actor__username=actor)
+    start = _day_start(date_from)
+    if start:
+        qs = qs.filter(at__gte=start)
+    end = _day_start(date_to)
+    if end:
+        qs = qs.filter(at__lt=end + timedelta(days=1))
+    return qs
+
+
+def listening_wall(*, show_all: bool = False) -> QuerySet[ListeningItem]:
+    qs = ListeningItem.objects.select_related("source", "ticket").order_by("-id")
+    return qs if show_all else qs.filter(on_wall=True)
+
+
+def listening_sources() -> QuerySet[ListeningSource]:
+    return ListeningSource.objects.order_by("name")
+
+
+def listening_rules() -> QuerySet[ListeningRule]:
+    return ListeningRule.objects.order_by("label")
+
+
+def dlp_flags(*, status: str = DlpFlag.Status.OPEN) -> QuerySet[DlpFlag]:
+    qs = DlpFlag.objects.select_related("author", "reviewed_by").order_by("-id")
+    return qs.filter(status=status) if status else qs
+
+
+def offered_channels() -> QuerySet[Channel]:
+    return Channel.objects.filter(active=True, offered_to_requesters=True).order_by("name")

@@ -1,0 +1,776 @@
+"""Every write of the policies domain: channels, policies, outbound posts and their delivery,
+reviews, inbound listening and internal DLP flags. Each decision and attempt leaves an audit row.
+
+Where the decision is made: `outbound_create` runs the engine in the request (or in the service
+that raised the event) so the caller learns at once whether the post is blocked, held or queued,
+and stores that decision. The delivery task runs the engine again on the stored body just before
+sending (policies may have changed, the hour's rate may have filled up) and stores that decision
+too; only an allowed re-check sends. A reviewer's approval answers "needs approval" and "rate
+limit" holds, never a block or an engine error.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.validators import EmailValidator, URLValidator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from accounts.models import User
+from servicedesk.errors import ApplicationError, Forbidden, NotVisible
+
+from . import detectors, engine, selectors, senders
+from .models import (
+    AuditEntry,
+    Channel,
+    DeliveryAttempt,
+    DlpFlag,
+    EventKind,
+    ExternalChannelPreference,
+    ListeningItem,
+    ListeningRule,
+    ListeningSource,
+    OutboundPost,
+    OutboundStatus,
+    Policy,
+)
+from .models import Audience as ChannelAudience
+
+logger = logging.getLogger(__name__)
+
+STATUS_FOR = {engine.ALLOWED: OutboundStatus.QUEUED, engine.HELD: OutboundStatus.PENDING_REVIEW, engine.BLOCKED: OutboundStatus.BLOCKED}
+# Incidents at this priority or higher (1 = critical) are announced on the status channels.
+MAJOR_PRIORITY = 2
+
+
+def _audit(action: str, *, actor: User | None = None, channel: Channel | None = None, post: OutboundPost | None = None,
+           status: str = "", reasons=(), note: str = "", text: str = "") -> AuditEntry:
+    return AuditEntry.objects.create(
+        action=action, actor=actor, channel=channel or (post.channel if post else None), post=post,
+        status=status or (post.status if post else ""), reasons=list(reasons), note=note[:2000], text=text,
+    )
+
+
+def _require_admin(actor: User) -> None:
+    if not selectors.is_admin(actor):
+        raise Forbidden("Only admins manage channels and policies.")
+
+
+def _require_reviewer(actor: User) -> None:
+    if not selectors.can_review(actor):
+        raise Forbidden("Only admins and managers review outbound posts.")
+
+
+def _str_list(value, field: str, errors: dict) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [line for line in value.splitlines()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        errors[field] = ["Give a list of strings."]
+        return []
+    return [v.strip() for v in value if v.strip()]
+
+
+# --- channels and policies ----------------------------------------------------------------------
+
+
+def _check_config(kind: str, config, errors: dict) -> dict:
+    if not isinstance(config, dict):
+        errors["config"] = ["Give the configuration as an object."]
+        return {}
+    required, optional = senders.CONFIG_KEYS[kind]
+    clean = {}
+    for key in required:
+        if config.get(key) in (None, "", []):
+            errors.setdefault("config", []).append(f"{key} is required for a {kind} channel.")
+    unknown = sorted(set(config) - set(required) - set(optional))
+    if unknown:
+        errors.setdefault("config", []).append(f"Unknown settings: {', '.join(unknown)}.")
+    url_check = URLValidator(schemes=["http", "https"])
+    for key in (*required, *optional):
+        if key not in config:
+            continue
+        value = config[key]
+        if key in ("url", "instance_url", "api_url"):
+            try:
+                url_check(value if isinstance(value, str) else "")
+            except ValidationError:
+                errors.setdefault("config", []).append(f"{key} must be an http(s) URL.")
+        elif key == "to":
+            addresses = [value] if isinstance(value, str) else value
+            if not isinstance(addresses, list) or not addresses:
+                errors.setdefault("config", []).append("to must list at least one e-mail address.")
+            else:
+                for address in addresses:
+                    try:
+                        EmailValidator()(address if isinstance(address, str) else "")
+                    except ValidationError:
+                        errors.setdefault("config", []).append(f"{address!r} is not an e-mail address.")
+                value = addresses
+        elif not isinstance(value, str):
+            errors.setdefault("config", []).append(f"{key} must be text.")
+        clean[key] = value
+    return clean
+
+
+@transaction.atomic
+def channel_create(*, actor: User, name: str, kind: str, audience: str, config: dict | None = None,
+                   announces_incidents: bool = False, offered_to_requesters: bool = False) -> Channel:
+    _require_admin(actor)
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip() if isinstance(name, str) else ""
+    if not name or len(name) > 120:
+        errors["name"] = ["Give the channel a name of up to 120 characters."]
+    elif Channel.objects.filter(name__iexact=name).exists():
+        errors["name"] = ["A channel with this name exists."]
+    if kind not in Channel.Kind.values:
+        errors["kind"] = [f"Choose one of {', '.join(Channel.Kind.values)}."]
+    if audience not in ChannelAudience.values:
+        errors["audience"] = [f"Choose one of {', '.join(ChannelAudience.values)}."]
+    clean = _check_config(kind, config or {}, errors) if kind in Channel.Kind.values else {}
+    if errors:
+        raise ApplicationError("The channel could not be saved.", errors=errors)
+    slug = base = slugify(name)[:100] or "channel"
+    n = 2
+    while Channel.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    channel = Channel.objects.create(
+        name=name, slug=slug, kind=kind, audience=audience, config=clean, announces_incidents=bool(announces_incidents),
+        offered_to_requesters=bool(offered_to_requesters), created_by=actor,
+    )
+    _audit(AuditEntry.Action.CHANNEL, actor=actor, channel=channel, note=f"{channel.get_kind_display()}, {channel.get_audience_display()}")
+    return channel
+
+
+def policy_check(*, name, allowed_events=None, blocked_terms=None, blocked_patterns=None, template="",
+                 rate_limit_per_hour=0, quiet_hours_start=None, quiet_hours_end=None, time_zone="UTC") -> dict[str, list[str]]:
+    """The field errors of a policy (used by the API, the form and `policy_create`)."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(name, str) or not name.strip() or len(name) > 120:
+        errors["name"] = ["Give the policy a name of up to 120 characters."]
+    events = _str_list(allowed_events, "allowed_events", errors)
+    unknown = [e for e in events if e not in EventKind.values]
+    if unknown:
+        errors["allowed_events"] = [f"Unknown event kinds: {', '.join(unknown)}. Choose from {', '.join(EventKind.values)}."]
+    _str_list(blocked_terms, "blocked_terms", errors)
+    for pattern in _str_list(blocked_patterns, "blocked_patterns", errors):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            errors.setdefault("blocked_patterns", []).append(f"{pattern}: {exc}.")
+    if not isinstance(template, str):
+        errors["template"] = ["Give the template as text."]
+    else:
+        problems = engine.check_template(template)
+        if problems:
+            errors["template"] = problems + [f"Use {', '.join('{' + p + '}' for p in engine.PLACEHOLDERS)}."]
+    if not isinstance(rate_limit_per_hour, int) or isinstance(rate_limit_per_hour, bool) or not 0 <= rate_limit_per_hour <= 10_000:
+        errors["rate_limit_per_hour"] = ["Give a whole number from 0 (no limit) to 10000."]
+    if (quiet_hours_start is None) != (quiet_hours_end is None):
+        errors["quiet_hours"] = ["Give both a start and an end (or neither)."]
+    try:
+        ZoneInfo(time_zone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["time_zone"] = ["Unknown time zone."]
+    return errors
+
+
+@transaction.atomic
+def policy_create(*, actor: User, channel: Channel, name: str, allowed_events=None, blocked_terms=None,
+                  blocked_patterns=None, block_personal_data: bool = True, template: str = "",
+                  requires_approval: bool = False, rate_limit_per_hour: int = 0, confidential_services=(),
+                  quiet_hours_start=None, quiet_hours_end=None, time_zone: str = "UTC") -> Policy:
+    """`allowed_events` left out (None) or empty allows every event kind; content rules still apply."""
+    _require_admin(actor)
+    errors = policy_check(
+        name=name, allowed_events=allowed_events, blocked_terms=blocked_terms, blocked_patterns=blocked_patterns,
+        template=template, rate_limit_per_hour=rate_limit_per_hour, quiet_hours_start=quiet_hours_start,
+        quiet_hours_end=quiet_hours_end, time_zone=time_zone,
+    )
+    if errors:
+        raise ApplicationError("The policy could not be saved.", errors=errors)
+    ignored: dict = {}
+    policy = Policy.objects.create(
+        name=name.strip(), channel=channel, allowed_events=_str_list(allowed_events, "", ignored),
+        blocked_terms=_str_list(blocked_terms, "", ignored), blocked_patterns=_str_list(blocked_patterns, "", ignored),
+        block_personal_data=bool(block_personal_data), template=template.strip(), requires_approval=bool(requires_approval),
+        rate_limit_per_hour=rate_limit_per_hour, quiet_hours_start=quiet_hours_start, quiet_hours_end=quiet_hours_end,
+        time_zone=time_zone or "UTC", created_by=actor,
+    )
+    if confidential_services:
+        policy.confidential_services.set(confidential_services)
+    _audit(AuditEntry.Action.POLICY, actor=actor, channel=channel, note=f"Policy \u201c{policy.name}\u201d")
+    return policy
+
+
+# --- deciding -----------------------------------------------------------------------------------
+
+
+def _policy_facts(policy: Policy) -> engine.PolicyFacts:
+    return engine.PolicyFacts(
+        id=policy.pk, name=policy.name, allowed_events=tuple(policy.allowed_events), blocked_terms=tuple(policy.blocked_terms),
+        blocked_patterns=tuple(policy.blocked_patterns), block_personal_data=policy.block_personal_data,
+        confidential_services=tuple(s.name for s in policy.confidential_services.all()), template=policy.template,
+        requires_approval=policy.requires_approval, rate_limit_per_hour=policy.rate_limit_per_hour,
+        quiet_hours_start=policy.quiet_hours_start, quiet_hours_end=policy.quiet_hours_end, time_zone=policy.time_zone,
+    )
+
+
+def _public_hosts() -> frozenset[str]:
+    hosts = {urlsplit(settings.SITE_URL).hostname or ""} | set(settings.POLICIES_PUBLIC_HOSTS)
+    return frozenset(h.lower() for h in hosts if h)
+
+
+def _message(*, body: str, event: str, ticket) -> engine.Message:
+    if ticket is None:
+        return engine.Message(body=body, event=event)
+    return engine.Message(
+        body=body, event=event, ticket_number=ticket.number, ticket_title=ticket.title,
+        ticket_status=ticket.get_status_display().lower(), service_name=ticket.service.name if ticket.service_id else "",
+    )
+
+
+def decide(*, channel: Channel, body: str, event: str = EventKind.MANUAL_POST, ticket=None, exclude_post: int | None = None,
+           now=None) -> engine.Decision:
+    """Gather what the engine needs (policies, the hour's posts, the catalogue) and run it."""
+    from tickets.models import Service
+
+    try:
+        now = now or timezone.now()
+        recent = OutboundPost.objects.filter(
+            channel=channel, decided_at__gte=now - timedelta(hours=1),
+            status__in=(OutboundStatus.QUEUED, OutboundStatus.SENDING, OutboundStatus.SENT, OutboundStatus.AMBIGUOUS),
+        )
+        if exclude_post:
+            recent = recent.exclude(pk=exclude_post)
+        context = engine.Context(
+            now=now, posts_last_hour=recent.count(),
+            confidential_services=tuple(Service.objects.filter(confidential=True).values_list("name", flat=True)),
+            public_hosts=_public_hosts(), site=settings.SITE_URL,
+        )
+        facts = [_policy_facts(p) for p in channel.policies.filter(active=True).prefetch_related("confidential_services")]
+        channel_facts = engine.ChannelFacts(name=channel.name, kind=channel.kind, audience=channel.audience)
+        message = _message(body=body, event=event, ticket=ticket)
+    except Exception as exc:  # noqa: BLE001 - fail closed, as the engine itself does
+        logger.exception("could not gather the facts for a policy decision")
+        return engine.Decision(engine.HELD, body, [f"The policies could not be read ({type(exc).__name__}); held for review."],
+                               [engine.HOLD_ERROR])
+    return engine.decide(channel_facts, facts, message, context)
+
+
+def _check_outbound_input(actor: User | None, channel, body, event: str, ticket) -> None:
+    if actor is not None and not actor.is_agent:
+        raise Forbidden("Only the service desk posts outside the product.")
+    errors = {}
+    if not isinstance(body, str) or not body.strip():
+        errors["body"] = ["Write something first."]
+    elif len(body) > 5000:
+        errors["body"] = ["Keep it under 5,000 characters."]
+    if event not in EventKind.values:
+        errors["event"] = [f"Choose one of {', '.join(EventKind.values)}."]
+    if channel is None or not channel.active:
+        errors["channel"] = ["Choose an active channel."]
+    if errors:
+        raise ApplicationError("The post could not be checked.", errors=errors)
+    if ticket is not None and actor is not None:
+        from tickets.selectors import can_see
+
+        if not can_see(actor, ticket):
+            raise NotVisible()
+
+
+def outbound_preview(*, actor: User, channel: Channel, body: str, ticket=None, event: str = EventKind.MANUAL_POST) -> engine.Decision:
+    """What would happen to this post, with nothing stored or sent."""
+    _check_outbound_input(actor, channel, body, event, ticket)
+    return decide(channel=channel, body=body.strip(), event=event, ticket=ticket)
+
+
+@transaction.atomic
+def outbound_create(*, actor: User | None, channel: Channel, body: str, ticket=None, event: str = EventKind.MANUAL_POST,
+                    recipient: str = "", dedupe_key: str | None = None) -> OutboundPost:
+    """Decide, store the decision and, if allowed, queue the delivery (enqueued on commit).
+
+    `actor` is None for posts the product makes itself (incident announcements)."""
+    _check_outbound_input(actor, channel, body, event, ticket)
+    if dedupe_key:
+        existing = OutboundPost.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+    now = timezone.now()
+    decision = decide(channel=channel, body=body.strip(), event=event, ticket=ticket, now=now)
+    post = OutboundPost.objects.create(
+        channel=channel, event=event, body=body.strip(), text=decision.text, ticket=ticket, recipient=recipient,
+        status=STATUS_FOR[decision.outcome], reasons=decision.reasons, hold_kinds=decision.hold_kinds, created_by=actor,
+        decided_at=now, next_attempt_at=decision.not_before or now, dedupe_key=dedupe_key,
+    )
+    _audit(AuditEntry.Action.DECIDED, actor=actor, post=post, reasons=decision.reasons, text=decision.text)
+    if post.status == OutboundStatus.QUEUED:
+        _dispatch_on_commit(post)
+    return post
+
+
+def _dispatch_on_commit(post: OutboundPost) -> None:
+    post_id = post.pk
+    delay = max(0.0, (post.next_attempt_at - timezone.now()).total_seconds()) if post.next_attempt_at else 0.0
+    if delay > settings.POLICIES_SWEEP_SECONDS * 2:
+        return  # the sweep picks it up when it is due
+
+    def send():
+        from .tasks import outbound_deliver
+
+        try:
+            outbound_deliver.apply_async((post_id,), countdown=delay or None)
+        except Exception:  # noqa: BLE001 - the sweep delivers what could not be enqueued
+            logger.warning("could not enqueue outbound post %s; the sweep will deliver it", post_id, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def _lock_post(post_id: int, *, skip_locked: bool = False) -> OutboundPost | None:
+    return (
+        OutboundPost.objects.select_for_update(of=("self",), skip_locked=skip_locked)
+        .select_related("channel", "ticket", "ticket__service")
+        .filter(pk=post_id)
+        .first()
+    )
+
+
+@transaction.atomic
+def outbound_approve(*, actor: User, post: OutboundPost, note: str = "") -> OutboundPost:
+    _require_reviewer(actor)
+    post = _lock_post(post.pk)
+    if post.status != OutboundStatus.PENDING_REVIEW:
+        raise ApplicationError("Only a post waiting for review can be approved.")
+    now = timezone.now()
+    post.status, post.approved = OutboundStatus.QUEUED, True
+    post.reviewed_by, post.reviewed_at, post.review_note = actor, now, (note or "").strip()[:2000]
+    post.next_attempt_at = max(post.next_attempt_at or now, now)
+    post.save(update_fields=["status", "approved", "reviewed_by", "reviewed_at", "review_note", "next_attempt_at"])
+    _audit(AuditEntry.Action.APPROVED, actor=actor, post=post, note=post.review_note, reasons=post.reasons, text=post.text)
+    _dispatch_on_commit(post)
+    return post
+
+
+@transaction.atomic
+def outbound_reject(*, actor: User, post: OutboundPost, note: str = "") -> OutboundPost:
+    _require_reviewer(actor)
+    post = _lock_post(post.pk)
+    if post.status != OutboundStatus.PENDING_REVIEW:
+        raise ApplicationError("Only a post waiting for review can be rejected.")
+    note = (note or "").strip()[:2000]
+    post.status = OutboundStatus.BLOCKED
+    post.reviewed_by, post.reviewed_at, post.review_note = actor, timezone.now(), note
+    post.reasons = [*post.reasons, f"Rejected by {actor.display_name}" + (f": {note}" if note else ".")]
+    post.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "reasons"])
+    _audit(AuditEntry.Action.REJECTED, actor=actor, post=post, note=note, reasons=post.reasons, text=post.text)
+    return post
+
+
+@transaction.atomic
+def outbound_resolve(*, actor: User, post: OutboundPost, outcome: str, note: str = "") -> OutboundPost:
+    """A reviewer settles an ambiguous delivery: it did arrive (sent), or it did not (retry)."""
+    _require_reviewer(actor)
+    if outcome not in ("sent", "retry"):
+        raise ApplicationError("Say whether it arrived.", errors={"outcome": ["Choose sent or retry."]})
+    post = _lock_post(post.pk)
+    if post.status != OutboundStatus.AMBIGUOUS:
+        raise ApplicationError("Only an ambiguous delivery can be resolved.")
+    now = timezone.now()
+    note = (note or "").strip()[:2000]
+    if outcome == "sent":
+        post.status, post.sent_at = OutboundStatus.SENT, now
+    else:
+        post.status, post.next_attempt_at = OutboundStatus.QUEUED, now
+    post.reviewed_by, post.reviewed_at, post.review_note = actor, now, note
+    post.save(update_fields=["status", "sent_at", "next_attempt_at", "reviewed_by", "reviewed_at", "review_note"])
+    _audit(AuditEntry.Action.RESOLVED, actor=actor, post=post, note=f"Resolved as {outcome}" + (f": {note}" if note else ""))
+    if post.status == OutboundStatus.QUEUED:
+        _dispatch_on_commit(post)
+    return post
+
+
+# --- delivering ---------------------------------------------------------------------------------
+
+
+def _retry_delay(attempts: int) -> float:
+    return min(settings.POLICIES_RETRY_MAX_SECONDS, settings.POLICIES_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
+
+
+def _start_attempt(post_id: int) -> tuple[DeliveryAttempt, senders.Outgoing] | None:
+    """Re-check and record the attempt, in a transaction of its own that commits before the send."""
+    with transaction.atomic():
+        post = _lock_post(post_id, skip_locked=True)
+        now = timezone.now()
+        if post is None or post.status != OutboundStatus.QUEUED or (post.next_attempt_at and post.next_attempt_at > now):
+            return None
+        decision = decide(channel=post.channel, body=post.body, event=post.event, ticket=post.ticket, exclude_post=post.pk, now=now)
+        approved_holds = {engine.HOLD_APPROVAL, engine.HOLD_RATE}
+        if decision.blocked:
+            post.status = OutboundStatus.BLOCKED
+        elif decision.held and not (post.approved and set(decision.hold_kinds) <= approved_holds):
+            post.status = OutboundStatus.PENDING_REVIEW
+        elif decision.not_before and decision.not_before > now:
+            post.next_attempt_at = decision.not_before
+        if post.status != OutboundStatus.QUEUED or post.next_attempt_at > now:
+            post.reasons, post.hold_kinds, post.text = decision.reasons, decision.hold_kinds, decision.text
+            post.save(update_fields=["status", "reasons", "hold_kinds", "text", "next_attempt_at"])
+            _audit(AuditEntry.Action.RECHECKED, post=post, reasons=decision.reasons, text=decision.text)
+            return None
+        _audit(AuditEntry.Action.RECHECKED, post=post, reasons=decision.reasons, text=decision.text, status=OutboundStatus.QUEUED)
+        post.text = decision.text
+        post.attempts += 1
+        post.status = OutboundStatus.SENDING
+        post.save(update_fields=["text", "attempts", "status"])
+        attempt = DeliveryAttempt.objects.create(post=post, number=post.attempts)
+        _audit(AuditEntry.Action.ATTEMPT, post=post, note=f"Attempt {attempt.number}")
+        outgoing = senders.Outgoing(
+            post_id=post.pk, attempt=attempt.number, delivery_key=str(post.delivery_key), channel_kind=post.channel.kind,
+            channel_name=post.channel.name, config=dict(post.channel.config), text=post.text, event=post.event,
+            ticket_number=post.ticket.number if post.ticket_id else "", recipient=post.recipient,
+        )
+        return attempt, outgoing
+
+
+def outbound_deliver(*, post_id: int) -> str:
+    """One delivery attempt of a queued post. Returns the post's status afterwards (or "skipped").
+
+    The attempt row is committed before the network call, so a worker that dies mid-send leaves
+    a `sending` post with an open attempt, which the sweep marks ambiguous, never re-sends."""
+    started = _start_attempt(post_id)
+    if started is None:
+        post = OutboundPost.objects.filter(pk=post_id).only("status").first()
+        return post.status if post else "skipped"
+    attempt, outgoing = started
+    result = senders.send(outgoing)
+    return _finish_attempt(attempt.pk, result)
+
+
+@transaction.atomic
+def _finish_attempt(attempt_id: int, result: senders.Result) -> str:
+    attempt = DeliveryAttempt.objects.select_for_update().get(pk=attempt_id)
+    post = _lock_post(attempt.post_id)
+    now = timezone.now()
+    attempt.finished_at, attempt.http_status, attempt.error = now, result.http_status, result.error[:2000]
+    fields = ["status"]
+    if result.outcome == senders.SENT:
+        attempt.outcome = DeliveryAttempt.Outcome.SENT
+        post.status, post.sent_at = OutboundStatus.SENT, now
+        fields.append("sent_at")
+        action = AuditEntry.Action.DELIVERED
+    elif result.outcome == senders.AMBIGUOUS:
+        attempt.outcome = DeliveryAttempt.Outcome.AMBIGUOUS
+        post.status = OutboundStatus.AMBIGUOUS
+        action = AuditEntry.Action.AMBIGUOUS
+    else:
+        attempt.outcome = DeliveryAttempt.Outcome.ERROR
+        if result.outcome == senders.RETRY and post.attempts < settings.POLICIES_MAX_ATTEMPTS:
+            post.status, post.next_attempt_at = OutboundStatus.QUEUED, now + timedelta(seconds=_retry_delay(post.attempts))
+            fields.append("next_attempt_at")
+            action = AuditEntry.Action.RETRY
+        else:
+            post.status = OutboundStatus.FAILED
+            action = AuditEntry.Action.FAILED
+    attempt.save(update_fields=["finished_at", "http_status", "error", "outcome"])
+    post.save(update_fields=fields)
+    detail = f"Attempt {attempt.number}" + (f": HTTP {result.http_status}" if result.http_status else "")
+    detail += f" ({result.error})" if result.error else ""
+    _audit(action, post=post, note=detail)
+    if post.status == OutboundStatus.QUEUED:
+        _dispatch_on_commit(post)
+    return post.status
+
+
+def outbound_sweep(*, limit: int = 100) -> int:
+    """Deliver what is due; turn sends a dead worker left open into `ambiguous` (never re-sent)."""
+    now = timezone.now()
+    stuck_before = now - timedelta(seconds=settings.POLICIES_HTTP_TIMEOUT + settings.POLICIES_CONNECT_TIMEOUT
+                                   + settings.POLICIES_STUCK_GRACE_SECONDS)
+    for attempt in DeliveryAttempt.objects.filter(outcome=DeliveryAttempt.Outcome.IN_FLIGHT, started_at__lt=stuck_before)[:limit]:
+        with transaction.atomic():
+            post = _lock_post(attempt.post_id, skip_locked=True)
+            if post is None or post.status != OutboundStatus.SENDING:
+                continue
+            DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+                outcome=DeliveryAttempt.Outcome.AMBIGUOUS, finished_at=now, error="The worker stopped during the send."
+            )
+            post.status = OutboundStatus.AMBIGUOUS
+            post.save(update_fields=["status"])
+            _audit(AuditEntry.Action.AMBIGUOUS, post=post, note=f"Attempt {attempt.number}: the worker stopped during the send")
+    due = list(
+        OutboundPost.objects.filter(status=OutboundStatus.QUEUED, next_attempt_at__lte=now)
+        .order_by("next_attempt_at").values_list("id", flat=True)[:limit]
+    )
+    return sum(1 for post_id in due if outbound_deliver(post_id=post_id) == OutboundStatus.SENT)
+
+
+# --- posts the product makes itself -------------------------------------------------------------
+
+
+def ticket_announce(*, ticket, change: str) -> list[OutboundPost]:
+    """Tickets call this when a ticket is opened, resolved or closed (inside their transaction).
+
+    Public major incidents are announced on the status channels when opened and resolved; a
+    closed ticket is announced to its requester on the external channel they chose, if any."""
+    from tickets.models import Kind, Visibility
+
+    posts = []
+    if ticket.kind == Kind.INCIDENT and ticket.visibility == Visibility.PUBLIC and ticket.priority <= MAJOR_PRIORITY:
+        if change == "opened":
+            event, body = EventKind.MAJOR_INCIDENT_OPENED, f"{ticket.number}: {ticket.title}"
+        elif change == "resolved":
+            event, body = EventKind.TICKET_RESOLVED, f"{ticket.number} has been resolved: {ticket.title}"
+        else:
+            event = None
+        if event:
+            for channel in Channel.objects.filter(active=True, announces_incidents=True).order_by("id"):
+                posts.append(outbound_create(
+                    actor=None, channel=channel, body=body, ticket=ticket, event=event,
+                    dedupe_key=f"{event}:{ticket.pk}:{ticket.resolution_count}:{channel.pk}",
+                ))
+    if change == "closed":
+        preference = (
+            ExternalChannelPreference.objects.select_related("channel")
+            .filter(user_id=ticket.requester_id, channel__active=True, channel__offered_to_requesters=True).first()
+        )
+        if preference is not None:
+            channel = preference.channel
+            posts.append(outbound_create(
+                actor=None, channel=channel, body=f"Your ticket {ticket.number} ({ticket.title}) has been closed.",
+                ticket=ticket, event=EventKind.TICKET_CLOSED,
+                recipient=ticket.requester.email if channel.kind == Channel.Kind.EMAIL else "",
+                dedupe_key=f"{EventKind.TICKET_CLOSED}:{ticket.pk}:{ticket.resolution_count}:{channel.pk}",
+            ))
+    return posts
+
+
+@transaction.atomic
+def external_channel_set(*, actor: User, channel_id) -> Channel | None:
+    """A person chooses where to hear that their ticket was closed (or clears the choice)."""
+    channel = None
+    if channel_id not in (None, ""):
+        channel = selectors.offered_channels().filter(pk=int(channel_id) if str(channel_id).isdigit() else -1).first()
+        if channel is None:
+            raise ApplicationError("Choose one of the channels offered.", errors={"channel": ["Unknown channel."]})
+    ExternalChannelPreference.objects.update_or_create(user=actor, defaults={"channel": channel})
+    return channel
+
+
+# --- inbound listening --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def listening_source_create(*, actor: User, name: str, kind: str, url: str = "", secret: str = "") -> ListeningSource:
+    _require_admin(actor)
+    errors = {}
+    if not isinstance(name, str) or not name.strip() or len(name) > 120:
+        errors["name"] = ["Give the source a name."]
+    elif ListeningSource.objects.filter(name__iexact=name.strip()).exists():
+        errors["name"] = ["A source with this name exists."]
+    if kind not in ListeningSource.Kind.values:
+        errors["kind"] = ["Choose feed or webhook."]
+    if kind == ListeningSource.Kind.FEED:
+        try:
+            URLValidator(schemes=["http", "https"])(url or "")
+        except ValidationError:
+            errors["url"] = ["Give the feed's http(s) address."]
+    if kind == ListeningSource.Kind.WEBHOOK and (not isinstance(secret, str) or len(secret) < 16):
+        errors["secret"] = ["Give a shared secret of at least 16 characters."]
+    if errors:
+        raise ApplicationError("The source could not be saved.", errors=errors)
+    return ListeningSource.objects.create(name=name.strip(), kind=kind, url=url or "", secret=secret or "")
+
+
+@transaction.atomic
+def listening_rule_create(*, actor: User, label: str, keywords) -> ListeningRule:
+    _require_admin(actor)
+    errors: dict = {}
+    words = _str_list(keywords, "keywords", errors)
+    if not words:
+        errors["keywords"] = ["Give at least one keyword."]
+    if not isinstance(label, str) or not label.strip():
+        errors["label"] = ["Give the rule a label."]
+    if errors:
+        raise ApplicationError("The rule could not be saved.", errors=errors)
+    return ListeningRule.objects.create(label=label.strip()[:80], keywords=words)
+
+
+_analyzer = None
+
+
+def sentiment(text: str) -> float:
+    global _analyzer
+    if _analyzer is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _analyzer = SentimentIntensityAnalyzer()
+    return round(_analyzer.polarity_scores(text or "")["compound"], 4)
+
+
+def _ingest(source: ListeningSource, *, external_id: str, title: str = "", body: str = "", url: str = "", author: str = "",
+            published_at=None, rules: list[ListeningRule] | None = None) -> ListeningItem | None:
+    external_id = (external_id or url or hashlib.sha256(f"{title}\n{body}".encode()).hexdigest())[:500]
+    if ListeningItem.objects.filter(source=source, external_id=external_id).exists():
+        return None
+    text = f"{title}\n{body}"
+    rules = rules if rules is not None else list(ListeningRule.objects.filter(active=True))
+    labels = [r.label for r in rules if any(engine.term_re(k).search(text) for k in r.keywords if k.strip())]
+    score = sentiment(text)
+    if score <= settings.LISTENING_NEGATIVE_THRESHOLD:
+        labels.append("negative")
+    try:
+        URLValidator(schemes=["http", "https"])(url or "")
+    except ValidationError:
+        url = ""
+    return ListeningItem.objects.create(
+        source=source, external_id=external_id, title=(title or "")[:300], body=(body or "")[:10_000], url=url[:1000],
+        author=(author or "")[:200], published_at=published_at, sentiment=score, labels=labels, on_wall=bool(labels),
+    )
+
+
+def listening_poll(*, source_id: int | None = None) -> int:
+    """Read every active feed source (or one) and keep the new entries. Returns how many."""
+    import feedparser
+    import httpx
+
+    sources = ListeningSource.objects.filter(active=True, kind=ListeningSource.Kind.FEED)
+    if source_id is not None:
+        sources = sources.filter(pk=source_id)
+    rules = list(ListeningRule.objects.filter(active=True))
+    added = 0
+    for source in sources:
+        error = ""
+        try:
+            timeout = httpx.Timeout(settings.POLICIES_HTTP_TIMEOUT, connect=settings.POLICIES_CONNECT_TIMEOUT)
+            response = httpx.get(source.url, timeout=timeout, follow_redirects=True, headers={"User-Agent": "ServiceDesk-listening/1"})
+            response.raise_for_status()
+            parsed = feedparser.parse(response.content)
+            with transaction.atomic():
+                for entry in parsed.entries[:200]:
+                    published = None
+                    stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+                    if stamp:
+                        published = datetime(*stamp[:6], tzinfo=ZoneInfo("UTC"))
+                    item = _ingest(
+                        source, external_id=entry.get("id") or entry.get("link") or "", title=entry.get("title", ""),
+                        body=re.sub(r"<[^>]+>", " ", entry.get("summary", "")).strip(), url=entry.get("link", ""),
+                        author=entry.get("author", ""), published_at=published, rules=rules,
+                    )
+                    added += item is not None
+        except Exception as exc:  # noqa: BLE001 - one broken feed does not stop the others
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            logger.warning("polling %s failed: %s", source.url, error)
+        ListeningSource.objects.filter(pk=source.pk).update(last_polled_at=timezone.now(), last_error=error)
+    return added
+
+
+def signature_valid(*, secret: str, raw_body: bytes, header: str) -> bool:
+    expected = "sha256=" + hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, (header or "").strip())
+
+
+@transaction.atomic
+def listening_webhook_receive(*, source_id, raw_body: bytes, signature: str) -> list[ListeningItem]:
+    """A signed mention: checked against the source's secret before anything is read or stored."""
+    source = ListeningSource.objects.filter(pk=source_id, kind=ListeningSource.Kind.WEBHOOK, active=True).first() \
+        if str(source_id).isdigit() else None
+    if source is None:
+        raise NotVisible()
+    if not signature:
+        raise ApplicationError("Sign the body with the shared secret (X-Signature-256: sha256=...).", status=401)
+    if not signature_valid(secret=source.secret, raw_body=raw_body, header=signature):
+        raise ApplicationError("The signature does not match.", status=403)
+    try:
+        payload = json.loads(raw_body or b"null")
+    except ValueError:
+        raise ApplicationError("Send JSON.") from None
+    entries = payload.get("items") if isinstance(payload, dict) and "items" in payload else [payload]
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("text", ""), str) for e in entries):
+        raise ApplicationError("Send {id, text, url, author} or {items: [...]}.", errors={"text": ["Give the mention's text."]})
+    rules = list(ListeningRule.objects.filter(active=True))
+    items = []
+    for entry in entries[:100]:
+        if not str(entry.get("text", "")).strip():
+            raise ApplicationError("A mention needs its text.", errors={"text": ["This field may not be blank."]})
+        item = _ingest(source, external_id=str(entry.get("id") or ""), title=str(entry.get("title") or "")[:300],
+                       body=entry["text"], url=str(entry.get("url") or ""), author=str(entry.get("author") or ""), rules=rules)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+@transaction.atomic
+def listening_item_to_ticket(*, actor: User, item_id):
+    """An agent turns what was heard into an incident; the ticket links back to the source."""
+    from tickets.models import Kind
+    from tickets.services import ticket_create
+
+    if not selectors.can_listen(actor):
+        raise Forbidden("Only the service desk turns mentions into tickets.")
+    item = ListeningItem.objects.select_for_update(of=("self",)).select_related("source").filter(pk=item_id).first() \
+        if str(item_id).isdigit() else None
+    if item is None:
+        raise NotVisible()
+    if item.ticket_id:
+        return item.ticket
+    first_line = item.body.strip().splitlines()[0] if item.body.strip() else ""
+    summary = (item.title or first_line or "A mention").strip()
+    source = f"[{item.source.name}]({item.url})" if item.url else item.source.name
+    description = f"{item.body}\n\n---\nHeard on {source}" + (f" from {item.author}" if item.author else "") + \
+        f" (sentiment {item.sentiment:+.2f})."
+    ticket = ticket_create(actor=actor, kind=Kind.INCIDENT, title=f"Heard: {summary}"[:200], description=description)
+    item.ticket = ticket
+    item.save(update_fields=["ticket"])
+    return ticket
+
+
+# --- internal data-loss prevention --------------------------------------------------------------
+
+
+def dlp_scan(*, author: User | None, kind: str, object_id, text: str, url: str = "") -> DlpFlag | None:
+    """Scan something said inside the product; on a hit, flag it to reviewers. Never blocks.
+
+    Called by the services that write posts, comments, answers and articles, in their transaction."""
+    findings = detectors.find_personal_data(text or "", public_hosts=_public_hosts())
+    if not findings:
+        return None
+    from feeds.audience import Audience
+    from feeds.services import NotificationSpec, ObjectRef, activity_publish
+
+    flag = DlpFlag.objects.create(
+        kind=kind, object_id=str(object_id), url=url[:300], author=author,
+        findings=[{"kind": f.kind, "label": detectors.LABELS[f.kind], "sample": f.masked} for f in findings],
+    )
+    people = list(selectors.reviewers().exclude(pk=author.pk if author else None))
+    what = ", ".join(detectors.describe(findings))
+    if people:
+        activity_publish(
+            actor=None, verb="flagged", obj=ObjectRef("dlp_flag", str(flag.pk), f"Possible personal data in {kind}"),
+            audience=Audience.of(users=[p.pk for p in people]),
+            summary=f"Possible {what} in {kind.replace('.', ' ')} by {author.display_name if author else 'someone'}",
+            notify=people,
+            notification=NotificationSpec(kind="policies.dlp", text=f"Possible {what} in a {kind.split('.')[-1]}", url="/communications/flags/"),
+        )
+    return flag
+
+
+@transaction.atomic
+def dlp_flag_dismiss(*, actor: User, flag_id) -> DlpFlag:
+    _require_reviewer(actor)
+    flag = DlpFlag.objects.select_for_update().filter(pk=flag_id).first() if str(flag_id).isdigit() else None
+    if flag is None:
+        raise NotVisible()
+    if flag.status == DlpFlag.Status.OPEN:
+        flag.status, flag.reviewed_by, flag.reviewed_at = DlpFlag.Status.DISMISSED, actor, timezone.now()
+        flag.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    return flag

@@ -1,0 +1,123 @@
+"""Dave governs what leaves the building: he writes a policy, tries the pitfall in the live
+preview and sees it blocked with the reason, approves a held post, and finds both in the audit."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from policies import services
+from policies.models import AuditEntry, OutboundPost
+from tests.browser.conftest import assert_accessible, off_thread, sign_in
+from tests.conftest import PASSWORD
+from tickets import services as ticket_services
+
+pytestmark = pytest.mark.browser
+
+FINANCE_OUTAGE = "Finance application unavailable due to network outage"
+
+
+def test_dave_writes_a_policy_previews_the_pitfall_approves_a_held_post_and_audits(bob, dave, new_page):
+    off_thread(ticket_services.service_create, name="Finance application", confidential=True)
+    off_thread(services.channel_create, actor=dave, name="Status on X", kind="x", audience="public",
+               config={"bearer_token": "x-token-never-shown"})
+    careful = off_thread(services.channel_create, actor=dave, name="Partners Slack", kind="slack", audience="private_group",
+                         config={"url": "http://127.0.0.1:9/hook"})
+    off_thread(services.policy_create, actor=dave, channel=careful, name="Partners: a reviewer approves", requires_approval=True)
+    held = off_thread(services.outbound_create, actor=bob, channel=careful, body="Partner portal upgrade this Saturday")
+    assert held.status == "pending_review"
+
+    page = new_page()
+    sign_in(page, "dave", PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Communications").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
+    assert_accessible(page)
+
+    # A policy for the public channel.
+    page.get_by_role("navigation", name="Communications").get_by_role("link", name="Policies").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Communication policies")
+    assert_accessible(page)
+    page.get_by_label("Name", exact=True).fill("Public posts")
+    page.get_by_label("Channel", exact=True).select_option(label="Status on X")
+    page.get_by_label("A post written by a person").check()
+    expect(page.get_by_label("Blocked terms")).to_have_value(re.compile("outage"))
+    page.get_by_role("button", name="Save policy").click()
+    expect(page.get_by_role("status").filter(has_text="Policy “Public posts” saved.")).to_be_visible()
+    expect(page.get_by_role("row", name="Public posts")).to_be_visible()
+    assert_accessible(page)
+
+    # The pitfall, typed into the live preview.
+    page.get_by_label("Channel to check against").select_option(label="Status on X")
+    page.get_by_label("Message to check").press_sequentially(FINANCE_OUTAGE, delay=10)
+    result = page.locator("#preview-result")
+    expect(result).to_contain_text("Blocked")
+    expect(result).to_contain_text("Names the confidential service “Finance application”")
+    expect(result).to_contain_text("Blocked term “outage”")
+    assert_accessible(page)
+    assert not OutboundPost.objects.exclude(pk=held.pk).exists(), "a preview stores and sends nothing"
+
+    # The held post, approved with a note.
+    page.get_by_role("navigation", name="Communications").get_by_role("link", name="Review queue").click()
+    item = page.locator(f"#post-{held.pk}")
+    expect(item).to_contain_text("Partner portal upgrade this Saturday")
+    expect(item).to_contain_text("A reviewer must approve")
+    assert_accessible(page)
+    item.get_by_label(f"Note on post #{held.pk}").fill("Checked with the partner team")
+    item.get_by_role("button", name=f"Approve post #{held.pk}").click()
+    expect(page.get_by_role("status").filter(has_text=f"Post #{held.pk} approved")).to_be_visible()
+    expect(page.locator(f"#post-{held.pk}")).to_have_count(0)
+    assert_accessible(page)
+
+    # Both are in the audit trail, found by their actor.
+    page.get_by_role("navigation", name="Communications").get_by_role("link", name="Audit").click()
+    page.get_by_label("Actor (username, or “system”)").fill("dave")
+    page.get_by_role("button", name="Filter").click()
+    table = page.locator("#audit-table")
+    expect(table.get_by_role("row").filter(has_text="Policy created").filter(has_text="Policy “Public posts”")).to_be_visible()
+    expect(table.get_by_role("row").filter(has_text="Approved").filter(has_text="Checked with the partner team")).to_be_visible()
+    assert_accessible(page)
+    assert AuditEntry.objects.filter(action="approved", actor=dave, post=held).exists()
+
+
+def test_every_communications_page_is_accessible(alice, bob, dave, new_page):
+    channel = off_thread(services.channel_create, actor=dave, name="Team e-mail", kind="email", audience="private_group",
+                         config={"to": ["team@example.com"]}, offered_to_requesters=True)
+    off_thread(services.policy_create, actor=dave, channel=channel, name="Team mail", blocked_terms=["outage"])
+    blocked = off_thread(services.outbound_create, actor=bob, channel=channel, body="Printing outage on floor 2")
+    source = off_thread(services.listening_source_create, actor=dave, name="Mentions", kind="webhook", secret="s" * 20)
+    import hashlib
+    import hmac
+    import json
+
+    raw = json.dumps({"id": "1", "text": "The portal is awful today", "url": "https://social.example/1"}).encode()
+    off_thread(services.listening_webhook_receive, source_id=source.pk, raw_body=raw,
+               signature="sha256=" + hmac.new(b"s" * 20, raw, hashlib.sha256).hexdigest())
+    off_thread(services.dlp_scan, author=alice, kind="feeds.post", object_id=1, text="call me on +44 20 7946 0958")
+
+    page = new_page()
+    sign_in(page, "dave", PASSWORD)
+    for path, heading in (("/communications/channels/", "Outbound channels"), ("/communications/outbound/", "Outbound posts"),
+                          (f"/communications/outbound/{blocked.pk}/", f"Post #{blocked.pk}"),
+                          ("/communications/listening/", "Listening"), ("/communications/flags/", "Data-loss flags"),
+                          ("/communications/audit/", "Audit trail")):
+        page.goto(path)
+        expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+        assert_accessible(page)
+
+    # Bob, an agent, turns what was heard into a ticket.
+    agent = new_page()
+    sign_in(agent, "bob", PASSWORD)
+    agent.get_by_role("navigation", name="Main").get_by_role("link", name="Listening").click()
+    expect(agent.get_by_role("heading", level=1)).to_have_text("Listening")
+    assert_accessible(agent)
+    agent.get_by_role("button", name="Make a ticket of item").first.click()
+    expect(agent.get_by_role("heading", level=1)).to_contain_text("Heard: The portal is awful today")
+    expect(agent.get_by_role("link", name="Mentions")).to_have_attribute("href", "https://social.example/1")
+
+    # Alice picks the channel where she hears her tickets were closed.
+    person = new_page()
+    sign_in(person, "alice", PASSWORD)
+    person.goto("/account/notifications/")
+    person.get_by_label("Tell me my ticket was closed on").select_option(label="Team e-mail")
+    person.get_by_role("button", name="Save channel").click()
+    expect(person.get_by_role("status").filter(has_text="Closed tickets will be announced on Team e-mail")).to_be_visible()
+    assert_accessible(person)

@@ -1,0 +1,149 @@
+"""Builds corpus.json: labelled messages for the policy engine tests.
+
+Run `python tests/policies/corpus_build.py` after editing; the JSON is committed so the tests
+read a fixed corpus. Hand-written messages come first, then combinations of templates.
+Categories: confidential_service, outage_wording, personal_data, token (expected "block" on a
+public channel) and benign (expected "pass").
+"""
+from __future__ import annotations
+
+import json
+from itertools import product
+from pathlib import Path
+
+CONFIDENTIAL = ["Finance application", "Payroll", "HR Records", "Mergers Data Room", "Project Falcon"]
+OPEN_SERVICES = ["E-mail", "VPN", "Printing", "the intranet", "Wi-Fi", "the service portal", "Teams calls", "single sign-on"]
+
+HAND_WRITTEN = [
+    # the pitfall itself, and its cousins
+    ("outage_wording", "My Company finance application unavailable due to network outage"),
+    ("confidential_service", "Finance application unavailable due to network outage"),
+    ("confidential_service", "Heads up: Payroll runs late this month, expect salaries on Monday."),
+    ("confidential_service", "The Mergers Data Room will be read-only from Friday."),
+    ("confidential_service", "Project Falcon kickoff moved to Thursday, bring the NDA."),
+    ("confidential_service", "hr records migration finished, please check your leave balance"),
+    ("outage_wording", "Everything is down. We have no idea why. Stay tuned."),
+    ("outage_wording", "Massive network outage in the London office, all floors affected"),
+    ("outage_wording", "Our ERP crashed again, third time this week :("),
+    ("outage_wording", "Data breach suspected, do not open attachments from unknown senders"),
+    ("outage_wording", "Ransomware found on two laptops, IT is investigating"),
+    ("outage_wording", "Mail servers compromised, rotate your credentials"),
+    ("outage_wording", "The website is offline while we restore from backup"),
+    ("outage_wording", "Printing is not working on floor 4 since this morning"),
+    ("outage_wording", "Degraded performance on the VPN for users in Asia"),
+    ("outage_wording", "Critical vulnerability in our file transfer tool, patch pending"),
+    ("outage_wording", "Possible data loss on the shared drive after last night's failure"),
+    ("personal_data", "Please call Maria on +44 20 7946 0958 if the printer jams again"),
+    ("personal_data", "Escalate to john.doe@mycompany.example if it happens again"),
+    ("personal_data", "The DB at 10.12.4.77 is back after the restart"),
+    ("personal_data", "fin-db01 was rebooted at 02:00 and is healthy"),
+    ("personal_data", "Traffic from 2001:db8:85a3::8a2e:370:7334 is being filtered"),
+    ("personal_data", "Restarted the jobs on payroll.corp.internal, all green"),
+    ("personal_data", "Reach the on-call engineer at (202) 555-0143"),
+    ("personal_data", "Helpdesk extension changed, call ext. 4412 from now on"),
+    ("personal_data", "PAYSQL02 was patched tonight"),
+    ("personal_data", "Contact our DPO at privacy-office@example.org for any question"),
+    ("token", "Use token ghp_4f8Jd9sKx02LmQ7pZr1TyVbN3cWqE6uHaG5k to pull the repo"),
+    ("token", "Slack bot token for the integration: xoxb-2231-99812-AbCdEfGhIjKlMnOp"),
+    ("token", "AWS key AKIAIOSFODNN7EXAMPLE was rotated"),
+    ("token", "temporary password: Welcome2026! please change it at first login"),
+    ("token", "-----BEGIN RSA PRIVATE KEY----- MIIEowIBAAKCAQEA..."),
+    ("token", "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNlY3JldA"),
+    ("token", "connect with postgres://svc_report:S3cr3tPw@reports:5432/db"),
+    ("token", "the Stripe key sk_live_51HxYzAbCdEfGhIjKlMn is in the vault now"),
+    ("token", "api_key=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA for the staging tests"),
+    ("benign", "Your incident INC-000123 has been resolved."),
+    ("benign", "Thanks to everyone who joined the IT open day!"),
+    ("benign", "New in the portal: you can now follow tickets and see updates live."),
+    ("benign", "Reminder: the knowledge base has step-by-step guides for new starters."),
+    ("benign", "Planned maintenance on Saturday from 22:00 to 23:30 UTC. No action needed."),
+    ("benign", "We have upgraded the meeting room screens on the second floor."),
+    ("benign", "The service desk is open 08:00 to 18:00, Monday to Friday."),
+    ("benign", "Tip: lock your screen with Windows key + L when you leave your desk."),
+    ("benign", "Our satisfaction score this quarter is 4.6 out of 5. Thank you!"),
+    ("benign", "Laptop refresh for the sales team starts next week."),
+    ("benign", "The new self-service password reset is live on the portal."),
+    ("benign", "Version 2.4.1 of the mobile app is available in the store."),
+    ("benign", "Phishing awareness training is open for registration."),
+    ("benign", "Happy holidays from the whole service desk team!"),
+    ("benign", "We answered 1,240 questions in the community last month."),
+    ("benign", "Update: the incident INC-000456 is resolved; thank you for your patience."),
+    ("benign", "New printers are arriving in Building C on 12 December."),
+    ("benign", "Multi-factor sign-in becomes mandatory on 1 March; see the guide in the portal."),
+    ("benign", "Your request REQ-000789 has been completed."),
+    ("benign", "We moved the IT help corner to the ground floor, next to reception."),
+]
+
+CONFIDENTIAL_TEMPLATES = [
+    "{svc} will be slow tonight while we upgrade it",
+    "We are upgrading {svc} this weekend",
+    "{svc} users: please save your work by 6pm",
+    "A new release of {svc} went live this morning",
+    "Reminder: {svc} training is tomorrow at 10:00",
+    "Update on {svc}: the fix is being tested",
+    "Questions about {svc}? Ask in the community",
+]
+OUTAGE_SUBJECTS = ["E-mail", "The VPN", "Wi-Fi in Building B", "Printing", "The intranet", "Teams calls", "The phone system",
+                   "Single sign-on", "The website", "File sharing"]
+OUTAGE_TEMPLATES = [
+    "{s} is down",
+    "{s} is unavailable due to a network outage",
+    "Outage: {s} not reachable since 09:40",
+    "{s} is offline for everyone in the Paris office",
+    "Major disruption to {s}, engineers on it",
+    "{s} has crashed and we are restoring it",
+    "{s} is degraded after a storage failure",
+]
+PERSONAL_VALUES = [
+    ("an e-mail", "alice.martin@example.com"), ("an e-mail", "it-oncall@mycorp.example"),
+    ("a phone", "+33 1 70 36 39 48"), ("a phone", "020 7946 0018"), ("a phone", "202-555-0187"),
+    ("an IP", "192.168.10.25"), ("an IP", "172.16.0.4"), ("an IP", "fe80::1ff:fe23:4567:890a"),
+    ("a host", "srv-app-03"), ("a host", "mail01.corp.local"), ("a host", "ldap.internal"),
+]
+PERSONAL_TEMPLATES = [
+    "Contact {x} for access to the shared folder",
+    "Logs from {x} are attached to the ticket",
+    "If it happens again, report it to {x}",
+    "We fixed the issue reported by {x}",
+    "Forwarding this to {x} for a second look",
+    "The alert came from {x} again",
+]
+TOKENS = [
+    "ghp_Zx81LkPq02NmVb7Tr4Ws9YeUi3Oa6Sd5Fg1H", "xoxp-1234567890-0987654321-AbCdEfGhIj", "AKIAJ5Q7R2X9PL3MZK4B",
+    "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "glpat-xY7zK2mN9pQ4rS6tU8vW", "password=Sp@rrow2026",
+]
+TOKEN_TEMPLATES = [
+    "Here is the credential for the build agent: {t}",
+    "Can someone check why {t} stopped working?",
+    "Rotated today, new value {t}",
+]
+BENIGN_TEMPLATES = [
+    "The {svc} upgrade is complete. Thank you for your patience.",
+    "New guide in the knowledge base: getting started with {svc}.",
+    "Tip of the week: you can request access to {svc} from the portal.",
+    "Planned maintenance for {svc} on Sunday 06:00 to 07:00 UTC; no action needed.",
+    "Improvements to {svc} are live: faster and simpler.",
+    "Thanks for your feedback on {svc}; we read every comment.",
+    "Did you know? The community has answers about {svc} from your colleagues.",
+    "We have published release notes for {svc} in the portal.",
+    "Training sessions on {svc} are open for sign-up this month.",
+]
+
+
+def build() -> list[dict]:
+    rows = [{"category": c, "text": t} for c, t in HAND_WRITTEN]
+    rows += [{"category": "confidential_service", "text": t.format(svc=s)} for t, s in product(CONFIDENTIAL_TEMPLATES, CONFIDENTIAL)]
+    rows += [{"category": "outage_wording", "text": t.format(s=s)} for t, s in product(OUTAGE_TEMPLATES, OUTAGE_SUBJECTS)]
+    rows += [{"category": "personal_data", "text": t.format(x=x)} for t, (_, x) in product(PERSONAL_TEMPLATES, PERSONAL_VALUES)]
+    rows += [{"category": "token", "text": t.format(t=tok)} for t, tok in product(TOKEN_TEMPLATES, TOKENS)]
+    rows += [{"category": "benign", "text": t.format(svc=s)} for t, s in product(BENIGN_TEMPLATES, OPEN_SERVICES)]
+    for row in rows:
+        row["expected"] = "pass" if row["category"] == "benign" else "block"
+    return rows
+
+
+if __name__ == "__main__":
+    corpus = build()
+    path = Path(__file__).with_name("corpus.json")
+    path.write_text(json.dumps(corpus, indent=1, ensure_ascii=False) + "\n")
+    print(f"{len(corpus)} messages written to {path}")
