@@ -18,6 +18,23 @@ def setup_django(settings_module: str = "servicedesk.settings.test") -> None:
     django.setup()
 
 
+def ensure_database() -> None:
+    """Create the database DATABASE_URL names if it does not exist yet (benchmarks keep their own)."""
+    from urllib.parse import urlsplit
+
+    import psycopg2
+
+    url = urlsplit(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    conn = psycopg2.connect(host=url.hostname, port=url.port or 5432, user=url.username or "postgres", dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
 def progress(done: int, total: int, label: str) -> None:
     width = 30
     filled = int(width * done / max(total, 1))

@@ -27,23 +27,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servic
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
 os.environ.setdefault("CHANNEL_PREFIX", "benchg")
 
-from bench.common import progress, queries_for, report, setup_django, timed  # noqa: E402
+from bench.common import ensure_database, progress, queries_for, report, setup_django, timed  # noqa: E402
 
-
-def ensure_database() -> None:
-    from urllib.parse import urlsplit
-
-    import psycopg2
-
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    conn = psycopg2.connect(host=url.hostname, port=url.port or 5432, user=url.username or "postgres", dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def build(users: int, entries: int, seed: int) -> None:

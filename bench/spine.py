@@ -17,22 +17,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench")
 
-from bench.common import count_queries, progress, report, setup_django, timed  # noqa: E402
+from bench.common import count_queries, ensure_database, progress, report, setup_django, timed  # noqa: E402
 
-
-def ensure_database() -> None:
-    import psycopg2
-    from urllib.parse import urlsplit
-
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    conn = psycopg2.connect(host=url.hostname, port=url.port or 5432, user=url.username or "postgres", dbname="postgres")
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
 
 
 def build(users: int, activities: int, seed: int) -> None:

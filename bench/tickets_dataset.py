@@ -17,7 +17,7 @@ from datetime import timedelta
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/servicedesk_bench")
 
-from bench.common import progress, setup_django  # noqa: E402
+from bench.common import ensure_database, progress, setup_django  # noqa: E402
 
 WORDS = (
     "vpn printer outlook mailbox laptop screen password reset teams wifi network slow crash error login "
@@ -33,12 +33,6 @@ def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
     while len(words) < size:
         words.add("".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(rng.randint(2, 4))))
     return sorted(words)
-
-
-def ensure_database() -> None:
-    from bench.spine import ensure_database as ensure
-
-    ensure()
 
 
 def build(tickets: int, users: int, agents: int, seed: int) -> None:
