@@ -103,10 +103,10 @@ def community_list(request):
 
 def _wall_context(request, community: Community) -> dict:
     from feeds import walls
-    from feeds.views import _wall_activities
+    from feeds.views import wall_activities
 
     wall = walls.resolve(request.user, "community", community.slug)
-    return {"wall": wall, **_wall_activities(request, wall)}
+    return {"wall": wall, **wall_activities(request, wall)}
 
 
 def _community_page(request, community: Community, *, status: int = 200, **forms):
@@ -116,10 +116,10 @@ def _community_page(request, community: Community, *, status: int = 200, **forms
     page = selectors.community_page(user=request.user, community=community, show=show)
     context = {"community": community, "page": page, "show": show, "show_choices": SHOW_CHOICES}
     if page.can_read:
-        from feeds.views import _post_form
+        from feeds.views import post_form
 
         context.update(_wall_context(request, community))
-        context["post_form"] = forms.get("post_form") or _post_form(label="Write to the community")
+        context["post_form"] = forms.get("post_form") or post_form(label="Write to the community")
         context["post_url"] = reverse("communities:post", args=[community.slug])
         context["idea_form"] = forms.get("idea_form") or IdeaForm(prefix="idea")
         context["poll_form"] = forms.get("poll_form") or PollForm(prefix="poll")
@@ -154,10 +154,10 @@ def community_detail(request, slug: str):
 @require_POST
 def community_post(request, slug: str):
     from feeds import services as feeds_services
-    from feeds.views import _post_form
+    from feeds.views import post_form
 
     community = _community_or_404(request, slug)
-    form = _post_form(request.POST, label="Write to the community")
+    form = post_form(request.POST, label="Write to the community")
     if form.is_valid():
         try:
             feeds_services.post_create(actor=request.user, wall_type="community", wall_key=community.slug,

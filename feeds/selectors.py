@@ -7,7 +7,7 @@ from accounts.models import User
 from servicedesk.errors import NotVisible
 
 from .audience import user_groups
-from .models import Activity, ActivityAudience, ActivityTag, Notification
+from .models import Activity, ActivityAudience, ActivityTag, Like, Mute, Notification, Post, PostComment, PostRevision
 
 RESUME_LIMIT = 500
 
@@ -175,10 +175,65 @@ def saved_feed_filters(user: User):
 def post_visible(*, viewer: User, post_id):
     """A live post on a wall the viewer may see; NotVisible otherwise."""
     from . import walls
-    from .models import Post
 
     post = Post.objects.select_related("author").filter(pk=post_id, deleted_at__isnull=True).first() if str(post_id).isdigit() else None
     if post is None:
         raise NotVisible()
     walls.resolve(viewer, post.wall_type, post.wall_key)  # raises NotVisible
     return post
+
+
+def posts_with_likes(*, viewer: User, post_ids) -> tuple[dict[int, Post], set[int]]:
+    """Live posts by id, in one query, and which of them the viewer liked, in one more."""
+    posts = {p.pk: p for p in Post.objects.filter(pk__in=post_ids, deleted_at__isnull=True).select_related("author")}
+    liked = set(Like.objects.filter(user=viewer, post_id__in=list(posts)).values_list("post_id", flat=True)) if posts else set()
+    return posts, liked
+
+
+def post_thread(*, viewer: User, post: Post, with_revisions: bool) -> dict:
+    """What a post's page shows around it: live comments, edit history (when asked) and the viewer's like."""
+    return {
+        "comments": list(PostComment.objects.filter(post=post, deleted_at__isnull=True).select_related("author").order_by("pk")),
+        "revisions": list(PostRevision.objects.filter(post=post).select_related("edited_by").order_by("-pk")) if with_revisions else [],
+        "liked": Like.objects.filter(post=post, user=viewer).exists(),
+    }
+
+
+def is_muted(*, user: User, target_type: str, target_key: str) -> bool:
+    return Mute.objects.filter(user=user, target_type=target_type, target_key=target_key).exists()
+
+
+def follow_suggestions(user: User, *, limit: int) -> dict:
+    """For an empty feed: a few people in the person's team and services they have tickets on,
+    not already followed."""
+    from tickets.models import Service
+
+    from .models import Follow
+
+    followed = Follow.objects.filter(user=user)
+    people = []
+    if user.team_id:
+        people = list(
+            User.objects.filter(team_id=user.team_id, is_active=True)
+            .exclude(pk=user.pk)
+            .exclude(username__in=followed.filter(target_type="user").values("target_key"))
+            .order_by("display_name", "username")[:limit]
+        )
+    services_list = list(
+        Service.objects.filter(active=True, tickets__requester=user)
+        .exclude(pk__in=followed.filter(target_type="service", target_id__isnull=False).values("target_id"))
+        .distinct()
+        .order_by("name")[:limit]
+    )
+    return {"suggested_people": people, "suggested_services": services_list}
+
+
+def wall_owner(wall) -> dict:
+    """The person or service a wall belongs to, for the page's header."""
+    if wall.type == "user":
+        return {"person": User.objects.select_related("team").get(pk=wall.target_id)}
+    if wall.type == "service":
+        from tickets.models import Service
+
+        return {"service": Service.objects.select_related("owner_team").get(pk=wall.target_id)}
+    return {}

@@ -19,11 +19,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
 from servicedesk.errors import ApplicationError
 
 from . import selectors, services, walls
-from .models import Follow, Like, Mute, Post, PostComment, PostRevision
+from .models import Post
 
 
 @login_required
@@ -103,7 +102,7 @@ class BodyForm(forms.Form):
 POST_HELP = "Markdown works. Use #tags to reach people who follow a topic and @username to mention someone."
 
 
-def _post_form(data=None, *, label="Share with your followers"):
+def post_form(data=None, *, label="Share with your followers"):
     return BodyForm(data, prefix="post", label=label, help_text=POST_HELP)
 
 
@@ -236,12 +235,10 @@ def _group(activities) -> list[FeedItem]:
 
 
 def _attach_posts(items: list[FeedItem], viewer) -> None:
-    """Posts named by the page's activities, in one query, and which of them the viewer liked, in one more."""
     ids = {int(i.first.object_key) for i in items if i.first.object_type == "post" and i.first.object_key.isdigit()}
     if not ids:
         return
-    posts = {p.pk: p for p in Post.objects.filter(pk__in=ids, deleted_at__isnull=True).select_related("author")}
-    liked = set(Like.objects.filter(user=viewer, post_id__in=list(posts)).values_list("post_id", flat=True)) if posts else set()
+    posts, liked = selectors.posts_with_likes(viewer=viewer, post_ids=ids)
     for item in items:
         if item.first.object_type == "post" and item.first.object_key.isdigit():
             item.post = posts.get(int(item.first.object_key))
@@ -282,34 +279,12 @@ def _feed_context(request) -> dict:
     }
 
 
-def _suggestions(user) -> dict:
-    """For an empty feed: a few people in the person's team and services they have tickets on."""
-    from tickets.models import Service
-
-    followed = Follow.objects.filter(user=user)
-    people = []
-    if user.team_id:
-        people = list(
-            User.objects.filter(team_id=user.team_id, is_active=True)
-            .exclude(pk=user.pk)
-            .exclude(username__in=followed.filter(target_type="user").values("target_key"))
-            .order_by("display_name", "username")[:SUGGESTIONS]
-        )
-    services_list = list(
-        Service.objects.filter(active=True, tickets__requester=user)
-        .exclude(pk__in=followed.filter(target_type="service", target_id__isnull=False).values("target_id"))
-        .distinct()
-        .order_by("name")[:SUGGESTIONS]
-    )
-    return {"suggested_people": people, "suggested_services": services_list}
-
-
 @login_required
 def feed(request):
-    form = _post_form()
+    form = post_form()
     status = 200
     if request.method == "POST":
-        form = _post_form(request.POST)
+        form = post_form(request.POST)
         if form.is_valid():
             try:
                 services.post_create(actor=request.user, wall_type="user", wall_key=request.user.username, body=form.cleaned_data["body"])
@@ -326,7 +301,7 @@ def feed(request):
     context["follows"] = list(selectors.follows_of(request.user).only("target_type", "target_key")[:500])
     context["saved_filters"] = list(selectors.saved_feed_filters(request.user))
     if not context["items"] and context["before"] is None:
-        context.update(_suggestions(request.user))
+        context.update(selectors.follow_suggestions(request.user, limit=SUGGESTIONS))
     return render(request, "feeds/feed.html", context, status=status)
 
 
@@ -374,7 +349,7 @@ def _resolve_or_404(request, wall_type: str, key) -> walls.Wall:
         raise Http404(exc.message) from exc
 
 
-def _wall_activities(request, wall: walls.Wall):
+def wall_activities(request, wall: walls.Wall):
     before = _cursor(request.GET.get("before"))
     limit = selectors.FEED_PAGE
     rows = selectors.stream_activities(viewer=request.user, stream=wall.stream, before=before, limit=limit + 1)
@@ -393,10 +368,10 @@ def _wall_activities(request, wall: walls.Wall):
 
 def _wall_page(request, wall_type: str, key):
     wall = _resolve_or_404(request, wall_type, key)
-    form = _post_form(label="Write on this page" if wall.type != "user" or wall.key != request.user.username else "Share with your followers")
+    form = post_form(label="Write on this page" if wall.type != "user" or wall.key != request.user.username else "Share with your followers")
     status = 200
     if request.method == "POST":
-        form = _post_form(request.POST, label=form.fields["body"].label)
+        form = post_form(request.POST, label=form.fields["body"].label)
         if form.is_valid():
             try:
                 post = services.post_create(actor=request.user, wall_type=wall.type, wall_key=wall.key, body=form.cleaned_data["body"])
@@ -419,16 +394,11 @@ def _wall_page(request, wall_type: str, key):
         "followers": list(followers[:FOLLOWERS_SHOWN]),
         "my_follow": selectors.follows_of(request.user).filter(target_type=wall.type, target_key=wall.key).first(),
         "can_mute": wall.type in MUTABLE_WALLS and not (wall.type == "user" and wall.key == request.user.username),
-        "muted": wall.type in MUTABLE_WALLS and Mute.objects.filter(user=request.user, target_type=wall.type, target_key=wall.key).exists(),
+        "muted": wall.type in MUTABLE_WALLS and selectors.is_muted(user=request.user, target_type=wall.type, target_key=wall.key),
         "is_me": wall.type == "user" and wall.key == request.user.username,
-        **_wall_activities(request, wall),
+        **wall_activities(request, wall),
     }
-    if wall.type == "user":
-        context["person"] = User.objects.select_related("team").get(pk=wall.target_id)
-    elif wall.type == "service":
-        from tickets.models import Service
-
-        context["service"] = Service.objects.select_related("owner_team").get(pk=wall.target_id)
+    context.update(selectors.wall_owner(wall))
     return render(request, "feeds/wall.html", context, status=status)
 
 
@@ -454,7 +424,7 @@ def tag(request, tag: str):
 @require_GET
 def wall_items(request, wall_type: str, key: str):
     wall = _resolve_or_404(request, wall_type, key)
-    return render(request, "feeds/_wall_list.html", {"wall": wall, **_wall_activities(request, wall)})
+    return render(request, "feeds/_wall_list.html", {"wall": wall, **wall_activities(request, wall)})
 
 
 # --- following and muting ----------------------------------------------------------------------
@@ -508,10 +478,8 @@ def mute(request):
 
 
 def _post_or_404(request, pk: int) -> tuple[Post, walls.Wall]:
-    post = Post.objects.select_related("author").filter(pk=pk, deleted_at__isnull=True).first()
-    if post is None:
-        raise Http404("No such post.")
     try:
+        post = selectors.post_visible(viewer=request.user, post_id=pk)
         wall = walls.resolve(request.user, post.wall_type, post.wall_key)
     except ApplicationError as exc:
         raise Http404(exc.message) from exc
@@ -526,9 +494,7 @@ def _post_page(request, pk: int, *, comment_form=None, edit_form=None, like_erro
         "post": post,
         "wall": wall,
         "wall_url": wall.url or _object_url(wall.type, wall.key),
-        "comments": list(PostComment.objects.filter(post=post, deleted_at__isnull=True).select_related("author").order_by("pk")),
-        "revisions": list(PostRevision.objects.filter(post=post).select_related("edited_by").order_by("-pk")) if (is_author or user.is_agent) else [],
-        "liked": Like.objects.filter(post=post, user=user).exists(),
+        **selectors.post_thread(viewer=user, post=post, with_revisions=is_author or user.is_agent),
         "is_author": is_author,
         "can_delete": is_author or user.is_agent,
         "comment_form": comment_form or BodyForm(prefix="comment", label="Add a comment"),

@@ -109,7 +109,7 @@ def test_article_removal_hides_it_from_lists_and_detail(api_as, erin, alice, ope
 
 def test_bridges_need_both_sides_and_never_leak_a_private_community(api_as, client_for, erin, alice, bob, open_community,
                                                                    private_community):
-    sheets = services.community_create(actor=bob, name="Google Sheets", slug="sheets")
+    services.community_create(actor=bob, name="Google Sheets", slug="sheets")
     assert api_as(alice).post("/api/v1/communities/excel/bridges/", {"target": "sheets"}, format="json").status_code == 403
     proposed = api_as(erin).post("/api/v1/communities/excel/bridges/", {"target": "sheets"}, format="json")
     assert proposed.status_code == 201 and proposed.json()["status"] == "proposed"

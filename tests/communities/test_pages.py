@@ -54,7 +54,7 @@ def test_private_community_page_shows_only_the_door_to_outsiders(client_for, eri
     assert page.status_code == 200 and "Ask to join" in page.content.decode()
     assert "Quarter close" not in page.content.decode()
     for url in [question.get_absolute_url(), article.get_absolute_url(), idea.get_absolute_url(), "/communities/finance/ask/",
-                f"/articles/new/?community=finance"]:
+                "/articles/new/?community=finance"]:
         assert client.get(url).status_code == 404, url
     for url in ["/communities/finance/post/", "/communities/finance/ideas/", "/communities/finance/polls/",
                 f"/questions/{question.pk}/remove/", f"/articles/{article.pk}/helpful/", f"/communities/finance/ideas/{idea.pk}/vote/"]:

@@ -5,7 +5,6 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Role
 from communities import services as communities
 from feeds import services as feeds
 from gamification import services
