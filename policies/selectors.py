@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -40,7 +40,9 @@ def reviewers() -> QuerySet[User]:
 
 
 def channels() -> QuerySet[Channel]:
-    return Channel.objects.annotate(policy_count=Count("policies")).order_by("name")
+    return Channel.objects.annotate(
+        policy_count=Count("policies"), active_policy_count=Count("policies", filter=Q(policies__active=True)),
+    ).order_by("name")
 
 
 def policies() -> QuerySet[Policy]:
