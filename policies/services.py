@@ -736,7 +736,8 @@ def external_channel_set(*, actor: User, channel_id) -> Channel | None:
     if channel_id not in (None, ""):
         channel = selectors.offered_channels().filter(pk=int(channel_id) if str(channel_id).isdigit() else -1).first()
         if channel is None:
-            raise ApplicationError("Choose one of the channels offered.", errors={"channel": ["Unknown channel."]})
+            raise ApplicationError("Choose one of the channels offered.",
+                                   errors={"external_channel": ["This channel is not offered for ticket updates."]})
     ExternalChannelPreference.objects.update_or_create(user=actor, defaults={"channel": channel})
     return channel
 
