@@ -83,6 +83,8 @@ class Context:
     # Services the catalogue marks confidential: never named outside the desk.
     confidential_services: tuple[str, ...] = ()
     public_hosts: frozenset[str] = frozenset()
+    # Suffixes of the organisation's own host names (POLICIES_INTERNAL_DOMAINS).
+    internal_domains: tuple[str, ...] = detectors.DEFAULT_INTERNAL_DOMAINS
     site: str = ""
 
 
@@ -170,7 +172,7 @@ def _content_reasons(channel: ChannelFacts, policy: PolicyFacts, text: str, cont
     for name in sorted(confidential, key=str.lower):
         if name.strip() and term_re(name.strip()).search(text):
             reasons.append(f"Names the confidential service \u201c{name.strip()}\u201d ({policy.name}).")
-    findings = detectors.find_personal_data(text, public_hosts=context.public_hosts)
+    findings = detectors.find_personal_data(text, public_hosts=context.public_hosts, internal_domains=context.internal_domains)
     secrets = [f for f in findings if f.kind == detectors.SECRET]
     if secrets:
         reasons.append("Contains a token or secret.")

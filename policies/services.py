@@ -407,6 +407,10 @@ def _public_hosts() -> frozenset[str]:
     return frozenset(h.lower() for h in hosts if h)
 
 
+def _internal_domains() -> tuple[str, ...]:
+    return tuple(settings.POLICIES_INTERNAL_DOMAINS)
+
+
 def _message(*, body: str, event: str, ticket) -> engine.Message:
     if ticket is None:
         return engine.Message(body=body, event=event)
@@ -432,7 +436,7 @@ def decide(*, channel: Channel, body: str, event: str = EventKind.MANUAL_POST, t
         context = engine.Context(
             now=now, posts_last_hour=recent.count(),
             confidential_services=tuple(Service.objects.filter(confidential=True).values_list("name", flat=True)),
-            public_hosts=_public_hosts(), site=settings.SITE_URL,
+            public_hosts=_public_hosts(), internal_domains=_internal_domains(), site=settings.SITE_URL,
         )
         facts = [_policy_facts(p) for p in channel.policies.filter(active=True).prefetch_related("confidential_services")]
         channel_facts = engine.ChannelFacts(name=channel.name, kind=channel.kind, audience=channel.audience, active=channel.active)
@@ -917,7 +921,7 @@ def dlp_scan(*, author: User | None, kind: str, object_id, text: str, url: str =
     """Scan something said inside the product; on a hit, flag it to reviewers. Never blocks.
 
     Called by the services that write posts, comments, answers and articles, in their transaction."""
-    findings = detectors.find_personal_data(text or "", public_hosts=_public_hosts())
+    findings = detectors.find_personal_data(text or "", public_hosts=_public_hosts(), internal_domains=_internal_domains())
     if not findings:
         return None
     from feeds.audience import Audience
