@@ -114,6 +114,8 @@ class ChannelPatchInput(ChannelInput):
     """Every field optional. In `config`, a value replaces a setting, null or "" removes it and a
     setting left out is kept, so secrets never have to be sent back."""
 
+    # The kind is fixed; it is accepted only so that sending a channel back unchanged works.
+    kind = serializers.CharField(required=False, max_length=16, help_text="Must be the channel's kind.")
     config = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False)
     active = serializers.BooleanField(required=False)
 
