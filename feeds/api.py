@@ -1,3 +1,4 @@
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -5,6 +6,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from servicedesk.api import Pagination
+from policies.selectors import external_channel_payload
+from policies.services import external_channel_set
 from servicedesk.errors import ApplicationError
 
 from . import selectors, services, walls
@@ -262,6 +265,7 @@ class PreferencesInput(serializers.Serializer):
     quiet_hours_start = serializers.TimeField(required=False, allow_null=True)
     quiet_hours_end = serializers.TimeField(required=False, allow_null=True)
     time_zone = serializers.CharField(required=False, max_length=64)
+    external_channel = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
 def preferences_payload(user) -> dict:
@@ -281,6 +285,7 @@ def preferences_payload(user) -> dict:
         "quiet_hours_start": user.quiet_hours_start.strftime("%H:%M") if user.quiet_hours_start else None,
         "quiet_hours_end": user.quiet_hours_end.strftime("%H:%M") if user.quiet_hours_end else None,
         "time_zone": user.time_zone,
+        **external_channel_payload(user),
     }
 
 
@@ -294,14 +299,17 @@ class NotificationPreferencesApi(APIView):
         data = PreferencesInput(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        services.notification_preferences_set(
-            actor=request.user,
-            kinds=values.get("kinds"),
-            email_digest=values.get("email_digest"),
-            quiet_hours_start=values["quiet_hours_start"] if "quiet_hours_start" in values else ...,
-            quiet_hours_end=values["quiet_hours_end"] if "quiet_hours_end" in values else ...,
-            time_zone=values.get("time_zone"),
-        )
+        with transaction.atomic():
+            if "external_channel" in values:
+                external_channel_set(actor=request.user, channel_id=values["external_channel"])
+            services.notification_preferences_set(
+                actor=request.user,
+                kinds=values.get("kinds"),
+                email_digest=values.get("email_digest"),
+                quiet_hours_start=values["quiet_hours_start"] if "quiet_hours_start" in values else ...,
+                quiet_hours_end=values["quiet_hours_end"] if "quiet_hours_end" in values else ...,
+                time_zone=values.get("time_zone"),
+            )
         return Response(preferences_payload(request.user))
 
 

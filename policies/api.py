@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from servicedesk.api import Pagination
-from servicedesk.errors import Forbidden
+from servicedesk.errors import Forbidden, NotVisible
 from tickets.models import Service
 from tickets.selectors import ticket_get
 
@@ -110,6 +110,38 @@ class ChannelListApi(APIView):
         return Response(channel_json(channel), status=status.HTTP_201_CREATED)
 
 
+class ChannelPatchInput(ChannelInput):
+    """Every field optional. In `config`, a value replaces a setting, null or "" removes it and a
+    setting left out is kept, so secrets never have to be sent back."""
+
+    # The kind is fixed; it is accepted only so that sending a channel back unchanged works.
+    kind = serializers.CharField(required=False, max_length=16, help_text="Must be the channel's kind.")
+    config = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False)
+    active = serializers.BooleanField(required=False)
+
+
+def _channel_for_admin(request, channel_id: int) -> Channel:
+    _require_admin(request)
+    channel = Channel.objects.filter(pk=channel_id).first()
+    if channel is None:
+        raise NotVisible()
+    return channel
+
+
+class ChannelDetailApi(APIView):
+    @extend_schema(responses=inline_serializer("ChannelDetail", {"id": serializers.IntegerField()}))
+    def get(self, request, channel_id: int):
+        return Response(channel_json(_channel_for_admin(request, channel_id)))
+
+    @extend_schema(request=ChannelPatchInput, responses=inline_serializer("ChannelChanged", {"id": serializers.IntegerField()}))
+    def patch(self, request, channel_id: int):
+        channel = _channel_for_admin(request, channel_id)
+        data = ChannelPatchInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        channel = services.channel_update(actor=request.user, channel=channel, **data.validated_data)
+        return Response(channel_json(channel))
+
+
 class StringList(serializers.ListField):
     child = serializers.CharField(max_length=500, allow_blank=False)
 
@@ -146,6 +178,34 @@ class PolicyListApi(APIView):
         data.is_valid(raise_exception=True)
         policy = services.policy_create(actor=request.user, **data.validated_data)
         return Response(policy_json(policy), status=status.HTTP_201_CREATED)
+
+
+class PolicyPatchInput(PolicyInput):
+    """Every field optional (no defaults apply to a partial input); checked as on create."""
+
+    active = serializers.BooleanField(required=False)
+
+
+def _policy_for_admin(request, policy_id: int):
+    _require_admin(request)
+    policy = selectors.policies().filter(pk=policy_id).first()
+    if policy is None:
+        raise NotVisible()
+    return policy
+
+
+class PolicyDetailApi(APIView):
+    @extend_schema(responses=inline_serializer("PolicyDetail", {"id": serializers.IntegerField()}))
+    def get(self, request, policy_id: int):
+        return Response(policy_json(_policy_for_admin(request, policy_id)))
+
+    @extend_schema(request=PolicyPatchInput, responses=inline_serializer("PolicyChanged", {"id": serializers.IntegerField()}))
+    def patch(self, request, policy_id: int):
+        policy = _policy_for_admin(request, policy_id)
+        data = PolicyPatchInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        policy = services.policy_update(actor=request.user, policy=policy, **data.validated_data)
+        return Response(policy_json(selectors.policies().get(pk=policy.pk)))
 
 
 class OutboundInput(serializers.Serializer):

@@ -5,7 +5,9 @@ from . import api
 
 urlpatterns = [
     path("channels/", api.ChannelListApi.as_view(), name="channels"),
+    path("channels/<int:channel_id>/", api.ChannelDetailApi.as_view(), name="channel-detail"),
     path("policies/", api.PolicyListApi.as_view(), name="policies"),
+    path("policies/<int:policy_id>/", api.PolicyDetailApi.as_view(), name="policy-detail"),
     path("outbound/", api.OutboundListApi.as_view(), name="outbound"),
     path("outbound/preview/", api.OutboundPreviewApi.as_view(), name="outbound-preview"),
     path("outbound/<int:post_id>/", api.OutboundDetailApi.as_view(), name="outbound-detail"),

@@ -9,6 +9,7 @@ allowed) and all reasons are kept. The text that goes out is the first (by polic
 rendering; every content check runs on that final text, so a template that keeps `{body}`
 keeps the body's problems too. Rules that hold whatever the policies say:
 
+- an inactive channel: blocked (it sends nothing);
 - no active policy on the channel: blocked (nothing leaves ungoverned);
 - tokens and secrets: blocked on every audience;
 - public audience: personal data and confidential services are always checked;
@@ -45,6 +46,7 @@ class ChannelFacts:
     name: str
     kind: str
     audience: str
+    active: bool = True
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class Context:
     # Services the catalogue marks confidential: never named outside the desk.
     confidential_services: tuple[str, ...] = ()
     public_hosts: frozenset[str] = frozenset()
+    # Suffixes of the organisation's own host names (POLICIES_INTERNAL_DOMAINS).
+    internal_domains: tuple[str, ...] = detectors.DEFAULT_INTERNAL_DOMAINS
     site: str = ""
 
 
@@ -168,7 +172,7 @@ def _content_reasons(channel: ChannelFacts, policy: PolicyFacts, text: str, cont
     for name in sorted(confidential, key=str.lower):
         if name.strip() and term_re(name.strip()).search(text):
             reasons.append(f"Names the confidential service \u201c{name.strip()}\u201d ({policy.name}).")
-    findings = detectors.find_personal_data(text, public_hosts=context.public_hosts)
+    findings = detectors.find_personal_data(text, public_hosts=context.public_hosts, internal_domains=context.internal_domains)
     secrets = [f for f in findings if f.kind == detectors.SECRET]
     if secrets:
         reasons.append("Contains a token or secret.")
@@ -206,6 +210,8 @@ def _apply(channel: ChannelFacts, policy: PolicyFacts, message: Message, text: s
 def _decide(channel: ChannelFacts, policies: Sequence[PolicyFacts], message: Message, context: Context) -> Decision:
     if not isinstance(message.body, str) or len(message.body) > MAX_TEXT:
         raise ValueError("the message is not text or is too long to check")
+    if not channel.active:
+        return Decision(BLOCKED, message.body, ["The channel is inactive, so nothing may be posted to it."])
     if not policies:
         return Decision(BLOCKED, message.body, ["No policy governs this channel, so nothing may be posted to it."])
     policies = sorted(policies, key=lambda p: p.id)

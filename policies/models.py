@@ -167,6 +167,8 @@ class AuditEntry(models.Model):
         RESOLVED = "resolved", "Ambiguous delivery resolved"
         CHANNEL = "channel", "Channel created"
         POLICY = "policy", "Policy created"
+        CHANNEL_CHANGED = "channel_changed", "Channel changed"
+        POLICY_CHANGED = "policy_changed", "Policy changed"
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -13,6 +13,7 @@ from .models import (
     AuditEntry,
     Channel,
     DlpFlag,
+    ExternalChannelPreference,
     ListeningItem,
     ListeningRule,
     ListeningSource,
@@ -40,7 +41,9 @@ def reviewers() -> QuerySet[User]:
 
 
 def channels() -> QuerySet[Channel]:
-    return Channel.objects.annotate(policy_count=Count("policies")).order_by("name")
+    return Channel.objects.annotate(
+        policy_count=Count("policies"), active_policy_count=Count("policies", filter=Q(policies__active=True)),
+    ).order_by("name")
 
 
 def policies() -> QuerySet[Policy]:
@@ -128,3 +131,14 @@ def dlp_flags(*, status: str = DlpFlag.Status.OPEN) -> QuerySet[DlpFlag]:
 
 def offered_channels() -> QuerySet[Channel]:
     return Channel.objects.filter(active=True, offered_to_requesters=True).order_by("name")
+
+
+def external_channel_payload(user) -> dict:
+    """For the notification-preferences API: the channels offered and the one in effect (a choice
+    whose channel is no longer offered or active is reported as none: nothing would be sent)."""
+    offered = list(offered_channels().values("id", "name"))
+    chosen = ExternalChannelPreference.objects.filter(user=user).values_list("channel_id", flat=True).first()
+    return {
+        "external_channel": chosen if any(c["id"] == chosen for c in offered) else None,
+        "external_channels": offered,
+    }

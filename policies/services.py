@@ -214,6 +214,181 @@ def policy_create(*, actor: User, channel: Channel, name: str, allowed_events=No
     return policy
 
 
+UNCHANGED = object()
+
+
+def _yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def _lock_channel(channel: Channel) -> Channel:
+    return Channel.objects.select_for_update().get(pk=channel.pk)
+
+
+def _merge_config(current: dict, patch, errors: dict) -> tuple[dict, list[str]]:
+    """A new value replaces a setting, an empty one (null, "", []) removes it, a missing one keeps it.
+
+    The changes are described without any secret's value, old or new."""
+    if not isinstance(patch, dict):
+        errors["config"] = ["Give the configuration as an object."]
+        return dict(current), []
+    merged, changes = dict(current), []
+    for key in sorted(patch):
+        value = patch[key]
+        secret = key in senders.SECRET_KEYS
+        if value in (None, "", []):
+            if key in merged:
+                del merged[key]
+                changes.append(f"{key}: cleared")
+            continue
+        if secret:
+            changes.append(f"{key}: {'replaced' if merged.get(key) else 'set'} (secret, not recorded)")
+        elif merged.get(key) != value:
+            changes.append(f"{key}: {_shown(merged.get(key))} \u2192 {_shown(value)}")
+        merged[key] = value
+    return merged, changes
+
+
+def _shown(value) -> str:
+    if value in (None, "", [], ()):
+        return "\u2014"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return f"\u201c{value}\u201d" if isinstance(value, str) else str(value)
+
+
+@transaction.atomic
+def channel_update(*, actor: User, channel: Channel, name=UNCHANGED, kind=UNCHANGED, audience=UNCHANGED, config=UNCHANGED,
+                   announces_incidents=UNCHANGED, offered_to_requesters=UNCHANGED, active=UNCHANGED) -> Channel:
+    """Change what was given. `config` is merged into the stored one (see `_merge_config`), so a
+    secret the caller never saw is kept unless replaced or cleared. The kind is fixed: posts
+    already sent went out through it, and its settings would not fit another. Channels are never
+    deleted (posts and the audit refer to them): an inactive one sends nothing."""
+    _require_admin(actor)
+    channel = _lock_channel(channel)
+    errors: dict[str, list[str]] = {}
+    changes: list[str] = []
+    fields: list[str] = []
+    if name is not UNCHANGED:
+        name = name.strip() if isinstance(name, str) else ""
+        if not name or len(name) > 120:
+            errors["name"] = ["Give the channel a name of up to 120 characters."]
+        elif Channel.objects.filter(name__iexact=name).exclude(pk=channel.pk).exists():
+            errors["name"] = ["A channel with this name exists."]
+        elif name != channel.name:
+            changes.append(f"name: {_shown(channel.name)} \u2192 {_shown(name)}")
+            channel.name = name
+            fields.append("name")
+    if kind is not UNCHANGED and kind != channel.kind:
+        errors["kind"] = ["A channel's kind cannot change: create a new channel and deactivate this one."]
+    if audience is not UNCHANGED:
+        if audience not in ChannelAudience.values:
+            errors["audience"] = [f"Choose one of {', '.join(ChannelAudience.values)}."]
+        elif audience != channel.audience:
+            changes.append(f"audience: {channel.audience} \u2192 {audience}")
+            channel.audience = audience
+            fields.append("audience")
+    if config is not UNCHANGED:
+        merged, config_changes = _merge_config(channel.config, config, errors)
+        if "config" not in errors:
+            clean = _check_config(channel.kind, merged, errors)
+            if config_changes:
+                channel.config = clean
+                changes += config_changes
+                fields.append("config")
+    for field, value in (("announces_incidents", announces_incidents), ("offered_to_requesters", offered_to_requesters),
+                         ("active", active)):
+        if value is UNCHANGED:
+            continue
+        if not isinstance(value, bool):
+            errors[field] = ["Give true or false."]
+        elif value != getattr(channel, field):
+            changes.append(f"{field}: {_yes_no(getattr(channel, field))} \u2192 {_yes_no(value)}")
+            setattr(channel, field, value)
+            fields.append(field)
+    if errors:
+        raise ApplicationError("The channel could not be saved.", errors=errors)
+    if fields:
+        channel.save(update_fields=fields)
+        _audit(AuditEntry.Action.CHANNEL_CHANGED, actor=actor, channel=channel, reasons=[f"{c}." for c in changes])
+    return channel
+
+
+POLICY_FIELDS = (
+    "name", "channel", "allowed_events", "blocked_terms", "blocked_patterns", "block_personal_data", "template",
+    "requires_approval", "rate_limit_per_hour", "confidential_services", "quiet_hours_start", "quiet_hours_end", "time_zone",
+    "active",
+)
+
+
+def _policy_values(policy: Policy) -> dict:
+    values = {f: getattr(policy, f) for f in POLICY_FIELDS if f != "confidential_services"}
+    values["confidential_services"] = sorted(policy.confidential_services.all(), key=lambda s: s.pk)
+    return values
+
+
+@transaction.atomic
+def policy_update(*, actor: User, policy: Policy, **changes) -> Policy:
+    """Change the fields given (any of `POLICY_FIELDS`), checked exactly as `policy_create` checks
+    them. An inactive policy no longer applies; a channel left without an active policy blocks
+    everything. Policies are never deleted: the audit refers to them."""
+    _require_admin(actor)
+    unknown = sorted(set(changes) - set(POLICY_FIELDS))
+    if unknown:
+        raise ApplicationError("The policy could not be saved.", errors={k: ["Unknown field."] for k in unknown})
+    policy = Policy.objects.select_for_update(of=("self",)).select_related("channel").get(pk=policy.pk)
+    before = _policy_values(policy)
+    after = {**before, **changes}
+    errors = policy_check(
+        name=after["name"], allowed_events=after["allowed_events"], blocked_terms=after["blocked_terms"],
+        blocked_patterns=after["blocked_patterns"], template=after["template"], rate_limit_per_hour=after["rate_limit_per_hour"],
+        quiet_hours_start=after["quiet_hours_start"], quiet_hours_end=after["quiet_hours_end"], time_zone=after["time_zone"],
+    )
+    if not isinstance(after["channel"], Channel):
+        errors["channel"] = ["Unknown channel."]
+    for field in ("block_personal_data", "requires_approval", "active"):
+        if not isinstance(after[field], bool):
+            errors[field] = ["Give true or false."]
+    if errors:
+        raise ApplicationError("The policy could not be saved.", errors=errors)
+    ignored: dict = {}
+    after["name"] = after["name"].strip()
+    after["template"] = (after["template"] or "").strip()
+    after["time_zone"] = after["time_zone"] or "UTC"
+    for field in ("allowed_events", "blocked_terms", "blocked_patterns"):
+        after[field] = _str_list(after[field], "", ignored)
+    after["confidential_services"] = sorted(set(after["confidential_services"] or ()), key=lambda s: s.pk)
+    described: list[str] = []
+    fields: list[str] = []
+    for field in POLICY_FIELDS:
+        old, new = before[field], after[field]
+        if old == new:
+            continue
+        if field == "confidential_services":
+            policy.confidential_services.set(new)
+            described.append(f"{field}: {_shown([s.name for s in old])} \u2192 {_shown([s.name for s in new])}")
+            continue
+        setattr(policy, field, new)
+        fields.append(field)
+        if field == "channel":
+            described.append(f"channel: {_shown(old.name)} \u2192 {_shown(new.name)}")
+        elif isinstance(new, bool):
+            described.append(f"{field}: {_yes_no(old)} \u2192 {_yes_no(new)}")
+        else:
+            described.append(f"{field}: {_shown(old)} \u2192 {_shown(new)}")
+    if fields:
+        policy.save(update_fields=fields)
+    if described:
+        described = [f"{d}." for d in described]
+        _audit(AuditEntry.Action.POLICY_CHANGED, actor=actor, channel=policy.channel, reasons=described,
+               note=f"Policy \u201c{policy.name}\u201d")
+        if before["channel"] != policy.channel:
+            # The channel it left is governed differently too: its trail says so.
+            _audit(AuditEntry.Action.POLICY_CHANGED, actor=actor, channel=before["channel"], reasons=described,
+                   note=f"Policy \u201c{policy.name}\u201d moved to {policy.channel.name}")
+    return policy
+
+
 # --- deciding -----------------------------------------------------------------------------------
 
 
@@ -230,6 +405,10 @@ def _policy_facts(policy: Policy) -> engine.PolicyFacts:
 def _public_hosts() -> frozenset[str]:
     hosts = {urlsplit(settings.SITE_URL).hostname or ""} | set(settings.POLICIES_PUBLIC_HOSTS)
     return frozenset(h.lower() for h in hosts if h)
+
+
+def _internal_domains() -> tuple[str, ...]:
+    return tuple(settings.POLICIES_INTERNAL_DOMAINS)
 
 
 def _message(*, body: str, event: str, ticket) -> engine.Message:
@@ -257,10 +436,10 @@ def decide(*, channel: Channel, body: str, event: str = EventKind.MANUAL_POST, t
         context = engine.Context(
             now=now, posts_last_hour=recent.count(),
             confidential_services=tuple(Service.objects.filter(confidential=True).values_list("name", flat=True)),
-            public_hosts=_public_hosts(), site=settings.SITE_URL,
+            public_hosts=_public_hosts(), internal_domains=_internal_domains(), site=settings.SITE_URL,
         )
         facts = [_policy_facts(p) for p in channel.policies.filter(active=True).prefetch_related("confidential_services")]
-        channel_facts = engine.ChannelFacts(name=channel.name, kind=channel.kind, audience=channel.audience)
+        channel_facts = engine.ChannelFacts(name=channel.name, kind=channel.kind, audience=channel.audience, active=channel.active)
         message = _message(body=body, event=event, ticket=ticket)
     except Exception as exc:  # noqa: BLE001 - fail closed, as the engine itself does
         logger.exception("could not gather the facts for a policy decision")
@@ -561,7 +740,8 @@ def external_channel_set(*, actor: User, channel_id) -> Channel | None:
     if channel_id not in (None, ""):
         channel = selectors.offered_channels().filter(pk=int(channel_id) if str(channel_id).isdigit() else -1).first()
         if channel is None:
-            raise ApplicationError("Choose one of the channels offered.", errors={"channel": ["Unknown channel."]})
+            raise ApplicationError("Choose one of the channels offered.",
+                                   errors={"external_channel": ["This channel is not offered for ticket updates."]})
     ExternalChannelPreference.objects.update_or_create(user=actor, defaults={"channel": channel})
     return channel
 
@@ -741,7 +921,7 @@ def dlp_scan(*, author: User | None, kind: str, object_id, text: str, url: str =
     """Scan something said inside the product; on a hit, flag it to reviewers. Never blocks.
 
     Called by the services that write posts, comments, answers and articles, in their transaction."""
-    findings = detectors.find_personal_data(text or "", public_hosts=_public_hosts())
+    findings = detectors.find_personal_data(text or "", public_hosts=_public_hosts(), internal_domains=_internal_domains())
     if not findings:
         return None
     from feeds.audience import Audience

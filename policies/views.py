@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -121,6 +122,92 @@ def channels(request):
     return _layout(request, "policies/channels.html", {"form": form, "rows": rows, "section": "channels"}, status)
 
 
+class ChannelEditForm(forms.Form):
+    """The kind is fixed; secrets are never shown: a blank secret field keeps the stored one."""
+
+    name = forms.CharField(max_length=120)
+    audience = forms.ChoiceField(choices=Audience.choices, label="Who can read it")
+    url = forms.URLField(required=False, label="Webhook or instance address", assume_scheme="https")
+    secret = forms.CharField(required=False, label="New secret or access token", widget=forms.PasswordInput(render_value=False),
+                             help_text="Leave blank to keep the stored one. Stored, never shown again.")
+    clear_secret = forms.BooleanField(required=False, label="Remove the stored secret or access token")
+    recipients = forms.CharField(required=False, label="E-mail recipients", widget=forms.Textarea(attrs={"rows": 2}),
+                                 help_text="One address a line.")
+    announces_incidents = forms.BooleanField(required=False, label="Announce public major incidents here (status channel)")
+    offered_to_requesters = forms.BooleanField(required=False, label="People may choose it for their own ticket updates")
+    active = forms.BooleanField(required=False, label="Active",
+                                help_text="An inactive channel sends nothing; its posts and audit stay.")
+
+    def __init__(self, *args, channel: Channel, **kwargs):
+        self.channel = channel
+        config = channel.config or {}
+        initial = {
+            "name": channel.name, "audience": channel.audience, "announces_incidents": channel.announces_incidents,
+            "offered_to_requesters": channel.offered_to_requesters, "active": channel.active,
+            "url": config.get("instance_url", ""), "recipients": "\n".join(config.get("to") or []),
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        kind = channel.kind
+        if kind in ("webhook", "slack", "teams"):
+            self.fields["url"].label = "New webhook address"
+            self.fields["url"].help_text = "The address is a secret too: leave blank to keep the stored one."
+        if kind in ("slack", "teams", "email", "rss"):
+            del self.fields["secret"], self.fields["clear_secret"]
+        if kind not in ("webhook", "slack", "teams", "mastodon"):
+            del self.fields["url"]
+        if kind == "mastodon":
+            self.fields["url"].label = "Instance address"
+        if kind != "email":
+            del self.fields["recipients"]
+
+    def config_patch(self) -> dict:
+        """Only what changes: a left-out secret is kept by `channel_update`, None clears it."""
+        d, kind = self.cleaned_data, self.channel.kind
+        url, secret, clear = d.get("url") or "", d.get("secret") or "", d.get("clear_secret")
+        patch: dict = {}
+        secret_key = {"webhook": "secret", "mastodon": "access_token", "x": "bearer_token"}.get(kind)
+        if kind in ("webhook", "slack", "teams") and url:
+            patch["url"] = url
+        if kind == "mastodon":
+            patch["instance_url"] = url or None
+        if kind == "email":
+            patch["to"] = _lines(d.get("recipients") or "") or None
+        if secret_key and secret:
+            patch[secret_key] = secret
+        elif secret_key and clear:
+            patch[secret_key] = None
+        return patch
+
+
+@login_required
+def channel_edit(request, pk: int):
+    if not selectors.is_admin(request.user):
+        return _forbidden(request, "Only admins manage outbound channels.")
+    channel = selectors.channels().filter(pk=pk).first()
+    if channel is None:
+        raise Http404("No such channel.")
+    form = ChannelEditForm(request.POST or None, channel=channel)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                services.channel_update(
+                    actor=request.user, channel=channel, name=d["name"], audience=d["audience"], config=form.config_patch(),
+                    announces_incidents=d["announces_incidents"], offered_to_requesters=d["offered_to_requesters"],
+                    active=d["active"],
+                )
+            except ApplicationError as exc:
+                _service_error(form, exc)
+            else:
+                messages.success(request, f"Channel \u201c{d['name'].strip()}\u201d saved.")
+                return redirect("policies:channels")
+        status = 400
+    return _layout(request, "policies/channel_edit.html", {
+        "form": form, "channel": channel, "config": senders.masked_config(channel.config), "section": "channels",
+    }, status)
+
+
 # --- policies -----------------------------------------------------------------------------------
 
 
@@ -170,15 +257,8 @@ def policies_page(request):
     status = 200
     if request.method == "POST":
         if form.is_valid():
-            d = form.cleaned_data
             try:
-                policy = services.policy_create(
-                    actor=request.user, channel=d["channel"], name=d["name"], allowed_events=d["allowed_events"],
-                    blocked_terms=_lines(d["blocked_terms"]), blocked_patterns=_lines(d["blocked_patterns"]),
-                    block_personal_data=d["block_personal_data"], template=d["template"], requires_approval=d["requires_approval"],
-                    rate_limit_per_hour=d["rate_limit_per_hour"], confidential_services=list(d["confidential_services"]),
-                    quiet_hours_start=d["quiet_hours_start"], quiet_hours_end=d["quiet_hours_end"], time_zone=d["time_zone"].strip(),
-                )
+                policy = services.policy_create(actor=request.user, **_policy_fields(form.cleaned_data))
             except ApplicationError as exc:
                 _service_error(form, exc)
             else:
@@ -187,6 +267,61 @@ def policies_page(request):
         status = 400
     return _layout(request, "policies/policies.html", {
         "form": form, "policies": list(selectors.policies()), "preview": PreviewForm(prefix="preview"), "section": "policies",
+    }, status)
+
+
+class PolicyEditForm(PolicyForm):
+    active = forms.BooleanField(required=False, label="Active",
+                                help_text="An inactive policy no longer applies. A channel with no active policy blocks everything.")
+
+    def __init__(self, *args, policy, **kwargs):
+        initial = {
+            "name": policy.name, "channel": policy.channel_id, "allowed_events": policy.allowed_events,
+            "blocked_terms": "\n".join(policy.blocked_terms), "blocked_patterns": "\n".join(policy.blocked_patterns),
+            "block_personal_data": policy.block_personal_data, "confidential_services": list(policy.confidential_services.all()),
+            "template": policy.template, "requires_approval": policy.requires_approval,
+            "rate_limit_per_hour": policy.rate_limit_per_hour, "quiet_hours_start": policy.quiet_hours_start,
+            "quiet_hours_end": policy.quiet_hours_end, "time_zone": policy.time_zone, "active": policy.active,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        # Its own channel stays choosable even when inactive.
+        self.fields["channel"].queryset = Channel.objects.filter(Q(active=True) | Q(pk=policy.channel_id)).order_by("name")
+
+
+def _policy_fields(d: dict) -> dict:
+    return {
+        "channel": d["channel"], "name": d["name"], "allowed_events": d["allowed_events"],
+        "blocked_terms": _lines(d["blocked_terms"]), "blocked_patterns": _lines(d["blocked_patterns"]),
+        "block_personal_data": d["block_personal_data"], "template": d["template"], "requires_approval": d["requires_approval"],
+        "rate_limit_per_hour": d["rate_limit_per_hour"], "confidential_services": list(d["confidential_services"]),
+        "quiet_hours_start": d["quiet_hours_start"], "quiet_hours_end": d["quiet_hours_end"], "time_zone": d["time_zone"].strip(),
+    }
+
+
+@login_required
+def policy_edit(request, pk: int):
+    if not selectors.is_admin(request.user):
+        return _forbidden(request, "Only admins manage communication policies.")
+    policy = selectors.policies().filter(pk=pk).first()
+    if policy is None:
+        raise Http404("No such policy.")
+    form = PolicyEditForm(request.POST or None, prefix="policy", policy=policy)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                policy = services.policy_update(actor=request.user, policy=policy, **_policy_fields(form.cleaned_data),
+                                                active=form.cleaned_data["active"])
+            except ApplicationError as exc:
+                _service_error(form, exc)
+            else:
+                messages.success(request, f"Policy \u201c{policy.name}\u201d saved.")
+                return redirect("policies:policies")
+        status = 400
+    preview_channel = policy.channel if policy.channel.active else None
+    return _layout(request, "policies/policy_edit.html", {
+        "form": form, "policy": policy, "section": "policies",
+        "preview": PreviewForm(prefix="preview", initial={"channel": preview_channel}),
     }, status)
 
 

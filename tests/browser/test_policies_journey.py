@@ -55,6 +55,15 @@ def test_dave_writes_a_policy_previews_the_pitfall_approves_a_held_post_and_audi
     assert_accessible(page)
     assert not OutboundPost.objects.exclude(pk=held.pk).exists(), "a preview stores and sends nothing"
 
+    # The partners' policy, switched off: the channel it governed now blocks everything.
+    page.get_by_role("link", name="Edit Partners: a reviewer approves").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Edit policy")
+    assert_accessible(page)
+    page.get_by_label("Active", exact=True).uncheck()
+    page.get_by_role("button", name="Save policy").click()
+    expect(page.get_by_role("status").filter(has_text="saved")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("Partners: a reviewer approves"))).to_contain_text("Inactive")
+
     # The held post, approved with a note.
     page.get_by_role("navigation", name="Communications").get_by_role("link", name="Review queue").click()
     item = page.locator(f"#post-{held.pk}")
@@ -81,7 +90,7 @@ def test_dave_writes_a_policy_previews_the_pitfall_approves_a_held_post_and_audi
 def test_every_communications_page_is_accessible(alice, bob, dave, new_page):
     channel = off_thread(services.channel_create, actor=dave, name="Team e-mail", kind="email", audience="private_group",
                          config={"to": ["team@example.com"]}, offered_to_requesters=True)
-    off_thread(services.policy_create, actor=dave, channel=channel, name="Team mail", blocked_terms=["outage"])
+    policy = off_thread(services.policy_create, actor=dave, channel=channel, name="Team mail", blocked_terms=["outage"])
     blocked = off_thread(services.outbound_create, actor=bob, channel=channel, body="Printing outage on floor 2")
     source = off_thread(services.listening_source_create, actor=dave, name="Mentions", kind="webhook", secret="s" * 20)
     import hashlib
@@ -98,7 +107,9 @@ def test_every_communications_page_is_accessible(alice, bob, dave, new_page):
     for path, heading in (("/communications/channels/", "Outbound channels"), ("/communications/outbound/", "Outbound posts"),
                           (f"/communications/outbound/{blocked.pk}/", f"Post #{blocked.pk}"),
                           ("/communications/listening/", "Listening"), ("/communications/flags/", "Data-loss flags"),
-                          ("/communications/audit/", "Audit trail")):
+                          ("/communications/audit/", "Audit trail"),
+                          (f"/communications/channels/{channel.pk}/", "Edit channel"),
+                          (f"/communications/policies/{policy.pk}/", "Edit policy")):
         page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
         assert_accessible(page)

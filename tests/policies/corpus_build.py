@@ -43,6 +43,19 @@ HAND_WRITTEN = [
     ("personal_data", "Helpdesk extension changed, call ext. 4412 from now on"),
     ("personal_data", "PAYSQL02 was patched tonight"),
     ("personal_data", "Contact our DPO at privacy-office@example.org for any question"),
+    # host names, internal and public, however they are written
+    ("personal_data", "The nightly job on srv-fin-01 finished late again"),
+    ("personal_data", "Patches applied to web03 and web04 tonight"),
+    ("personal_data", "Backups from nas-02.corp are now encrypted"),
+    ("personal_data", "Jenkins moved to build.acme.de on Monday"),
+    ("personal_data", "Point your client at vpn-gw.mycorp.io from now on"),
+    ("personal_data", "The finance share on FS01 has a new folder layout"),
+    ("personal_data", "SQL-PRD-03 will be replaced next quarter"),
+    ("personal_data", "k8s-node-07 joined the cluster this morning"),
+    ("personal_data", "Certificates on dc01.ad.example.net were renewed"),
+    ("personal_data", "Dashboards live at https://grafana.ops.example.com/d/abc now"),
+    ("personal_data", "MAIL02.CORP.LOCAL accepts the new relay settings"),
+    ("personal_data", "Print jobs now go through prn_floor2_01"),
     ("token", "Use token ghp_4f8Jd9sKx02LmQ7pZr1TyVbN3cWqE6uHaG5k to pull the repo"),
     ("token", "Slack bot token for the integration: xoxb-2231-99812-AbCdEfGhIjKlMnOp"),
     ("token", "AWS key AKIAIOSFODNN7EXAMPLE was rotated"),
@@ -72,6 +85,23 @@ HAND_WRITTEN = [
     ("benign", "Multi-factor sign-in becomes mandatory on 1 March; see the guide in the portal."),
     ("benign", "Your request REQ-000789 has been completed."),
     ("benign", "We moved the IT help corner to the ground floor, next to reception."),
+    # look-alikes of host names: words with numbers, versions, dates, sizes, file and product names
+    ("benign", "COVID-19 guidance for office visits has been updated in the portal."),
+    ("benign", "Check your e-mail for the Wi-Fi access code before the event."),
+    ("benign", "Version v2.3.1 of the expense app fixes the currency rounding."),
+    ("benign", "The 3.5-inch drive bays in the new desktops are hot-swappable."),
+    ("benign", "Training dates: 12.03.2026 and 2026-04-15, both at 10:00."),
+    ("benign", "New laptops ship with Windows-11 and UTF-8 as the default encoding."),
+    ("benign", "Installers are signed with SHA-256; the steps are in readme.md."),
+    ("benign", "The x86-64 build of the chat client is ready for download."),
+    ("benign", "The ASP.NET Core update is done.No action is needed from you."),
+    ("benign", "Wi-Fi 6 access points are installed on floors 1 to 3."),
+    ("benign", "The top-10 questions of the month are in the community."),
+    ("benign", "Node.js 20 and Python 3.12 are available on the build agents."),
+    ("benign", "Read section 4.2.1 of the guide, updated 15/03/2026."),
+    ("benign", "DB2 and mysql8 clients need the new driver, version 11.5.8."),
+    ("benign", "Our COVID19 and win10 pages were merged into one guide."),
+    ("benign", "Bring your A4 notebook and a USB-C cable to the training."),
 ]
 
 CONFIDENTIAL_TEMPLATES = [
@@ -98,7 +128,8 @@ PERSONAL_VALUES = [
     ("an e-mail", "alice.martin@example.com"), ("an e-mail", "it-oncall@mycorp.example"),
     ("a phone", "+33 1 70 36 39 48"), ("a phone", "020 7946 0018"), ("a phone", "202-555-0187"),
     ("an IP", "192.168.10.25"), ("an IP", "172.16.0.4"), ("an IP", "fe80::1ff:fe23:4567:890a"),
-    ("a host", "srv-app-03"), ("a host", "mail01.corp.local"), ("a host", "ldap.internal"),
+    ("a host", "srv-app-03"), ("a host", "mail01.corp.local"), ("a host", "ldap.internal"), ("a host", "srv-fin-01"),
+    ("a host", "intranet.lan"),
 ]
 PERSONAL_TEMPLATES = [
     "Contact {x} for access to the shared folder",

@@ -111,6 +111,12 @@ def test_no_policy_means_nothing_leaves():
     assert "No policy governs this channel" in decision.reasons[0]
 
 
+def test_an_inactive_channel_sends_nothing_whatever_its_policies_say():
+    decision = engine.decide(replace(PUBLIC, active=False), [PUBLIC_POSTS], Message(body="New printers arrive Monday."), CONTEXT)
+    assert decision.blocked
+    assert decision.reasons == ["The channel is inactive, so nothing may be posted to it."]
+
+
 def test_an_event_kind_no_policy_allows_is_blocked():
     decision = engine.decide(PUBLIC, [PUBLIC_POSTS], Message(body="All good", event="ticket_closed"), CONTEXT)
     assert decision.blocked
