@@ -38,3 +38,14 @@ class CommunitiesConfig(AppConfig):
             return community is not None and selectors.can_read(user, community)
 
         streams.register("community", may_see)
+
+        def may_read_question(user, key: str) -> bool:
+            if not key.isdigit():
+                return False
+            try:
+                selectors.question_get(user=user, question_id=int(key))
+            except NotVisible:
+                return False
+            return True
+
+        streams.register("question", may_read_question)

@@ -15,7 +15,7 @@ from policies import services as policies
 from servicedesk import markdown
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
-from . import selectors
+from . import live, selectors
 from .models import Answer, Community, JoinRequest, Membership, Question, Vote
 
 
@@ -208,6 +208,7 @@ def answer_vote(*, actor: User, answer: Answer, value: int) -> Answer:
         raise ApplicationError("You already voted on this answer.") from None
     gamification.answer_voted(vote=vote, answer=answer)
     Answer.objects.filter(pk=answer.pk).update(score=F("score") + value)
+    live.answers_changed(answer.question_id)
     answer.refresh_from_db(fields=["score"])
     return answer
 
@@ -226,6 +227,7 @@ def answer_accept(*, actor: User, answer: Answer) -> Question:
     question.accepted_answer = answer
     question.save(update_fields=["accepted_answer"])
     gamification.answer_accepted(answer=answer, actor=actor, previous_answer_id=previous_answer_id)
+    live.answers_changed(question.pk)
     author = [answer.author] if answer.author_id != actor.pk else []
     activity_publish(
         actor=actor, verb="accepted", obj=ObjectRef("question", str(question.pk), question.title),
@@ -251,6 +253,7 @@ def answer_unaccept(*, actor: User, answer: Answer) -> Question:
     question.accepted_answer = None
     question.save(update_fields=["accepted_answer"])
     gamification.answer_unaccepted(answer=answer)
+    live.answers_changed(question.pk)
     return question
 
 

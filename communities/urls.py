@@ -26,6 +26,7 @@ urlpatterns = [
     path("communities/<slug:slug>/polls/<int:pk>/vote/", views.poll_vote, name="poll_vote"),
     path("invitations/<int:invitation_id>/<str:decision>/", views.invitation_decide, name="invitation_decide"),
     path("questions/<int:pk>/", views.question_detail, name="question"),
+    path("questions/<int:pk>/scores/", views.answer_scores, name="answer_scores"),
     path("questions/<int:pk>/remove/", views.question_remove, name="question_remove"),
     path("questions/<int:pk>/ticket/", views.question_ticket, name="question_ticket"),
     path("answers/<int:pk>/vote/", views.answer_vote, name="answer_vote"),

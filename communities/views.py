@@ -404,6 +404,16 @@ def question_detail(request, pk: int):
     return render(request, "communities/question.html", _question_context(request, question, answer_form=form), status=status)
 
 
+@login_required
+@require_GET
+def answer_scores(request, pk: int):
+    """Votes and the accepted mark of every answer, as out-of-band fragments the open question page
+    swaps in when it hears they changed."""
+    question = _or_404(selectors.question_get, user=request.user, question_id=pk)
+    return render(request, "communities/_answer_scores.html", {
+        "question": question, "answers": selectors.answer_scores(user=request.user, question=question)})
+
+
 def _answer_or_404(request, pk: int) -> Answer:
     return _or_404(selectors.answer_get, user=request.user, answer_id=pk)
 

@@ -4,7 +4,8 @@ One sorted set per (period bucket, scope): `lb:week:2026-W48:global`, `lb:all:al
 `lb:month:2026-11:community:7`. Each ledger entry adds its points to the sets of the buckets
 its `earned_at` falls in and the scopes it was written with (global, the earner's team at the
 time, the community it happened in), once its transaction commits. `rebuild()` recomputes
-every set from the ledger, so the sets are a cache, never the truth.
+every set from the ledger, so the sets are a cache, never the truth; `reconcile()` (run by celery
+beat) finds the boards people read that drifted from the ledger and rewrites only those.
 
 Ranks are competition ranks ("1, 2, 2, 4"): one more than the number of people with strictly
 more points. Equal points are listed oldest account first, in Redis (the member encodes the
@@ -178,6 +179,142 @@ def rebuild(*, chunk: int = 20000) -> dict[str, int]:
     return {"sets": len(totals), "entries": entries}
 
 
+# One pass over each board in Redis: (people, sum of points, sum of points x user id mod a prime).
+# The third figure tells points moved from one person to another apart from an intact board; the
+# modulus keeps every product exact in Lua's doubles.
+CHECKSUM_MOD = 1_000_003
+_CHECKSUM_LUA = """
+local out = {}
+local mod = tonumber(ARGV[1])
+local base = tonumber(ARGV[2])
+for i, k in ipairs(KEYS) do
+  local items = redis.call('ZRANGE', k, 0, -1, 'WITHSCORES')
+  local total, weighted = 0, 0
+  for j = 1, #items, 2 do
+    local score = tonumber(items[j + 1])
+    total = total + score
+    weighted = (weighted + (score % mod) * ((base - tonumber(items[j])) % mod)) % mod
+  end
+  out[i] = {#items / 2, total, weighted}
+end
+return out
+"""
+_checksum_script = None
+
+
+def checksum(members: dict[int, int]) -> tuple[int, int, int]:
+    """What `_CHECKSUM_LUA` answers for a board holding {user_id: points}."""
+    weighted = 0
+    for user_id, points in members.items():
+        weighted = (weighted + (points % CHECKSUM_MOD) * (user_id % CHECKSUM_MOD)) % CHECKSUM_MOD
+    return len(members), sum(members.values()), weighted
+
+
+def _redis_checksums(client, keys: list[str]) -> dict[str, tuple[int, int, int]]:
+    global _checksum_script
+    if _checksum_script is None or _checksum_script.registered_client is not client:
+        _checksum_script = client.register_script(_CHECKSUM_LUA)
+    out = {}
+    for i in range(0, len(keys), 200):
+        batch = keys[i:i + 200]
+        for k, (n, total, weighted) in zip(batch, _checksum_script(keys=batch, args=[CHECKSUM_MOD, MEMBER_BASE]), strict=True):
+            out[k] = (int(n), int(total), int(weighted))
+    return out
+
+
+def _ledger_boards(period: str, now: datetime) -> dict[str, dict[int, int]]:
+    """Every board of the current `period` bucket as the ledger has it: {scope: {user_id: points}},
+    in one grouped read."""
+    boards: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    rows = (_entries(period, "global", now).values_list("user_id", "team_id", "community_id")
+            .annotate(total=Sum("points")).order_by())
+    for user_id, team_id, community_id, total in rows:
+        for scope in scopes_of(team_id=team_id, community_id=community_id):
+            boards[scope][user_id] += total
+    return boards
+
+
+def _ledger_board(period: str, scope: str, now: datetime) -> dict[int, int]:
+    return dict(_entries(period, scope, now).values("user_id").annotate(total=Sum("points")).order_by()
+                .values_list("user_id", "total"))
+
+
+def _rewrite(client, period: str, scope: str, set_key: str, now: datetime) -> bool | None:
+    """Replace one board with the ledger's, unless it turns out to agree after all (True: rewritten,
+    False: it agreed, None: an update landed meanwhile, so it is left for the next run). WATCH
+    makes the rewrite give way to `apply`, so a point earned meanwhile is never overwritten."""
+    import redis
+
+    with client.pipeline(transaction=True) as pipe:
+        try:
+            pipe.watch(set_key)
+            members = _ledger_board(period, scope, now)
+            if _redis_checksums(client, [set_key])[set_key] == checksum(members):
+                pipe.unwatch()
+                return False
+            pipe.multi()
+            pipe.delete(set_key)
+            items = [(member(user_id), points) for user_id, points in members.items()]
+            for i in range(0, len(items), 5000):
+                pipe.zadd(set_key, dict(items[i:i + 5000]))
+            if items and period in EXPIRE_SECONDS:
+                pipe.expire(set_key, EXPIRE_SECONDS[period])
+            pipe.execute()
+            return True
+        except redis.WatchError:
+            return None
+
+
+def reconcile(*, now: datetime | None = None) -> dict:
+    """Compare the boards people read (this week, this month, all time; every scope) with the
+    ledger, and rewrite only those that differ. Cheap: one grouped SQL read per period and one
+    server-side checksum per board in Redis, no board copied over the network unless it is wrong.
+    Boards of past weeks and months are left to expire."""
+    import redis
+
+    client = redis_client()
+    result = {"checked": 0, "fixed": [], "busy": []}
+    if client is None:
+        return result
+    now = now or timezone.now()
+    lock = client.lock(f"{prefix()}-reconcile", timeout=600, blocking=False)
+    try:
+        if not lock.acquire():
+            logger.info("leaderboard reconciliation already running; skipped")
+            return result
+        try:
+            for period in PERIODS:
+                b = bucket(period, now)
+                ledger = {key(period, b, scope): (scope, members) for scope, members in _ledger_boards(period, now).items()}
+                stored = {k.decode() if isinstance(k, bytes) else k
+                          for k in client.scan_iter(match=f"{prefix()}:{period}:{b}:*", count=1000)}
+                keys = sorted(set(ledger) | stored)
+                in_redis = _redis_checksums(client, keys)
+                result["checked"] += len(keys)
+                for set_key in keys:
+                    scope, members = ledger.get(set_key, (set_key[len(key(period, b, "")):], {}))
+                    expected = checksum(members)
+                    if in_redis[set_key] == expected:
+                        continue
+                    fixed = _rewrite(client, period, scope, set_key, now)
+                    if fixed:
+                        logger.warning(
+                            "leaderboard %s differed from the ledger (Redis: %d people, %d points; ledger: %d people, "
+                            "%d points); rewritten", set_key, *in_redis[set_key][:2], *expected[:2],
+                        )
+                        result["fixed"].append(set_key)
+                    elif fixed is None:
+                        result["busy"].append(set_key)
+        finally:
+            lock.release()
+    except redis.RedisError:
+        logger.warning("leaderboard reconciliation could not reach Redis; will try again", exc_info=True)
+        result["error"] = "redis"
+    if result["busy"]:
+        logger.info("leaderboards changing while checked, left for the next run: %s", ", ".join(result["busy"]))
+    return result
+
+
 def _rank_rows(pairs: list[tuple[int, int]]) -> list[Row]:
     rows: list[Row] = []
     for position, (user_id, points) in enumerate(pairs, start=1):
@@ -260,4 +397,4 @@ def sql_top(**kwargs):
     return _top_sql(**kwargs)
 
 
-__all__ = ["PERIODS", "Row", "apply", "rebuild", "top", "sql_top", "bucket", "period_start", "scopes_of"]
+__all__ = ["PERIODS", "Row", "apply", "rebuild", "reconcile", "top", "sql_top", "bucket", "period_start", "scopes_of"]

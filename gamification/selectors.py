@@ -13,7 +13,7 @@ from accounts.models import Team, User
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
 from . import defaults, leaderboard
-from .models import BadgeAward, Campaign, PointEntry, Rule
+from .models import BadgeAward, Bounty, Campaign, PointEntry, Rule
 
 TIER_ORDER = {"bronze": 1, "silver": 2, "gold": 3}
 
@@ -156,6 +156,21 @@ def source_url(entry: PointEntry) -> str:
         "post": f"/posts/{entry.source_id}/",
         "campaign": f"/campaigns/{entry.source_id}/",
     }.get(entry.source_type, "")
+
+
+def bounty_of(ticket) -> tuple[Bounty | None, PointEntry | None]:
+    """The bounty on a problem and the ledger entry that paid it out, if someone collected it
+    (a reopened problem's payout was reversed, so it shows as not collected again)."""
+    bounty = Bounty.objects.select_related("created_by").filter(ticket_id=ticket.pk).first()
+    if bounty is None:
+        return None, None
+    collected = (
+        PointEntry.objects.select_related("user")
+        .filter(rule__slug="bounty", source_type="ticket", source_id=ticket.pk, reversal_of__isnull=True,
+                reversed_by__isnull=True)
+        .order_by("-id").first()
+    )
+    return bounty, collected
 
 
 def recent_entries(user: User, limit: int = 8) -> list[PointEntry]:

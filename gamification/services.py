@@ -589,3 +589,9 @@ def like_withdrawn(*, post, actor: User) -> list[PointEntry]:
 def leaderboards_rebuild() -> dict[str, int]:
     """Recompute every leaderboard from the ledger (after a Redis loss, or to check)."""
     return leaderboard.rebuild()
+
+
+def leaderboards_reconcile() -> dict:
+    """Rewrite the current boards that drifted from the ledger (an update lost while Redis was
+    away); intact boards are left alone."""
+    return leaderboard.reconcile()

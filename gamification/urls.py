@@ -13,4 +13,5 @@ urlpatterns = [
     path("manage/dashboard.csv", views.manager_dashboard_csv, name="dashboard_csv"),
     path("manage/rules/", views.rules_page, name="rules"),
     path("tickets/<int:pk>/desk-visit/", views.desk_visit, name="desk_visit"),
+    path("tickets/<int:pk>/bounty/", views.bounty, name="bounty"),
 ]

@@ -1,5 +1,5 @@
 """Pages: the leaderboard (live), campaigns with progress charts, the manager dashboard with
-CSV export, the rules managers tune, and the desk-visit control on ticket pages."""
+CSV export, the rules managers tune, and the desk-visit and bounty controls on ticket pages."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -224,3 +224,46 @@ def desk_visit(request, pk: int):
     else:
         messages.success(request, "Desk visit logged.")
     return redirect(f"/tickets/{pk}/")
+
+
+class BountyForm(forms.Form):
+    points = forms.IntegerField(min_value=1, max_value=10000, label="Bounty points",
+                                help_text="Paid once to whoever resolves the problem.")
+    note = forms.CharField(max_length=300, required=False, label="Note for the agents",
+                           help_text="What would count as fixed, for example.")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "bounty_%s")
+        super().__init__(*args, **kwargs)
+
+
+@login_required
+def bounty(request, pk: int):
+    """Set or change the bounty on a problem. Used from the card on the problem's page; a form
+    that does not validate comes back here with its errors next to the fields."""
+    try:
+        ticket = ticket_selectors.ticket_get(user=request.user, ticket_id=pk)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+    back = f"/tickets/{pk}/"
+    if not request.user.is_manager:
+        return _forbidden(request, "Only managers and admins set bounties.", back, "Back to the ticket")
+    if ticket.kind != "problem":
+        raise Http404("Bounties go on problems.")
+    form = BountyForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.bounty_set(actor=request.user, ticket=ticket, **form.cleaned_data)
+            except ApplicationError as exc:
+                for field, errors in exc.errors.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+                if not exc.errors:
+                    form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"Bounty of {form.cleaned_data['points']} points set on {ticket.number}.")
+                return redirect(f"{back}#bounty")
+        status = 400
+    return render(request, "gamification/bounty.html", {"ticket": ticket, "form": form}, status=status)

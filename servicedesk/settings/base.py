@@ -232,6 +232,12 @@ CELERY_BEAT_SCHEDULE.update(
 # --- Communities
 QUESTION_TO_TICKET_HOURS = env.int("QUESTION_TO_TICKET_HOURS", default=24)
 
+# --- Gamification: how often the leaderboards in Redis are checked against the points ledger.
+LEADERBOARD_RECONCILE_SECONDS = env.float("LEADERBOARD_RECONCILE_SECONDS", default=900.0)
+CELERY_BEAT_SCHEDULE["leaderboard-reconcile"] = {
+    "task": "gamification.tasks.leaderboards_reconcile", "schedule": LEADERBOARD_RECONCILE_SECONDS,
+}
+
 # --- Communication policies and listening
 POLICIES_HTTP_TIMEOUT = env.float("POLICIES_HTTP_TIMEOUT", default=10.0)
 POLICIES_CONNECT_TIMEOUT = env.float("POLICIES_CONNECT_TIMEOUT", default=5.0)

@@ -1,5 +1,5 @@
 """A community journey in a real browser against a real server: a question asked, answered,
-accepted and promoted to a knowledge article, which the portal then suggests to someone about to
+voted and accepted (live on the answerer's open page) and promoted to a knowledge article, which the portal then suggests to someone about to
 log the same problem; axe-core on every page on the way."""
 import re
 
@@ -52,6 +52,8 @@ def test_an_answer_becomes_knowledge_that_the_portal_suggests(alice, bob, erin, 
     helper.get_by_role("button", name="Post answer").click()
     expect(helper.locator(".answer")).to_have_count(1)
     assert_accessible(helper)
+    expect(helper.locator("#answer-scores")).to_have_attribute("data-live-subscribed", "true", timeout=10_000)
+    helper.evaluate("window.__stillHere = true")
 
     asker.get_by_role("button", name="1 new update on this question — show").click()
 
@@ -63,6 +65,14 @@ def test_an_answer_becomes_knowledge_that_the_portal_suggests(alice, bob, erin, 
     answer.get_by_role("button", name="Accept this answer").click()
     expect(asker.get_by_text("Accepted answer")).to_be_visible()
     assert_accessible(asker)
+
+    # Bob's open page follows the vote and the acceptance in place, without a reload.
+    answered = helper.locator(".answer").first
+    expect(answered.locator(".vote-score")).to_have_text("1", timeout=10_000)
+    expect(answered.get_by_text("Accepted answer")).to_be_visible(timeout=10_000)
+    expect(answered).to_have_class(re.compile(r"\bis-accepted\b"))
+    assert helper.evaluate("window.__stillHere") is True
+    assert_accessible(helper)
     asker.get_by_role("button", name="Make it a knowledge article").click()
     asker.wait_for_url(re.compile(r"/articles/\d+/$"))
     expect(asker.get_by_role("heading", level=1)).to_have_text("VPN disconnects every few minutes at home")

@@ -1,5 +1,6 @@
 """Gamification in a real browser: points and rank change live on the leaderboard while bob has it
-open; a manager starts a campaign and sees its progress chart. axe-core on every page."""
+open; a manager starts a campaign, sees its progress chart and puts a bounty on a problem. axe-core
+on every page."""
 import re
 from datetime import timedelta
 
@@ -108,3 +109,24 @@ def test_bob_climbs_the_leaderboard_live_and_carol_runs_a_campaign(alice, bob, e
     expect(manager.locator("#campaign-progress")).to_contain_text("Bob Okafor")
     assert_accessible(manager)
     assert carol.is_manager
+
+    # She puts a bounty on an open problem from its page; agents see it there too.
+    problem = off_thread(tickets.ticket_create, actor=carol, kind=Kind.PROBLEM, title="Docking stations lose monitors",
+                         impact=2, urgency=2)
+    manager.goto(problem.get_absolute_url())
+    expect(manager.locator("#bounty-current")).to_have_text("No bounty on this problem yet.")
+    manager.get_by_label("Bounty points").fill("0")
+    manager.get_by_role("button", name="Set a bounty").click()
+    expect(manager.get_by_label("Bounty points")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(manager)
+    manager.get_by_label("Bounty points").fill("40")
+    manager.get_by_label("Note for the agents").fill("Find the root cause")
+    manager.get_by_role("button", name="Set a bounty").click()
+    manager.wait_for_url(re.compile(rf"/tickets/{problem.pk}/#bounty$"))
+    expect(manager.locator("#bounty-current")).to_contain_text("40 points for whoever resolves this problem")
+    expect(manager.locator("#bounty-collected")).to_have_text("Not collected yet.")
+    assert_accessible(manager)
+    board.goto(problem.get_absolute_url())
+    expect(board.locator("#bounty-current")).to_contain_text("40 points")
+    expect(board.get_by_role("button", name="Change the bounty")).to_have_count(0)
+    assert_accessible(board)

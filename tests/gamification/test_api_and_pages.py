@@ -8,7 +8,7 @@ from django.utils import timezone
 from communities import services as communities
 from feeds import services as feeds
 from gamification import services
-from gamification.models import Campaign, DeskVisit, PointEntry, Rule
+from gamification.models import Bounty, Campaign, DeskVisit, PointEntry, Rule
 from tickets import services as tickets
 
 pytestmark = pytest.mark.django_db
@@ -321,3 +321,41 @@ def test_desk_visit_control_on_the_ticket_page(alice, bob):
     response = client.post(f"/tickets/{ticket.pk}/desk-visit/", {"note": "Swapped it"})
     assert response.status_code == 302 and DeskVisit.objects.get().note == "Swapped it"
     assert signed_in(alice).post(f"/tickets/{ticket.pk}/desk-visit/").status_code == 403
+
+
+def test_bounty_control_on_the_problem_page(alice, bob, carol):
+    problem = tickets.ticket_create(actor=carol, kind="problem", title="Mail relay drops messages", impact=2, urgency=2)
+    incident = tickets.ticket_create(actor=alice, kind="incident", title="Mail is slow", impact=3, urgency=3)
+    url = problem.get_absolute_url()
+    manager, agent = signed_in(carol), signed_in(bob)
+
+    assert 'id="bounty"' not in manager.get(incident.get_absolute_url()).content.decode()
+    html = manager.get(url).content.decode()
+    assert "No bounty on this problem yet" in html and "Set a bounty" in html and 'for="bounty_points"' in html
+    assert 'id="bounty"' not in agent.get(url).content.decode(), "agents see a bounty only once there is one"
+
+    # Denied: an agent may not set one, an end user who cannot see the problem learns nothing.
+    assert agent.post(f"/tickets/{problem.pk}/bounty/", {"points": "50"}).status_code == 403
+    assert signed_in(alice).post(f"/tickets/{problem.pk}/bounty/", {"points": "50"}).status_code == 404
+    assert manager.post(f"/tickets/{incident.pk}/bounty/", {"points": "50"}).status_code == 404
+    assert not Bounty.objects.exists()
+
+    bad = manager.post(f"/tickets/{problem.pk}/bounty/", {"points": "0"})
+    text = bad.content.decode()
+    assert bad.status_code == 400 and "The bounty was not set" in text
+    assert 'aria-describedby="bounty_points_helptext bounty_points_error" id="bounty_points"' in text
+    response = manager.post(f"/tickets/{problem.pk}/bounty/", {"points": "50", "note": "Root cause, not a restart"})
+    assert response.status_code == 302 and response["Location"] == f"{url}#bounty"
+    assert Bounty.objects.get(ticket=problem).points == 50
+
+    html = agent.get(url).content.decode()
+    assert "50 points</strong> for whoever resolves this problem: Root cause, not a restart" in html
+    assert "Not collected yet" in html and "Set a bounty" not in html and "Change the bounty" not in html
+
+    tickets.ticket_update(actor=bob, ticket=problem, assignee=bob, status="resolved")
+    html = manager.get(url).content.decode()
+    assert 'Collected by <a href="/people/bob/">Bob Okafor</a> (50 points' in html
+    assert "Change the bounty" not in html, "a resolved problem's bounty is history"
+    late = manager.post(f"/tickets/{problem.pk}/bounty/", {"points": "80"})
+    assert late.status_code == 400 and "already resolved" in late.content.decode()
+    assert Bounty.objects.get(ticket=problem).points == 50

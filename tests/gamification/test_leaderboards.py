@@ -115,3 +115,70 @@ def test_without_redis_the_board_is_aggregated_in_sql(alice, bob, api_as, django
     assert body["results"] == [{"rank": 1, "user": {"username": "bob", "display_name": "Bob Okafor"}, "points": 1}]
     assert body["me"] == {"rank": None, "points": 0}
     assert leaderboard.rebuild() == {"sets": 0, "entries": 0}
+
+
+def test_reconciliation_rewrites_only_the_boards_that_drifted(busy_ledger, community, bob, _empty_boards, caplog):
+    from django.utils import timezone
+
+    from gamification import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["leaderboard-reconcile"] == {
+        "task": "gamification.tasks.leaderboards_reconcile", "schedule": settings.LEADERBOARD_RECONCILE_SECONDS}
+    live = boards(community.pk, bob.team_id)
+    assert tasks.leaderboards_reconcile()["fixed"] == [], "boards kept in step on commit agree with the ledger"
+
+    now = timezone.now()
+    week, month, everything = (leaderboard.key(p, leaderboard.bucket(p, now), s) for p, s in (
+        ("week", f"community:{community.pk}"), ("month", "global"), ("all", "global")))
+    top = live[("all", "global")]
+    first, second = leaderboard.member(top[0].user_id), leaderboard.member(top[1].user_id)
+    _empty_boards.zincrby(everything, 7, first)                     # an update applied twice
+    assert _empty_boards.zrem(week, _empty_boards.zrange(week, 0, 0)[0]) == 1  # one lost
+    _empty_boards.delete(month)                                     # a whole board lost
+    moved = leaderboard.key("week", leaderboard.bucket("week", now), "global")
+    _empty_boards.zincrby(moved, 3, first)                          # points moved between people:
+    _empty_boards.zincrby(moved, -3, second)                        # same people, same total
+    stale = leaderboard.key("week", leaderboard.bucket("week", now), "team:999999")
+    _empty_boards.zadd(stale, {leaderboard.member(bob.pk): 5})
+    # Intact boards carry a marker a rewrite would drop.
+    intact = [leaderboard.key("all", "all", f"community:{community.pk}"),
+              leaderboard.key("month", leaderboard.bucket("month", now), f"community:{community.pk}")]
+    for k in intact:
+        assert _empty_boards.expire(k, 12345)
+
+    with caplog.at_level("WARNING", logger="gamification.leaderboard"):
+        result = tasks.leaderboards_reconcile()
+    assert sorted(result["fixed"]) == sorted([everything, week, month, moved, stale]) and result["busy"] == []
+    for k in result["fixed"]:
+        assert k in caplog.text
+    assert boards(community.pk, bob.team_id) == live
+    for (period, scope), rows in live.items():
+        assert rows == leaderboard.sql_top(period=period, scope=scope)[0], (period, scope)
+    assert not _empty_boards.exists(stale)
+    for k in intact:
+        assert 12000 < _empty_boards.ttl(k) <= 12345, f"{k} was rewritten"
+    assert tasks.leaderboards_reconcile()["fixed"] == []
+
+
+def test_reconciliation_gives_way_to_points_earned_while_it_checks(busy_ledger, _empty_boards, monkeypatch):
+    from django.utils import timezone
+
+    everything = leaderboard.key("all", "all", "global")
+    _empty_boards.zincrby(everything, 7, leaderboard.member(busy_ledger[0].pk))
+    ledger_board = leaderboard._ledger_board
+
+    def an_update_lands(period, scope, now):
+        _empty_boards.zincrby(everything, 1, leaderboard.member(busy_ledger[1].pk))  # `apply` from a commit
+        return ledger_board(period, scope, now)
+
+    monkeypatch.setattr(leaderboard, "_ledger_board", an_update_lands)
+    before = dict(_empty_boards.zrange(everything, 0, -1, withscores=True))
+    result = leaderboard.reconcile(now=timezone.now())
+    assert result["busy"] == [everything] and everything not in result["fixed"]
+    after = dict(_empty_boards.zrange(everything, 0, -1, withscores=True))
+    assert after[leaderboard.member(busy_ledger[1].pk).encode()] == before[leaderboard.member(busy_ledger[1].pk).encode()] + 1
+
+
+@override_settings(REDIS_URL="")
+def test_reconciliation_without_redis_has_nothing_to_do(alice):
+    assert leaderboard.reconcile() == {"checked": 0, "fixed": [], "busy": []}

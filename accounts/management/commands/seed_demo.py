@@ -45,6 +45,10 @@ class Command(BaseCommand):
 
         if communities_demo.seed():
             self.stdout.write("created demo communities")
+        from gamification import demo as gamification_demo
+
+        if gamification_demo.seed():
+            self.stdout.write("created demo points, a campaign and a bounty")
         self.stdout.write(self.style.SUCCESS("Demo data ready: alice, erin, bob, carol, dave."))
 
     def _seed_tickets(self, desk):
