@@ -70,6 +70,30 @@ def test_removed_member_of_a_private_community_loses_everything_inside(api_as, e
     assert api_as(alice).get("/api/v1/walls/community/finance/").status_code == 404
 
 
+def test_a_removed_member_hears_nothing_more_from_inside_a_private_community(erin, alice, bob, private_community):
+    from feeds.models import TimelineEntry
+
+    for person in (alice, bob):
+        services.invitation_decide(actor=person, invitation_id=services.invitation_create(
+            actor=erin, community=private_community, user=person).pk, accept=True)
+    question = services.question_ask(actor=alice, community=private_community, title="Secret merger")
+    own_answer = services.answer_post(actor=alice, question=question, body="What I know so far")
+    idea = services.idea_create(actor=alice, community=private_community, title="Merge the ledgers")
+    services.member_remove(actor=erin, community=private_community, user=alice)
+    seen_notes = set(Notification.objects.filter(recipient=alice).values_list("pk", flat=True))
+    seen_items = set(TimelineEntry.objects.filter(user=alice).values_list("activity_id", flat=True))
+
+    services.answer_post(actor=bob, question=question, body="The board meets on Friday")
+    services.answer_comment_add(actor=bob, answer=own_answer, body="Is this still true?")
+    services.answer_accept(actor=erin, answer=own_answer)
+    services.idea_status_set(actor=erin, idea=idea, status="planned", note="Q3")
+
+    heard = [n.text for n in Notification.objects.filter(recipient=alice).exclude(pk__in=seen_notes)]
+    assert not [text for text in heard if "merge" in text.lower()], heard
+    fed = TimelineEntry.objects.filter(user=alice).exclude(activity_id__in=seen_items).select_related("activity")
+    assert not [e.activity.summary for e in fed if e.activity.target_key == "finance" or "merge" in e.activity.summary.lower()]
+
+
 def test_moderators_soft_remove_posts_with_reason(api_as, erin, alice, bob, open_community):
     services.community_join(actor=alice, community=open_community)
     question = services.question_ask(actor=alice, community=open_community, title="Pivot tables")
