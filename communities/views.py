@@ -354,7 +354,7 @@ def ask_routed(request):
 
     service = None
     service_id = request.GET.get("service", "")
-    if service_id.isdigit():
+    if service_id.isdecimal():
         service = Service.objects.filter(pk=int(service_id), active=True).first()
     readable = Community.objects.filter(pk__in=selectors.readable_community_ids(request.user)).order_by("name")
     routed = list(readable.filter(services=service)) if service else []
@@ -813,7 +813,7 @@ def deflect_to_article(request):
     from tickets.models import Deflection
 
     key = request.GET.get("key", "")
-    if not key.isdigit():
+    if not key.isdecimal():
         raise Http404("No such article.")
     article = _article_or_404(request, int(key))
     tickets_services.deflection_record(

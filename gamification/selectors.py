@@ -200,7 +200,7 @@ def scope_resolve(viewer: User, scope: str) -> tuple[str, str]:
         return "global", "Everyone"
     kind, _, key = scope.partition(":")
     if kind == "team":
-        if not key.isdigit():
+        if not key.isdecimal():
             raise ApplicationError("Unknown scope.", errors={"scope": ["Use global, team:<id> or community:<slug>."]})
         team = Team.objects.filter(pk=int(key)).first()
         if team is None:

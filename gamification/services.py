@@ -453,7 +453,7 @@ def deflection_recorded(*, deflection) -> PointEntry | None:
             created_at__gte=deflection.created_at - DEFLECTION_WINDOW,
         )
         return None
-    if deflection.outcome != "opened" or deflection.suggestion_type != "article" or not deflection.suggestion_key.isdigit():
+    if deflection.outcome != "opened" or deflection.suggestion_type != "article" or not deflection.suggestion_key.isdecimal():
         return None
     article = Article.objects.select_related("author").filter(pk=int(deflection.suggestion_key)).first()
     if article is None:

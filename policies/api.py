@@ -35,7 +35,7 @@ class ChannelField(serializers.Field):
         if isinstance(value, int) and not isinstance(value, bool):
             channel = qs.filter(pk=value).first()
         elif isinstance(value, str) and value.strip():
-            channel = qs.filter(pk=int(value)).first() if value.isdigit() else qs.filter(slug=value.strip()).first()
+            channel = qs.filter(pk=int(value)).first() if value.isdecimal() else qs.filter(slug=value.strip()).first()
         if channel is None:
             self.fail("unknown")
         return channel

@@ -95,7 +95,7 @@ def audit_entries(*, channel: str = "", status: str = "", actor: str = "", date_
     """Audit rows newest first, narrowed by channel (id or slug), status, actor (username) and dates."""
     qs = AuditEntry.objects.select_related("actor", "channel", "post").order_by("-id")
     if channel:
-        qs = qs.filter(channel_id=int(channel)) if channel.isdigit() else qs.filter(channel__slug=channel)
+        qs = qs.filter(channel_id=int(channel)) if channel.isdecimal() else qs.filter(channel__slug=channel)
     if status:
         qs = qs.filter(status=status)
     if actor == "system":

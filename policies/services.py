@@ -738,7 +738,7 @@ def external_channel_set(*, actor: User, channel_id) -> Channel | None:
     """A person chooses where to hear that their ticket was closed (or clears the choice)."""
     channel = None
     if channel_id not in (None, ""):
-        channel = selectors.offered_channels().filter(pk=int(channel_id) if str(channel_id).isdigit() else -1).first()
+        channel = selectors.offered_channels().filter(pk=int(channel_id) if str(channel_id).isdecimal() else -1).first()
         if channel is None:
             raise ApplicationError("Choose one of the channels offered.",
                                    errors={"external_channel": ["This channel is not offered for ticket updates."]})
@@ -863,7 +863,7 @@ def signature_valid(*, secret: str, raw_body: bytes, header: str) -> bool:
 def listening_webhook_receive(*, source_id, raw_body: bytes, signature: str) -> list[ListeningItem]:
     """A signed mention: checked against the source's secret before anything is read or stored."""
     source = ListeningSource.objects.filter(pk=source_id, kind=ListeningSource.Kind.WEBHOOK, active=True).first() \
-        if str(source_id).isdigit() else None
+        if str(source_id).isdecimal() else None
     if source is None:
         raise NotVisible()
     if not signature:
@@ -898,7 +898,7 @@ def listening_item_to_ticket(*, actor: User, item_id):
     if not selectors.can_listen(actor):
         raise Forbidden("Only the service desk turns mentions into tickets.")
     item = ListeningItem.objects.select_for_update(of=("self",)).select_related("source").filter(pk=item_id).first() \
-        if str(item_id).isdigit() else None
+        if str(item_id).isdecimal() else None
     if item is None:
         raise NotVisible()
     if item.ticket_id:
@@ -947,7 +947,7 @@ def dlp_scan(*, author: User | None, kind: str, object_id, text: str, url: str =
 @transaction.atomic
 def dlp_flag_dismiss(*, actor: User, flag_id) -> DlpFlag:
     _require_reviewer(actor)
-    flag = DlpFlag.objects.select_for_update().filter(pk=flag_id).first() if str(flag_id).isdigit() else None
+    flag = DlpFlag.objects.select_for_update().filter(pk=flag_id).first() if str(flag_id).isdecimal() else None
     if flag is None:
         raise NotVisible()
     if flag.status == DlpFlag.Status.OPEN:

@@ -436,7 +436,7 @@ def audit(request):
     if request.GET.get("format") == "csv":
         return _audit_csv(qs)
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if before.isdecimal():
         qs = qs.filter(pk__lt=int(before))
     rows = list(qs[: AUDIT_PAGE + 1])
     more = len(rows) > AUDIT_PAGE

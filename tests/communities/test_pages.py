@@ -224,3 +224,10 @@ def test_join_leave_and_invitation_buttons(client_for, erin, alice, bob, open_co
     assert client_for(alice).post(f"/invitations/{invitation.pk}/accept/").status_code == 404
     assert client_for(bob).post(f"/invitations/{invitation.pk}/accept/")["Location"] == "/communities/finance/"
     assert private_community.memberships.filter(user=bob).exists()
+
+
+def test_digits_that_are_no_numbers_are_refused_not_crashed_on(client_for, alice, erin, private_community):
+    # "²" is a digit to str.isdigit() but not a number to int().
+    client = client_for(alice)
+    assert client.get("/communities/ask/", {"service": "\u00b2"}).status_code == 200
+    assert client.get("/portal/deflect/", {"type": "article", "key": "\u00b2"}).status_code == 404

@@ -359,3 +359,11 @@ def test_bounty_control_on_the_problem_page(alice, bob, carol):
     late = manager.post(f"/tickets/{problem.pk}/bounty/", {"points": "80"})
     assert late.status_code == 400 and "already resolved" in late.content.decode()
     assert Bounty.objects.get(ticket=problem).points == 50
+
+
+def test_leaderboard_scope_with_a_digit_that_is_no_number_is_400(alice, api_as):
+    # "²" is a digit to str.isdigit() but not a number to int().
+    response = api_as(alice).get("/api/v1/leaderboards/?scope=team:\u00b2")
+    assert response.status_code == 400 and "scope" in response.json()["errors"]
+    # The page shows the global board instead, as for any scope it does not understand.
+    assert signed_in(alice).get("/leaderboard/?scope=team:\u00b2").status_code == 200

@@ -230,3 +230,11 @@ def test_schema_lists_the_policy_endpoints(api_as, dave):
     text = response.content.decode()
     for path in ("/api/v1/channels/", "/api/v1/policies/", "/api/v1/outbound/preview/", "/api/v1/outbound/{post_id}/approve/"):
         assert path in text
+
+
+def test_a_channel_named_by_a_digit_that_is_no_number_is_400(api_as, bob, dave, public_channel):
+    # "²" is a digit to str.isdigit() but not a number to int().
+    for path, user, body in (("/api/v1/outbound/preview/", bob, {"channel": "\u00b2", "body": "hi"}),
+                             ("/api/v1/policies/", dave, {"name": "Strict", "channel": "\u00b2"})):
+        response = api_as(user).post(path, body, format="json")
+        assert response.status_code == 400 and "channel" in response.json()["errors"], response.content

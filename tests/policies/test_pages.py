@@ -233,3 +233,12 @@ def test_agents_see_only_their_own_posts_and_reviewers_see_all(signed_in, bob, d
     assert "Bob&#x27;s note" in mine and "Frank&#x27;s note" not in mine
     everything = signed_in(dave).get("/communications/outbound/").content.decode()
     assert "Bob&#x27;s note" in everything and "Frank&#x27;s note" in everything
+
+
+def test_audit_filters_with_digits_that_are_no_numbers_are_ignored(signed_in, dave, public_channel):
+    # "²" is a digit to str.isdigit() but not a number to int().
+    client = signed_in(dave)
+    assert client.get("/communications/audit/", {"channel": "\u00b2"}).status_code == 200
+    assert client.get("/communications/audit/", {"before": "\u00b2"}).status_code == 200
+    response = client.get("/communications/audit/", {"channel": "\u00b2", "format": "csv"})
+    assert len(list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))) == 1
