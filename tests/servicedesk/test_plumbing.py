@@ -80,3 +80,20 @@ def test_openapi_schema_is_valid_without_warnings():
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/search/community/?q=%00", "/api/v1/leaderboards/?scope=community:%00", "/api/v1/points/?user=%00",
+    "/api/v1/users/%00/achievements/", "/api/v1/tickets/suggestions/?q=vpn%00",
+])
+def test_a_nul_character_in_the_address_is_400_in_the_error_shape(alice, api_as, path):
+    # PostgreSQL refuses NUL in text, so such a value used to fail deep inside a query as a 500.
+    response = api_as(alice).get(path)
+    assert response.status_code == 400
+    assert response.json()["message"] and response.json()["errors"]
+
+
+@pytest.mark.parametrize("path", ["/articles/?q=%00", "/search/?q=%00", "/communications/audit/?status=%00", "/people/%00/"])
+def test_a_nul_character_in_a_page_address_is_400(dave, client, path):
+    client.force_login(dave)
+    assert client.get(path).status_code == 400
