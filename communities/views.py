@@ -611,6 +611,8 @@ def _diff_context(request, article) -> dict:
     numbers = [r.number for r in revisions]
     context = {"revisions": revisions, "diff_rows": None, "diff_error": ""}
     raw_from, raw_to = request.GET.get("from"), request.GET.get("to")
+    if raw_from == "portal":
+        raw_from = None  # `?from=portal` marks a visit from the portal's suggestions, not a revision
     if raw_from is None and raw_to is None:
         context.update({"from_rev": numbers[1] if len(numbers) > 1 else numbers[0], "to_rev": numbers[0]})
         return context
