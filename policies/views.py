@@ -454,16 +454,26 @@ class _Echo:
         return value
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """Text a spreadsheet would run as a formula (`=HYPERLINK(...)`, `@SUM(...)`) is kept as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _audit_csv(qs):
     writer = csv.writer(_Echo())
 
     def rows():
         yield writer.writerow(["id", "at", "action", "actor", "channel", "post", "status", "reasons", "note", "text"])
         for e in qs.iterator(chunk_size=500):
-            yield writer.writerow([
+            yield writer.writerow([csv_cell(value) for value in (
                 e.pk, e.at.isoformat(), e.action, e.actor.username if e.actor_id else "system", e.channel.name if e.channel_id else "",
                 e.post_id or "", e.status, " | ".join(e.reasons), e.note, e.text,
-            ])
+            )])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="outbound-audit.csv"'

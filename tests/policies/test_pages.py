@@ -242,3 +242,16 @@ def test_audit_filters_with_digits_that_are_no_numbers_are_ignored(signed_in, da
     assert client.get("/communications/audit/", {"before": "\u00b2"}).status_code == 200
     response = client.get("/communications/audit/", {"channel": "\u00b2", "format": "csv"})
     assert len(list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))) == 1
+
+
+def test_audit_csv_keeps_formulas_as_text(signed_in, bob, dave, make_channel, make_policy):
+    channel = make_channel(name="=Status", kind="rss")
+    make_policy(channel, requires_approval=True)
+    post = services.outbound_create(actor=bob, channel=channel, body='=HYPERLINK("#top","Click")')
+    services.outbound_reject(actor=dave, post=post, note="@SUM(1+1)")
+    response = signed_in(dave).get("/communications/audit/", {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    cells = [cell for row in rows[1:] for cell in row]
+    assert "'=Status" in cells and "'@SUM(1+1)" in cells
+    assert any(cell.startswith("'=HYPERLINK(") for cell in cells)
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
