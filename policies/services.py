@@ -120,6 +120,9 @@ def _check_config(kind: str, config, errors: dict) -> dict:
                 value = addresses
         elif not isinstance(value, str):
             errors.setdefault("config", []).append(f"{key} must be text.")
+        if any("\x00" in v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)):
+            # PostgreSQL cannot store it; said without echoing the value, which may be a secret.
+            errors.setdefault("config", []).append(f"{key} contains a NUL character.")
         clean[key] = value
     return clean
 

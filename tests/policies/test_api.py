@@ -238,3 +238,12 @@ def test_a_channel_named_by_a_digit_that_is_no_number_is_400(api_as, bob, dave, 
                              ("/api/v1/policies/", dave, {"name": "Strict", "channel": "\u00b2"})):
         response = api_as(user).post(path, body, format="json")
         assert response.status_code == 400 and "channel" in response.json()["errors"], response.content
+
+
+def test_a_nul_character_in_a_channel_setting_is_400_without_echoing_it(api_as, dave, make_channel):
+    created = api_as(dave).post("/api/v1/channels/", {"name": "Status", "kind": "rss", "audience": "public",
+                                                      "config": {"title": "Status\u0000"}}, format="json")
+    assert created.status_code == 400 and "title contains a NUL character." in created.json()["errors"]["config"]
+    hook = make_channel(name="Hook", kind="webhook", audience="internal")
+    patched = api_as(dave).patch(f"/api/v1/channels/{hook.pk}/", {"config": {"secret": "hunter2\u0000hunter2"}}, format="json")
+    assert patched.status_code == 400 and "hunter2" not in patched.content.decode()
