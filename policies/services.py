@@ -802,6 +802,9 @@ def sentiment(text: str) -> float:
 
 def _ingest(source: ListeningSource, *, external_id: str, title: str = "", body: str = "", url: str = "", author: str = "",
             published_at=None, rules: list[ListeningRule] | None = None) -> ListeningItem | None:
+    # Text from outside may carry NUL characters, which PostgreSQL cannot store and which mean nothing.
+    external_id, title, body, url, author = (
+        (value or "").replace("\x00", "") for value in (external_id, title, body, url, author))
     external_id = (external_id or url or hashlib.sha256(f"{title}\n{body}".encode()).hexdigest())[:500]
     if ListeningItem.objects.filter(source=source, external_id=external_id).exists():
         return None

@@ -89,6 +89,16 @@ def test_webhook_bad_input_is_400_and_unknown_source_404(api, webhook_source):
                     HTTP_X_SIGNATURE_256=sign(body)).status_code == 404
 
 
+def test_nul_characters_in_a_signed_mention_are_dropped_not_a_500(api, webhook_source):
+    body = json.dumps({"id": "m-\u00002", "text": "the portal \u0000is awful", "author": "@\u0000x",
+                       "title": "Awful\u0000"}).encode()
+    response = api.post(f"/api/v1/listening/sources/{webhook_source.pk}/webhook/", body, content_type="application/json",
+                        HTTP_X_SIGNATURE_256=sign(body))
+    assert response.status_code == 201, response.content
+    item = ListeningItem.objects.get()
+    assert (item.external_id, item.body, item.author, item.title) == ("m-2", "the portal is awful", "@x", "Awful")
+
+
 def test_an_agent_turns_an_item_into_a_linked_ticket_once(bob, alice, webhook_source):
     item = services.listening_webhook_receive(
         source_id=webhook_source.pk, raw_body=(raw := json.dumps({"id": "9", "text": "Portal is broken for me",
