@@ -40,7 +40,7 @@ class CommunitiesConfig(AppConfig):
         streams.register("community", may_see)
 
         def may_read_question(user, key: str) -> bool:
-            if not key.isdigit():
+            if not key.isdecimal():
                 return False
             try:
                 selectors.question_get(user=user, question_id=int(key))

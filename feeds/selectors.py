@@ -176,7 +176,7 @@ def post_visible(*, viewer: User, post_id):
     """A live post on a wall the viewer may see; NotVisible otherwise."""
     from . import walls
 
-    post = Post.objects.select_related("author").filter(pk=post_id, deleted_at__isnull=True).first() if str(post_id).isdigit() else None
+    post = Post.objects.select_related("author").filter(pk=post_id, deleted_at__isnull=True).first() if str(post_id).isdecimal() else None
     if post is None:
         raise NotVisible()
     walls.resolve(viewer, post.wall_type, post.wall_key)  # raises NotVisible

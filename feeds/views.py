@@ -235,12 +235,12 @@ def _group(activities) -> list[FeedItem]:
 
 
 def _attach_posts(items: list[FeedItem], viewer) -> None:
-    ids = {int(i.first.object_key) for i in items if i.first.object_type == "post" and i.first.object_key.isdigit()}
+    ids = {int(i.first.object_key) for i in items if i.first.object_type == "post" and i.first.object_key.isdecimal()}
     if not ids:
         return
     posts, liked = selectors.posts_with_likes(viewer=viewer, post_ids=ids)
     for item in items:
-        if item.first.object_type == "post" and item.first.object_key.isdigit():
+        if item.first.object_type == "post" and item.first.object_key.isdecimal():
             item.post = posts.get(int(item.first.object_key))
             item.liked = item.post is not None and item.post.pk in liked
 

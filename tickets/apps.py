@@ -12,14 +12,14 @@ class TicketsConfig(AppConfig):
         from .selectors import can_see, is_staff
 
         def may_see_ticket(user, key: str) -> bool:
-            if not key.isdigit():
+            if not key.isdecimal():
                 return False
             ticket = Ticket.objects.filter(pk=int(key)).only("visibility", "requester_id").first()
             return ticket is not None and can_see(user, ticket)
 
         streams.register("ticket", may_see_ticket)
         streams.register("queue", lambda user, key: key == "all" and is_staff(user))
-        streams.register("service", lambda user, key: key.isdigit() and Service.objects.filter(pk=int(key), active=True).exists())
+        streams.register("service", lambda user, key: key.isdecimal() and Service.objects.filter(pk=int(key), active=True).exists())
 
         from feeds import walls
         from feeds.audience import SIGNED_IN, Audience
@@ -28,7 +28,7 @@ class TicketsConfig(AppConfig):
         from .services import ticket_audience
 
         def ticket_wall(viewer, key: str) -> walls.Wall:
-            ticket = Ticket.objects.filter(pk=int(key)).first() if key.isdigit() else None
+            ticket = Ticket.objects.filter(pk=int(key)).first() if key.isdecimal() else None
             if ticket is None or not can_see(viewer, ticket):
                 raise NotVisible()
             return walls.Wall(
@@ -37,7 +37,7 @@ class TicketsConfig(AppConfig):
             )
 
         def service_wall(viewer, key: str) -> walls.Wall:
-            service = Service.objects.filter(pk=int(key), active=True).first() if key.isdigit() else None
+            service = Service.objects.filter(pk=int(key), active=True).first() if key.isdecimal() else None
             if service is None:
                 service = Service.objects.filter(slug=key, active=True).first()
             if service is None:

@@ -206,7 +206,7 @@ class BulkUpdateForm(ServiceErrorsMixin, forms.Form):
     def ticket_ids(self) -> list[int]:
         ids = []
         for raw in self.data.getlist("ticket") if hasattr(self.data, "getlist") else []:
-            if str(raw).isdigit():
+            if str(raw).isdecimal():
                 ids.append(int(raw))
         return list(dict.fromkeys(ids))[:200]
 

@@ -382,6 +382,14 @@ def test_bulk_assign(client_for, alice, bob, make_user):
     ]
 
 
+def test_bulk_ignores_ticket_ids_that_are_not_numbers(client_for, alice, bob):
+    # "²" passes str.isdigit() but not int(): it must be skipped, not answered with a 500.
+    ticket = incident(alice, title="First")
+    response = client_for(bob).post(reverse("tickets:bulk"), {"action": "assign_me", "ticket": ["²", "x", ticket.pk]})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.assignee == bob
+
 def test_saved_views(client_for, bob):
     client = client_for(bob)
     client.post(reverse("tickets:saved_view_save"), {"name": "Urgent and mine", "query": "priority=1&assignee=me&page=3"})
