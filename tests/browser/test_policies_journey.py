@@ -28,8 +28,14 @@ def test_dave_writes_a_policy_previews_the_pitfall_approves_a_held_post_and_audi
 
     page = new_page()
     sign_in(page, "dave", PASSWORD)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Communications").click()
+    main_nav = page.get_by_role("navigation", name="Main")
+    main_nav.get_by_text("Manage", exact=True).click()  # staff tools sit in the Manage menu
+    main_nav.get_by_role("link", name="Communications").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Review queue")
+    # The menu says the current page is one of its own, as the link inside does.
+    expect(page.get_by_role("navigation", name="Main").get_by_text("Manage", exact=True)).to_have_attribute("aria-current", "true")
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Communications", include_hidden=True)).to_have_attribute(
+        "aria-current", "page")
     assert_accessible(page)
 
     # A policy for the public channel.
@@ -117,6 +123,7 @@ def test_every_communications_page_is_accessible(alice, bob, dave, new_page):
     # Bob, an agent, turns what was heard into a ticket.
     agent = new_page()
     sign_in(agent, "bob", PASSWORD)
+    agent.get_by_role("navigation", name="Main").get_by_text("Manage", exact=True).click()
     agent.get_by_role("navigation", name="Main").get_by_role("link", name="Listening").click()
     expect(agent.get_by_role("heading", level=1)).to_have_text("Listening")
     assert_accessible(agent)
