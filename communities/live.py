@@ -1,9 +1,9 @@
 """Content-free hints to open question pages, sent on commit through the feeds live channel.
 
-A vote or an acceptance changes numbers every reader of the question sees; the hint says only
-"answers of question 42 changed", on the question's own stream, which only people who may read
-the question can subscribe to (a private community's questions reach its members alone). Pages
-then fetch the scores, rendered for the reader, over plain HTTP.
+A vote or an acceptance changes scores, the order of the answers and who may still accept what;
+the hint says only "answers of question 42 changed", on the question's own stream, which only
+people who may read the question can subscribe to (a private community's questions reach its
+members alone). Pages then fetch the answers list, rendered for the reader, over plain HTTP.
 """
 from __future__ import annotations
 

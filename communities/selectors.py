@@ -297,19 +297,6 @@ def question_page(*, user: User, question: Question) -> QuestionPage:
     )
 
 
-def answer_scores(*, user: User, question: Question) -> list[Answer]:
-    """Score, the reader's own vote and authorship of each answer: what a question page refreshes
-    when it hears that votes or the accepted answer changed. One query."""
-    from .models import Vote
-
-    return list(
-        Answer.objects.filter(question=question, removed_at__isnull=True)
-        .only("pk", "score", "author_id", "question_id")
-        .annotate(my_vote=Vote.objects.filter(answer=OuterRef("pk"), user=user).values("value")[:1])
-        .order_by("id")
-    )
-
-
 def article_deflections(article) -> int:
     """People who opened this article from the portal's suggestions and did not log a ticket
     within the next hour: tickets the article saved."""

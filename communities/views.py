@@ -406,12 +406,11 @@ def question_detail(request, pk: int):
 
 @login_required
 @require_GET
-def answer_scores(request, pk: int):
-    """Votes and the accepted mark of every answer, as out-of-band fragments the open question page
-    swaps in when it hears they changed."""
+def question_answers(request, pk: int):
+    """The answers list alone, drawn for the reader: the open question page swaps it in when it hears
+    that votes or the accepted answer changed, so order, scores and accept buttons follow."""
     question = _or_404(selectors.question_get, user=request.user, question_id=pk)
-    return render(request, "communities/_answer_scores.html", {
-        "question": question, "answers": selectors.answer_scores(user=request.user, question=question)})
+    return render(request, "communities/_answers.html", _question_context(request, question))
 
 
 def _answer_or_404(request, pk: int) -> Answer:

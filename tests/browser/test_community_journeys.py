@@ -1,13 +1,14 @@
 """A community journey in a real browser against a real server: a question asked, answered,
-voted and accepted (live on the answerer's open page) and promoted to a knowledge article, which the portal then suggests to someone about to
-log the same problem; axe-core on every page on the way."""
+voted and accepted (live on the other open pages, where the accepted answer moves to the top) and
+promoted to a knowledge article, which the portal then suggests to someone about to log the same
+problem; axe-core on every page on the way."""
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from communities import services
-from communities.models import Article
+from communities.models import Article, Question
 from tests.browser.conftest import assert_accessible, off_thread, sign_in
 from tests.conftest import PASSWORD
 from tickets.models import Deflection
@@ -44,35 +45,79 @@ def test_an_answer_becomes_knowledge_that_the_portal_suggests(alice, bob, erin, 
     question_url = asker.url
     expect(asker.locator("#question-live")).to_have_attribute("data-live-subscribed", "true", timeout=10_000)
 
+    # Alice answers first, and Bob finds her answer useful: Erin's open page follows the vote, and
+    # with it the list of answers, in place.
+    question = Question.objects.get()
+    off_thread(services.community_join, actor=alice, community=question.community)
+    first = off_thread(services.answer_post, actor=alice, question=question, body="Restart the router.")
+    off_thread(services.answer_vote, actor=bob, answer=first, value=1)
+    expect(asker.locator(".answer")).to_have_count(1, timeout=10_000)
+
     # Bob answers; Erin's open page says so without moving anything.
     helper = new_page()
     sign_in(helper, "bob", PASSWORD)
     helper.goto(question_url)
     helper.get_by_label("Your answer").fill("Turn off *power saving* on the Wi-Fi adapter, then reconnect the VPN client.")
     helper.get_by_role("button", name="Post answer").click()
-    expect(helper.locator(".answer")).to_have_count(1)
+    expect(helper.locator(".answer")).to_have_count(2)
     assert_accessible(helper)
-    expect(helper.locator("#answer-scores")).to_have_attribute("data-live-subscribed", "true", timeout=10_000)
+    expect(helper.locator("#answers-live")).to_have_attribute("data-live-subscribed", "true", timeout=10_000)
     helper.evaluate("window.__stillHere = true")
+    # Bob starts a second answer; whatever changes above must not take his typing away.
+    draft = helper.get_by_label("Your answer")
+    draft.fill("Also check the router's firmware")
 
-    asker.get_by_role("button", name="1 new update on this question — show").click()
+    asker.get_by_role("button", name=re.compile(r"new updates? on this question — show")).click()
 
-    # Erin votes it up, accepts it and makes it an article.
-    answer = asker.locator(".answer").first
+    # A second page of Erin's stays open, to follow her acceptance from the first.
+    second = new_page()
+    sign_in(second, "erin", PASSWORD)
+    second.goto(question_url)
+    expect(second.get_by_role("button", name="Accept this answer")).to_have_count(2)
+    expect(second.locator("#answers-live")).to_have_attribute("data-live-subscribed", "true", timeout=10_000)
+    second.evaluate("window.__stillHere = true")
+    # There she starts a comment on Alice's answer: the list must not move while she types in it.
+    comment = second.locator(".answer").filter(has_text="Restart the router").get_by_label("Comment on this answer")
+    comment.fill("Thanks, trying it")
+
+    # Erin votes Bob's answer up (a tie: Alice's, older, stays first), accepts it and makes it an article.
+    answer = asker.locator(".answer").filter(has_text="power saving")
     answer.get_by_role("button", name="Vote up: this answer helps").click()
     expect(answer.locator(".vote-score")).to_have_text("1")
     expect(answer.get_by_role("status")).to_have_text("You voted up")
+    expect(asker.locator(".answer").first).to_contain_text("Restart the router")
     answer.get_by_role("button", name="Accept this answer").click()
     expect(asker.get_by_text("Accepted answer")).to_be_visible()
+    expect(asker.locator(".answer").first).to_contain_text("power saving")
     assert_accessible(asker)
 
-    # Bob's open page follows the vote and the acceptance in place, without a reload.
+    # Bob's open page follows the vote and the acceptance in place, without a reload: his answer
+    # moves to the top, marked, and it is said politely; his draft is untouched.
     answered = helper.locator(".answer").first
-    expect(answered.locator(".vote-score")).to_have_text("1", timeout=10_000)
-    expect(answered.get_by_text("Accepted answer")).to_be_visible(timeout=10_000)
+    expect(answered).to_contain_text("power saving", timeout=10_000)
+    expect(answered.locator(".vote-score")).to_have_text("1")
+    expect(answered.get_by_text("Accepted answer")).to_be_visible()
     expect(answered).to_have_class(re.compile(r"\bis-accepted\b"))
+    expect(helper.locator("#question-live")).to_contain_text("An answer was accepted: it is now shown first.")
+    expect(draft).to_be_focused()
+    expect(draft).to_have_value("Also check the router's firmware")
     assert helper.evaluate("window.__stillHere") is True
     assert_accessible(helper)
+
+    # Erin's other page waits while she is typing a comment in the list, then follows once she
+    # leaves it: the accepted answer on top, the only accept button left is Alice's, the comment kept.
+    expect(second.locator("#answers-live")).to_have_attribute("data-held", "true", timeout=10_000)
+    expect(second.locator(".answer").first).to_contain_text("Restart the router")
+    expect(comment).to_be_focused()
+    second.get_by_role("heading", level=1).click()
+    expect(second.locator(".answer").first).to_contain_text("power saving", timeout=10_000)
+    expect(comment).to_have_value("Thanks, trying it")
+    expect(second.get_by_role("button", name="Accept this answer")).to_have_count(1)
+    expect(second.locator(".answer").filter(has_text="Restart the router").get_by_role(
+        "button", name="Accept this answer")).to_be_visible()
+    assert second.evaluate("window.__stillHere") is True
+    assert_accessible(second)
+
     asker.get_by_role("button", name="Make it a knowledge article").click()
     asker.wait_for_url(re.compile(r"/articles/\d+/$"))
     expect(asker.get_by_role("heading", level=1)).to_have_text("VPN disconnects every few minutes at home")

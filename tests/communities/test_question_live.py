@@ -1,6 +1,6 @@
 """Votes and acceptance reach open question pages live: a content-free hint on the question's own
-stream, which only people who may read the question can subscribe to, then a fragment of scores
-rendered for the reader."""
+stream, which only people who may read the question can subscribe to, then the answers list drawn
+for the reader."""
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -44,30 +44,44 @@ def test_question_streams_follow_who_may_read_the_question(answered, open_commun
 
 
 @pytest.mark.django_db
-def test_the_scores_fragment_is_rendered_for_the_reader_and_hidden_from_outsiders(
+def test_the_answers_fragment_is_drawn_for_the_reader_and_hidden_from_outsiders(
         answered, private_community, alice, bob, erin, make_user, client_for, django_assert_max_num_queries):
     question, answer = answered(private_community)
     page = client_for(alice).get(question.get_absolute_url()).content.decode()
-    assert f'data-live-stream="question:{question.pk}"' in page and f'hx-get="/questions/{question.pk}/scores/"' in page
-    assert f'<p class="accepted-mark" id="accepted-{answer.pk}" hidden>' in page
+    assert f'data-live-stream="question:{question.pk}"' in page and f'hx-get="/questions/{question.pk}/answers/"' in page
+    assert page.index('id="answers-live"') < page.index('<section class="card" id="answers"') < page.index("Post answer")
+    later = services.answer_post(actor=erin, question=question, body="Reinstall the add-in.")
+    services.answer_vote(actor=alice, answer=later, value=1)
+    url = f"/questions/{question.pk}/answers/"
 
-    services.answer_vote(actor=erin, answer=answer, value=1)
-    services.answer_accept(actor=alice, answer=answer)
     reader = client_for(alice)
-    with django_assert_max_num_queries(8) as one_answer:
-        fragment = reader.get(f"/questions/{question.pk}/scores/").content.decode()
-    budget = len(one_answer.captured_queries)
-    assert f'id="votes-{answer.pk}" hx-swap-oob="true"' in fragment and 'aria-label="Score 1"' in fragment
-    assert f'<p class="accepted-mark" id="accepted-{answer.pk}" hx-swap-oob="true">' in fragment
-    assert "Vote up" in fragment, "alice has not voted: her buttons are there"
-    assert "Vote up" not in client_for(bob).get(f"/questions/{question.pk}/scores/").content.decode(), "his own answer"
-    assert client_for(make_user("olga")).get(f"/questions/{question.pk}/scores/").status_code == 404
+    fragment = reader.get(url).content.decode()
+    assert f'data-order="{later.pk} {answer.pk}"' in fragment and 'data-accepted=""' in fragment
+    assert fragment.count("Accept this answer") == 2, "alice asked: she may accept either"
+    assert "Post answer" not in fragment, "the answer form stays outside what is swapped"
+
+    services.answer_accept(actor=alice, answer=answer)
+    with django_assert_max_num_queries(10) as two_answers:
+        fragment = reader.get(url).content.decode()
+    budget = len(two_answers.captured_queries)
+    assert f'data-order="{answer.pk} {later.pk}"' in fragment, "the accepted answer comes first, whatever its score"
+    assert f'data-accepted="{answer.pk}"' in fragment
+    assert f'<li class="answer is-accepted" id="answer-{answer.pk}">' in fragment and fragment.count("Accepted answer") == 1
+    assert fragment.count("Accept this answer") == 1, "only the answer not accepted"
+    assert "Make it a knowledge article" in fragment
+    assert "You voted up" in fragment and "Vote up" in fragment, "her own vote on one answer, buttons on the other"
+
+    assert "Accept this answer" not in client_for(bob).get(url).content.decode(), "bob did not ask"
+    assert client_for(make_user("olga")).get(url).status_code == 404
+    assert client_for(alice).get("/questions/999999/answers/").status_code == 404
 
     for i in range(5):
         more = services.answer_post(actor=erin, question=question, body=f"Or try option {i}.")
         services.answer_vote(actor=bob, answer=more, value=1)
+        services.answer_comment_add(actor=bob, answer=more, body=f"Option {i} worked for me.")
     with django_assert_max_num_queries(budget):
-        assert reader.get(f"/questions/{question.pk}/scores/").content.decode().count("hx-swap-oob") == 12
+        fragment = reader.get(url).content.decode()
+    assert fragment.count('<li class="answer') == 7 and fragment.count("Option 4 worked for me.") == 1
 
 
 @pytest.mark.django_db(transaction=True)
