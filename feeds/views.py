@@ -80,6 +80,11 @@ VERB_PHRASES = {
     "linked": "linked",
     "mentioned": "mentioned",
 }
+# Verbs where the service desk acts and the object is the person it happened to: a run of them
+# reads as a sentence about that person, not as the service desk doing something N times.
+GROUPED_ABOUT_OBJECT = {
+    "earned_badge": "{object} earned {count} badges",
+}
 
 
 class BodyForm(forms.Form):
@@ -200,6 +205,9 @@ class FeedItem:
     def text(self) -> str:
         if not self.grouped:
             return self.first.summary or f"{self.actor_name} {VERB_PHRASES.get(self.first.verb, self.first.verb)} {self.object_label}"
+        about_object = GROUPED_ABOUT_OBJECT.get(self.first.verb)
+        if about_object:
+            return about_object.format(object=self.object_label, count=len(self.activities))
         names = []
         for activity in self.activities:
             actor = activity.actor

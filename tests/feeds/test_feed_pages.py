@@ -219,3 +219,17 @@ def test_query_counts_do_not_grow_with_items_or_follows(client, make_user, alice
     assert _count(client, "/feed/") == feed_20
     assert _count(client, "/people/alice/") == wall_20
     assert _count(client, "/tags/t1/") <= wall_20
+
+
+def test_a_run_of_badges_reads_as_news_about_the_person(client, erin, bob):
+    from feeds.audience import SIGNED_IN, Audience
+    from feeds.services import ObjectRef, activity_publish
+
+    for badge in ("First Fix", "Author", "Pathfinder"):
+        activity_publish(
+            actor=None, verb="earned_badge", obj=ObjectRef("user", bob.username, bob.display_name),
+            audience=Audience.of(users=[bob.pk], groups=[SIGNED_IN]), summary=f"{bob.display_name} earned {badge} — bronze",
+        )
+    page = html(signed_in(client, erin).get(f"/people/{bob.username}/"))
+    assert f"{bob.display_name} earned 3 badges" in page
+    assert "The service desk earned" not in page
