@@ -78,12 +78,14 @@ def login_attempt_record(
     *, request: HttpRequest, username: str, success: bool, method: str = LoginRecord.Method.PASSWORD
 ) -> LoginRecord:
     """Record a sign-in attempt against the account it names (if that account exists)."""
+    # What was typed is kept as evidence, less the NUL characters the database cannot store.
+    username = (username or "").replace("\x00", "")
     user = User.objects.filter(username__iexact=username).first() if username else None
     record = LoginRecord.objects.create(
         user=user,
         username=username[:150],
         ip=_client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
+        user_agent=request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:512],
         success=success,
         method=method,
     )

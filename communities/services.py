@@ -490,6 +490,9 @@ def invitation_decide(*, actor: User, invitation_id: int, accept: bool):
 @transaction.atomic
 def member_remove(*, actor: User, community: Community, user: User, reason: str = "") -> None:
     selectors.require_moderator(actor, community, "Only the community's owners and moderators remove members.")
+    if "\x00" in (reason or ""):
+        raise ApplicationError("The reason contains a character that cannot be stored.",
+                               errors={"reason": ["Remove the null character."]})
     member = Membership.objects.select_for_update().filter(community=community, user=user).first()
     if member is None:
         raise NotVisible()

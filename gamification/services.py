@@ -481,6 +481,9 @@ def desk_visit_log(*, actor: User, ticket, note: str = "") -> DeskVisit:
     note = (note or "").strip()
     if len(note) > 500:
         raise ApplicationError("That note is too long.", errors={"note": ["Keep it under 500 characters."]})
+    if "\x00" in note:
+        raise ApplicationError("The note contains a character that cannot be stored.",
+                               errors={"note": ["Remove the null character."]})
     visit = DeskVisit.objects.create(ticket=ticket, agent=actor, note=note)
     activity_publish(
         actor=actor, verb="visited", obj=ticket_ref(ticket), audience=ticket_audience(ticket, internal=True),

@@ -107,6 +107,8 @@ class TicketListApi(APIView):
 class _OffsetPagination:
     page_size = 25
     max_page_size = 100
+    # Keeps the row offset within the database's integers.
+    max_page = 1_000_000
 
     def paginate_queryset(self, qs, request, view=None):
 
@@ -115,6 +117,8 @@ class _OffsetPagination:
             number = max(1, int(request.query_params.get("page", 1)))
         except ValueError:
             raise ApplicationError("Invalid page.", errors={"page": ["Give a whole number."]}) from None
+        if number > self.max_page:
+            raise ApplicationError("Invalid page.", errors={"page": [f"Give a number up to {self.max_page}."]})
         self.request = request
         rows = list(qs[(number - 1) * size : number * size + 1])
         self.has_next = len(rows) > size

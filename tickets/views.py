@@ -79,9 +79,13 @@ class Page:
     next_url: str | None
 
 
+# Far past any real list, and small enough that the row offset still fits the database's integers.
+MAX_PAGE = 1_000_000
+
+
 def _page(request, queryset, size: int, path: str | None = None) -> Page:
     try:
-        number = max(1, int(request.GET.get("page", 1)))
+        number = min(MAX_PAGE, max(1, int(request.GET.get("page", 1))))
     except ValueError:
         number = 1
     rows = list(queryset[(number - 1) * size : number * size + 1])

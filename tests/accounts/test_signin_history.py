@@ -110,3 +110,11 @@ def test_open_redirect_is_refused(client, alice):
         reverse("accounts:login"), {"username": "alice", "password": PASSWORD, "next": "https://evil.example/"}
     )
     assert response.status_code == 302 and response.url == "/"
+
+
+def test_a_sign_in_with_a_nul_in_the_username_is_refused_and_recorded_without_it(client, alice):
+    from accounts.models import LoginRecord
+
+    response = client.post("/accounts/login/", {"username": "ali\u0000ce", "password": "wrong"})
+    assert response.status_code == 400
+    assert LoginRecord.objects.filter(username="alice", success=False).exists()

@@ -189,3 +189,12 @@ def test_comments_on_answers(api_as, erin, alice, bob, open_community, private_c
     secret = services.answer_post(actor=erin, question=services.question_ask(actor=erin, community=private_community, title="Q"),
                                   body="A")
     assert api_as(alice).post(f"/api/v1/answers/{secret.pk}/comments/", {"body": "hi"}, format="json").status_code == 404
+
+
+def test_a_removal_reason_with_a_nul_character_is_refused_and_the_member_stays(client_for, alice, erin, open_community):
+    from communities.models import Membership
+
+    services.community_join(actor=alice, community=open_community)
+    response = client_for(erin).post(f"/communities/{open_community.slug}/members/alice/remove/", {"reason": "spam\u0000"})
+    assert response.status_code < 500
+    assert Membership.objects.filter(community=open_community, user=alice).exists()

@@ -9,6 +9,7 @@ from communities import services as communities
 from feeds import services as feeds
 from gamification import services
 from gamification.models import Bounty, Campaign, DeskVisit, PointEntry, Rule
+from servicedesk.errors import ApplicationError
 from tickets import services as tickets
 
 pytestmark = pytest.mark.django_db
@@ -367,3 +368,12 @@ def test_leaderboard_scope_with_a_digit_that_is_no_number_is_400(alice, api_as):
     assert response.status_code == 400 and "scope" in response.json()["errors"]
     # The page shows the global board instead, as for any scope it does not understand.
     assert signed_in(alice).get("/leaderboard/?scope=team:\u00b2").status_code == 200
+
+
+def test_a_desk_visit_note_with_a_nul_character_is_refused_not_a_500(alice, bob):
+    ticket = tickets.ticket_create(actor=alice, kind="incident", title="Dock", impact=3, urgency=3)
+    response = signed_in(bob).post(f"/tickets/{ticket.pk}/desk-visit/", {"note": "Replaced\u0000"})
+    assert response.status_code == 302
+    with pytest.raises(ApplicationError, match="cannot be stored"):
+        services.desk_visit_log(actor=bob, ticket=ticket, note="Replaced\u0000")
+    assert DeskVisit.objects.count() == 0

@@ -63,6 +63,10 @@ def test_the_sweep_covers_the_write_routes():
 
 @pytest.fixture
 def world(dave, alice, bob, erin):
+    return build_world(dave, alice, bob, erin)
+
+
+def build_world(dave, alice, bob, erin):
     """One of everything the routes name, owned or administered by dave, so he may write to each."""
     from communities.models import JoinRequest
 

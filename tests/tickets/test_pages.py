@@ -502,3 +502,11 @@ def test_my_tickets_queries_do_not_grow(client_for, alice, bob):
             services.ticket_update(actor=bob, ticket=ticket, assignee=bob)
     assert count_queries(client, reverse("tickets:mine")) == few
     assert count_queries(client, reverse("tickets:portal")) == few_portal
+
+
+@pytest.mark.parametrize("name", ["tickets:mine", "tickets:followed", "tickets:queue", "tickets:queue_table"])
+def test_a_page_number_past_the_databases_integers_shows_an_empty_page(client_for, alice, bob, name):
+    incident(alice)
+    response = client_for(bob if "queue" in name else alice).get(reverse(name), {"page": str(10 ** 30)})
+    assert response.status_code == 200
+    assert "Printer on floor 3 jams" not in response.content.decode()

@@ -215,3 +215,9 @@ def test_list_query_count_is_constant(api_as, alice, bob, django_assert_max_num_
     with CaptureQueriesContext(connection) as large:
         assert len(client.get("/api/v1/tickets/?page_size=100").json()["results"]) == 100
     assert len(large.captured_queries) == len(small.captured_queries) <= 4
+
+
+def test_a_page_number_past_the_databases_integers_is_a_400(api_as, bob):
+    response = api_as(bob).get("/api/v1/tickets/", {"sort": "priority", "page": str(10 ** 30)})
+    assert response.status_code == 400
+    assert response.json()["errors"]["page"]
