@@ -54,6 +54,23 @@ def _refused(request, exc: ApplicationError, back: str):
     return redirect(back)
 
 
+def _submit(request, form, call, *, back: str, success: str, to):
+    """Validate a form and hand its data to a service. Returns the response to send (the redirect
+    `to(result)` after success, or the refusal for 403/404), or None when the form now carries the
+    errors and the caller should show it again with a 400."""
+    if not form.is_valid():
+        return None
+    try:
+        result = call(form.cleaned_data)
+    except ApplicationError as exc:
+        if exc.status != 400:
+            return _refused(request, exc, back)
+        form.add_service_error(exc)
+        return None
+    messages.success(request, success)
+    return redirect(to(result))
+
+
 def _back(request, default: str) -> str:
     target = request.POST.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
@@ -158,18 +175,13 @@ def community_post(request, slug: str):
 
     community = _community_or_404(request, slug)
     form = post_form(request.POST, label="Write to the community")
-    if form.is_valid():
-        try:
-            feeds_services.post_create(actor=request.user, wall_type="community", wall_key=community.slug,
-                                       body=form.cleaned_data["body"])
-        except ApplicationError as exc:
-            if exc.status != 400:
-                return _refused(request, exc, community.get_absolute_url())
-            form.add_service_error(exc)
-        else:
-            messages.success(request, "Posted.")
-            return redirect(community.get_absolute_url() + "#activity-title")
-    return _community_page(request, community, status=400, post_form=form)
+    done = _submit(
+        request, form,
+        lambda data: feeds_services.post_create(actor=request.user, wall_type="community", wall_key=community.slug,
+                                                body=data["body"]),
+        back=community.get_absolute_url(), success="Posted.", to=lambda _: community.get_absolute_url() + "#activity-title",
+    )
+    return done or _community_page(request, community, status=400, post_form=form)
 
 
 @login_required
@@ -332,16 +344,13 @@ def ask(request, slug: str):
     form = QuestionForm(request.POST or None, prefix="q", initial={"title": request.GET.get("title", "")[:200]})
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                question = services.question_ask(actor=request.user, community=community, **form.cleaned_data)
-            except ApplicationError as exc:
-                if exc.status != 400:
-                    return _refused(request, exc, community.get_absolute_url())
-                form.add_service_error(exc)
-            else:
-                messages.success(request, "Your question is posted. You will be told when someone answers.")
-                return redirect(question.get_absolute_url())
+        done = _submit(
+            request, form, lambda data: services.question_ask(actor=request.user, community=community, **data),
+            back=community.get_absolute_url(), success="Your question is posted. You will be told when someone answers.",
+            to=lambda question: question.get_absolute_url(),
+        )
+        if done:
+            return done
         status = 400
     return render(request, "communities/ask.html", {"community": community, "form": form}, status=status)
 
@@ -390,16 +399,13 @@ def question_detail(request, pk: int):
     form = None
     if request.method == "POST":
         form = BodyForm(request.POST, prefix="answer")
-        if form.is_valid():
-            try:
-                answer = services.answer_post(actor=request.user, question=question, body=form.cleaned_data["body"])
-            except ApplicationError as exc:
-                if exc.status != 400:
-                    return _refused(request, exc, question.get_absolute_url())
-                form.add_service_error(exc)
-            else:
-                messages.success(request, "Your answer is posted.")
-                return redirect(f"{question.get_absolute_url()}#answer-{answer.pk}")
+        done = _submit(
+            request, form, lambda data: services.answer_post(actor=request.user, question=question, body=data["body"]),
+            back=question.get_absolute_url(), success="Your answer is posted.",
+            to=lambda answer: f"{question.get_absolute_url()}#answer-{answer.pk}",
+        )
+        if done:
+            return done
         status = 400
     return render(request, "communities/question.html", _question_context(request, question, answer_form=form), status=status)
 
@@ -545,17 +551,14 @@ def article_create(request):
     del form.fields["note"]
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                article = services.article_create(actor=request.user, title=form.cleaned_data["title"],
-                                                  body=form.cleaned_data["body"], community=community)
-            except ApplicationError as exc:
-                if exc.status != 400:
-                    return _refused(request, exc, reverse("communities:articles"))
-                form.add_service_error(exc)
-            else:
-                messages.success(request, "The article is published.")
-                return redirect(article.get_absolute_url())
+        done = _submit(
+            request, form,
+            lambda data: services.article_create(actor=request.user, title=data["title"], body=data["body"], community=community),
+            back=reverse("communities:articles"), success="The article is published.",
+            to=lambda article: article.get_absolute_url(),
+        )
+        if done:
+            return done
         status = 400
     return render(request, "communities/article_form.html", {"form": form, "community": community, "article": None},
                   status=status)
@@ -571,16 +574,12 @@ def article_edit(request, pk: int):
     form = ArticleForm(request.POST or None, prefix="article", initial={"title": article.title, "body": article.body})
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.article_edit(actor=request.user, article=article, **form.cleaned_data)
-            except ApplicationError as exc:
-                if exc.status != 400:
-                    return _refused(request, exc, article.get_absolute_url())
-                form.add_service_error(exc)
-            else:
-                messages.success(request, "Saved as a new revision.")
-                return redirect(article.get_absolute_url())
+        done = _submit(
+            request, form, lambda data: services.article_edit(actor=request.user, article=article, **data),
+            back=article.get_absolute_url(), success="Saved as a new revision.", to=lambda _: article.get_absolute_url(),
+        )
+        if done:
+            return done
         status = 400
     return render(request, "communities/article_form.html", {"form": form, "community": article.community, "article": article},
                   status=status)
@@ -702,17 +701,11 @@ def article_remove(request, pk: int):
 def idea_create(request, slug: str):
     community = _community_or_404(request, slug)
     form = IdeaForm(request.POST, prefix="idea")
-    if form.is_valid():
-        try:
-            idea = services.idea_create(actor=request.user, community=community, **form.cleaned_data)
-        except ApplicationError as exc:
-            if exc.status != 400:
-                return _refused(request, exc, community.get_absolute_url())
-            form.add_service_error(exc)
-        else:
-            messages.success(request, "Your idea is posted.")
-            return redirect(idea.get_absolute_url())
-    return _community_page(request, community, status=400, idea_form=form)
+    done = _submit(
+        request, form, lambda data: services.idea_create(actor=request.user, community=community, **data),
+        back=community.get_absolute_url(), success="Your idea is posted.", to=lambda idea: idea.get_absolute_url(),
+    )
+    return done or _community_page(request, community, status=400, idea_form=form)
 
 
 @login_required
@@ -724,16 +717,13 @@ def idea_detail(request, slug: str, pk: int):
     status = 200
     if request.method == "POST":
         form = IdeaStatusForm(request.POST, prefix="status")
-        if form.is_valid():
-            try:
-                services.idea_status_set(actor=request.user, idea=idea, **form.cleaned_data)
-            except ApplicationError as exc:
-                if exc.status != 400:
-                    return _refused(request, exc, idea.get_absolute_url())
-                form.add_service_error(exc)
-            else:
-                messages.success(request, "Status saved; the author and the voters are told.")
-                return redirect(idea.get_absolute_url())
+        done = _submit(
+            request, form, lambda data: services.idea_status_set(actor=request.user, idea=idea, **data),
+            back=idea.get_absolute_url(), success="Status saved; the author and the voters are told.",
+            to=lambda _: idea.get_absolute_url(),
+        )
+        if done:
+            return done
         status = 400
     voted = idea.votes.filter(user=request.user).exists()
     return render(request, "communities/idea.html", {
