@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from tickets.forms import ServiceErrorsMixin
+from servicedesk.forms import ServiceErrorsMixin
 
 from .models import Community, Idea
 

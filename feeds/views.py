@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from servicedesk.errors import ApplicationError
+from servicedesk.forms import ServiceErrorsMixin
 
 from . import selectors, services, walls
 from .models import Post
@@ -87,7 +88,7 @@ GROUPED_ABOUT_OBJECT = {
 }
 
 
-class BodyForm(forms.Form):
+class BodyForm(ServiceErrorsMixin, forms.Form):
     """A markdown text box: a post, a comment or an edit."""
 
     body = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -96,12 +97,6 @@ class BodyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["body"].label = label
         self.fields["body"].help_text = help_text
-
-    def add_service_error(self, exc: ApplicationError) -> None:
-        self.add_error(None, exc.message)
-        for name, errors in (exc.errors or {}).items():
-            for message in errors:
-                self.add_error(name if name in self.fields else None, message)
 
 
 POST_HELP = "Markdown works. Use #tags to reach people who follow a topic and @username to mention someone."

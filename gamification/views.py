@@ -31,6 +31,15 @@ def _forbidden(request, message: str, back_url: str = "/", back_label: str = "Ba
 # --- leaderboard -------------------------------------------------------------------------------
 
 
+
+def _place_errors(form: forms.Form, exc: ApplicationError) -> None:
+    """Field errors next to their fields; the message on top only when no field is named."""
+    for field, errors in exc.errors.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+    if not exc.errors:
+        form.add_error(None, exc.message)
+
 def _board_context(request) -> dict:
     period = request.GET.get("period", "week")
     scope = request.GET.get("scope", "global")
@@ -109,11 +118,7 @@ def campaign_list(request):
                 try:
                     campaign = services.campaign_create(actor=request.user, **data)
                 except ApplicationError as exc:
-                    for field, errors in exc.errors.items():
-                        for error in errors:
-                            form.add_error(field if field in form.fields else None, error)
-                    if not exc.errors:
-                        form.add_error(None, exc.message)
+                    _place_errors(form, exc)
                 else:
                     messages.success(request, f"The campaign \u201c{campaign.name}\u201d is set up.")
                     return redirect(campaign.get_absolute_url())
@@ -257,11 +262,7 @@ def bounty(request, pk: int):
             try:
                 services.bounty_set(actor=request.user, ticket=ticket, **form.cleaned_data)
             except ApplicationError as exc:
-                for field, errors in exc.errors.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
-                if not exc.errors:
-                    form.add_error(None, exc.message)
+                _place_errors(form, exc)
             else:
                 messages.success(request, f"Bounty of {form.cleaned_data['points']} points set on {ticket.number}.")
                 return redirect(f"{back}#bounty")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from servicedesk.errors import ApplicationError
+from servicedesk.forms import ServiceErrorsMixin
 from servicedesk.widgets import FastSelect
 
 from .models import Kind, Priority, Status, Visibility
@@ -31,17 +31,6 @@ SCORE_CHOICES = [
     (1, "1 \u00b7 Very poor"),
 ]
 REPLY_CHOICES = [("public", "Public reply: the requester and followers see it"), ("internal", "Internal note: agents only")]
-
-
-class ServiceErrorsMixin:
-    """Put an `ApplicationError`'s field errors next to the fields they name, the rest on top."""
-
-    def add_service_error(self, exc: ApplicationError) -> None:
-        self.add_error(None, exc.message)
-        for name, messages in (exc.errors or {}).items():
-            target = name if name in self.fields else None
-            for message in messages:
-                self.add_error(target, message)
 
 
 class TicketCreateForm(ServiceErrorsMixin, forms.Form):
