@@ -130,11 +130,18 @@ STORAGES = {
 # --- Redis: channel layer, cache, Celery broker. Unset means embedded single-process mode.
 REDIS_URL = env("REDIS_URL", default="")
 CHANNEL_PREFIX = env("CHANNEL_PREFIX", default="asgi")
+CHANNEL_LAYER_SOCKET_TIMEOUT = 15.0
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_PREFIX, "capacity": 500},
+            "CONFIG": {
+                # redis-py reads time out after 5 s by default, the same time channels_redis blocks
+                # waiting for a message: an idle socket's consumer would crash every few seconds.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
+                "prefix": CHANNEL_PREFIX,
+                "capacity": 500,
+            },
         }
     }
     CACHES = {

@@ -101,3 +101,23 @@ def test_resume_after_a_closed_socket_delivers_the_gap_and_nothing_unseen(alice,
     assert [a["id"] for a in activities] == [to_erin.pk, public.pk]
     assert [f["notification"]["text"] for f in frames if f["type"] == "notification"] == ["Alice mentioned you"]
     assert all(a["summary"] not in ("internal", "alice only") for a in activities)
+
+
+def test_an_idle_socket_stays_open_and_still_hears_news(alice, asgi_server):
+    # The channel layer blocks on Redis for 5 s at a time waiting for a message; a socket quiet
+    # for longer than that must not lose its consumer.
+    from django.conf import settings
+    from channels_redis.core import RedisChannelLayer
+
+    assert settings.CHANNEL_LAYER_SOCKET_TIMEOUT > RedisChannelLayer.brpop_timeout
+    base = asgi_server.extra["base_url"]
+    with connect(ws_url(base, live_ticket(base, token_for(base, "alice", "laptop"))), open_timeout=5) as ws:
+        assert json.loads(ws.recv(timeout=5))["type"] == "welcome"
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=RedisChannelLayer.brpop_timeout + 2)
+        note = services.activity_publish(
+            actor=None, verb="noted", obj=ObjectRef("user", "alice", "Alice Martin"), audience=Audience.of(users=[alice.pk]),
+            summary="still listening",
+        )
+        frame, _ = frames_until(ws, lambda f: f["type"] == "activity", timeout=5)
+        assert frame["activity"]["id"] == note.pk
