@@ -159,7 +159,8 @@
 
     ws.addEventListener("open", function () {
       if (ws !== socket) return;
-      setState("live");
+      // "live" waits for the server's welcome: an accepted socket can still be
+      // dropped before the server has joined us to our groups.
       // Only forgive past failures once the connection has proven stable;
       // a server that accepts then drops at once must still back off.
       stableTimer = setTimeout(function () { attempt = 0; }, STABLE_AFTER_MS);
@@ -265,6 +266,7 @@
   }
 
   function onWelcome(frame) {
+    setState("live");
     if (frame.user && frame.user !== username) {
       // The server knows best who we are (e.g. signed in again in another
       // tab); never mix one user's ids into another's storage.

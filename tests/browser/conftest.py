@@ -70,6 +70,28 @@ def off_thread(fn, *args, **kwargs):
         return pool.submit(call).result()
 
 
+def record_sockets(page) -> list[str]:
+    """What the page's websockets did, in order: kept for a failing test's message."""
+    import time
+
+    events: list[str] = []
+    started = time.monotonic()
+
+    def note(text):
+        events.append(f"{time.monotonic() - started:7.2f}s {text}")
+
+    def watch(ws):
+        note(f"open {ws.url}")
+        ws.on("framesent", lambda payload: note(f"sent {payload}"))
+        ws.on("framereceived", lambda payload: note(f"received {str(payload)[:300]}"))
+        ws.on("socketerror", lambda error: note(f"error {error}"))
+        ws.on("close", lambda _ws: note("closed"))
+
+    page.on("websocket", watch)
+    page.on("console", lambda message: note(f"console {message.type}: {message.text}"))
+    return events
+
+
 def sign_in(page, username: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, off_thread, sign_in
+from tests.browser.conftest import assert_accessible, off_thread, record_sockets, sign_in
 from tests.conftest import PASSWORD
 from tickets import services
 from tickets.models import Kind, Visibility
@@ -109,6 +109,7 @@ def test_the_feed_fills_the_gap_after_the_connection_is_cut(alice, bob, erin, ne
 
     off_thread(feeds.follow_create, actor=erin, target_type="user", key="bob")
     page = new_page()
+    sockets = record_sockets(page)
     sign_in(page, "erin", PASSWORD)
     page.goto("/feed/")
     indicator = page.locator("#live-indicator")
@@ -124,10 +125,15 @@ def test_the_feed_fills_the_gap_after_the_connection_is_cut(alice, bob, erin, ne
 
     restarted = start_asgi_server(stack_env, log_dir, port=port)
     try:
-        # The client backs off up to 15 s between attempts, with jitter.
-        expect(indicator).to_have_attribute("data-state", "live", timeout=45_000)
+        # The client backs off up to 15 s between attempts, with jitter; "live" means welcomed.
         show = page.get_by_role("button", name="2 new \u2014 show")
-        expect(show).to_be_visible(timeout=15_000)
+        try:
+            expect(indicator).to_have_attribute("data-state", "live", timeout=45_000)
+            expect(show).to_be_visible(timeout=15_000)
+        except AssertionError as failure:
+            raise AssertionError(
+                f"{failure}\n--- sockets\n" + "\n".join(sockets) + f"\n--- restarted server\n{restarted.log()}"
+            ) from None
         show.click()
         feed = page.locator("#feed-list")
         expect(feed).to_contain_text("Printer queue cleared on floor 3")
