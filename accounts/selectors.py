@@ -24,6 +24,14 @@ def user_visible(*, viewer: User, username: str) -> User:
     return user
 
 
+def account_named(username: str, *, active_only: bool = True) -> User | None:
+    """The account with that username (a leading "@" as people type it is ignored), or None."""
+    accounts = User.objects.filter(username=username.strip().lstrip("@"))
+    if active_only:
+        accounts = accounts.filter(is_active=True)
+    return accounts.first()
+
+
 def user_profile(*, viewer: User, user: User) -> dict:
     standing = standing_for([user])[user.pk]
     profile = {

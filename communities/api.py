@@ -3,6 +3,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import account_named
 from servicedesk.errors import ApplicationError, NotVisible
 
 from . import selectors, services
@@ -266,9 +267,7 @@ class LeaveApi(APIView):
 
 
 def _user_or_400(username: str, field: str = "username"):
-    from accounts.models import User
-
-    user = User.objects.filter(username=username, is_active=True).first()
+    user = account_named(username)
     if user is None:
         raise ApplicationError("No such person.", errors={field: ["No active account has that username."]})
     return user
@@ -325,9 +324,7 @@ class MemberDetailApi(APIView):
         community = selectors.community_readable(user=request.user, slug=slug)
         data = ReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
-        from accounts.models import User
-
-        user = User.objects.filter(username=username).first()
+        user = account_named(username, active_only=False)
         if user is None:
             selectors.require_moderator(request.user, community, "Only the community's owners and moderators remove members.")
             raise NotVisible()

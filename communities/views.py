@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import User
+from accounts.selectors import account_named
 from servicedesk.errors import ApplicationError
 
 from . import selectors, services
@@ -233,7 +233,7 @@ def invite(request, slug: str):
     if form.is_valid():
         try:
             selectors.require_moderator(request.user, community, "Only the community's owners and moderators invite people.")
-            user = User.objects.filter(username=form.cleaned_data["username"].strip().lstrip("@"), is_active=True).first()
+            user = account_named(form.cleaned_data["username"])
             if user is None:
                 raise ApplicationError("No such person.", errors={"username": ["No active account has that username."]})
             services.invitation_create(actor=request.user, community=community, user=user)
@@ -266,7 +266,7 @@ def invitation_decide(request, invitation_id: int, decision: str):
 @require_POST
 def member_remove(request, slug: str, username: str):
     community = _community_or_404(request, slug)
-    user = User.objects.filter(username=username).first()
+    user = account_named(username, active_only=False)
     if user is None:
         raise Http404("No such member.")
     try:
