@@ -29,6 +29,7 @@ class CommunitiesConfig(AppConfig):
             return walls.Wall(
                 type="community", key=community.slug, title=community.name, audience=community_audience(community),
                 target_id=community.pk, url=community.get_absolute_url(),
+                posting_refused=selectors.REMOVED_MESSAGE if selectors.is_barred(viewer, community) else "",
             )
 
         walls.register("community", community_wall)

@@ -281,3 +281,23 @@ class PollVote(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["poll", "user"], name="poll_vote_once")]
+
+
+class Removal(models.Model):
+    """A member a moderator removed. While it stands they cannot join again, take part in the
+    community or earn points there; accepting a moderator's invitation lifts it. Kept for the record."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="removals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "user"], condition=models.Q(lifted_at__isnull=True), name="one_standing_removal"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "community"])]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import User
 from servicedesk.errors import Forbidden, NotVisible
 
-from .models import Answer, Community, JoinRequest, Membership, Question
+from .models import Answer, Community, JoinRequest, Membership, Question, Removal
 
 
 def membership(user: User, community: Community) -> Membership | None:
@@ -23,6 +23,17 @@ def can_read(user: User, community: Community) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return not community.is_private or Membership.objects.filter(community=community, user=user).exists()
+
+
+REMOVED_MESSAGE = "A moderator removed you from this community; they can invite you back."
+
+
+def is_barred(user: User, community: Community | int) -> bool:
+    """Removed by a moderator and not invited back since."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    community_id = community if isinstance(community, int) else community.pk
+    return Removal.objects.filter(community_id=community_id, user=user, lifted_at__isnull=True).exists()
 
 
 def is_moderator(user: User, community: Community) -> bool:
@@ -233,6 +244,8 @@ class CommunityPage:
     requests: list = field(default_factory=list)
     invitation: object = None
     pending_request: bool = False
+    removed: bool = False
+    removals: list = field(default_factory=list)
     proposed_bridges: list = field(default_factory=list)
 
 
@@ -247,6 +260,7 @@ def community_page(*, user: User, community: Community, show: str = "all") -> Co
     page.invitation = Invitation.objects.filter(community=community, user=user, status=Invitation.Status.PENDING).first()
     if member is None:
         page.pending_request = JoinRequest.objects.filter(community=community, user=user, status=JoinRequest.Status.PENDING).exists()
+        page.removed = is_barred(user, community)
     if not readable:
         return page
     members = Membership.objects.filter(community=community).select_related("user").order_by("role", "user__username")
@@ -265,6 +279,8 @@ def community_page(*, user: User, community: Community, show: str = "all") -> Co
                              .select_related("user").order_by("id"))
         page.proposed_bridges = list(Bridge.objects.filter(target=community, status=Bridge.Status.PROPOSED)
                                      .select_related("source"))
+        page.removals = list(Removal.objects.filter(community=community, lifted_at__isnull=True)
+                             .select_related("user", "removed_by").order_by("-id")[:MEMBERS_SHOWN])
     return page
 
 
@@ -274,6 +290,7 @@ class QuestionPage:
     answers: list
     is_moderator: bool
     is_member: bool
+    removed: bool = False
 
 
 def question_page(*, user: User, question: Question) -> QuestionPage:
@@ -294,6 +311,7 @@ def question_page(*, user: User, question: Question) -> QuestionPage:
         question=question, answers=answers,
         is_moderator=member is not None and member.role in (Membership.Role.OWNER, Membership.Role.MODERATOR),
         is_member=member is not None,
+        removed=member is None and is_barred(user, question.community),
     )
 
 

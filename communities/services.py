@@ -16,7 +16,7 @@ from servicedesk import markdown
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
 from . import live, selectors
-from .models import Answer, Community, JoinRequest, Membership, Question, Vote
+from .models import Answer, Community, JoinRequest, Membership, Question, Removal, Vote
 
 
 def community_audience(community: Community, *, users=()) -> Audience:
@@ -38,7 +38,10 @@ def community_ref(community: Community) -> ObjectRef:
 
 
 def _join(community: Community, user: User, role: str) -> Membership:
+    """Every way in (creating, an approved request, an accepted invitation) was a moderator's or
+    owner's choice, so it ends a standing removal."""
     member, _ = Membership.objects.get_or_create(community=community, user=user, defaults={"role": role})
+    Removal.objects.filter(community=community, user=user, lifted_at__isnull=True).update(lifted_at=timezone.now())
     follow_write(user=user, target_type=Follow.Type.COMMUNITY, target_key=community.slug, target_id=community.pk,
                  reason=Follow.Reason.MEMBER)
     return member
@@ -77,6 +80,9 @@ def community_join(*, actor: User, community: Community) -> str:
     """Join an open community, or ask to join a private one. Returns "member" or "pending"."""
     if Membership.objects.filter(community=community, user=actor).exists():
         return "member"
+    if selectors.is_barred(actor, community):
+        _check_can_see(actor, community)
+        raise Forbidden(selectors.REMOVED_MESSAGE)
     if not community.is_private:
         _join(community, actor, Membership.Role.MEMBER)
         activity_publish(
@@ -156,10 +162,13 @@ def _check_text(title: str | None, body: str) -> None:
 
 
 def _require_member(actor: User, community: Community) -> None:
+    """May take part: read access, and not removed by a moderator (open communities let anyone in)."""
     if not selectors.can_read(actor, community):
         raise NotVisible()
     if not Membership.objects.filter(community=community, user=actor).exists() and community.is_private:
         raise NotVisible()
+    if selectors.is_barred(actor, community):
+        raise Forbidden(selectors.REMOVED_MESSAGE)
 
 
 @transaction.atomic
@@ -502,6 +511,7 @@ def member_remove(*, actor: User, community: Community, user: User, reason: str 
     if member.role != Membership.Role.MEMBER and actor_role != Membership.Role.OWNER:
         raise Forbidden("Only an owner removes an owner or a moderator.")
     _drop_member(community, user)
+    Removal.objects.create(community=community, user=user, removed_by=actor, reason=(reason or "")[:300])
     activity_publish(
         actor=actor, verb="removed_member", obj=community_ref(community), audience=Audience.of(users=[actor.pk, user.pk]),
         summary=f"{user.display_name} was removed from {community.name}",

@@ -387,7 +387,7 @@ def _question_context(request, question, **forms) -> dict:
         "question": question, "community": question.community, "page": page,
         "answer_form": forms.get("answer_form") or BodyForm(prefix="answer"),
         "can_accept": request.user.pk == question.author_id or page.is_moderator,
-        "can_answer": page.is_member or not question.community.is_private,
+        "can_answer": (page.is_member or not question.community.is_private) and not page.removed,
         "comment_error": forms.get("comment_error"),
     }
 

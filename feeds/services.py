@@ -448,6 +448,7 @@ def post_create(*, actor: User, wall_type: str, wall_key, body: str):
 
     body = _check_body(body)
     wall = walls.resolve(actor, wall_type, wall_key)
+    walls.require_posting(wall)
     mentions, tags = _mentions_and_tags(body)
     post = Post.objects.create(
         author=actor, wall_type=wall.type, wall_key=wall.key, body=body, body_html=markdown.render(body), tags=tags
@@ -522,9 +523,10 @@ def post_comment_add(*, actor: User, post_id, body: str):
 
     post = selectors.post_visible(viewer=actor, post_id=post_id)
     body = _check_body(body)
+    wall = walls.resolve(actor, post.wall_type, post.wall_key)
+    walls.require_posting(wall)
     comment = PostComment.objects.create(post=post, author=actor, body=body, body_html=markdown.render(body))
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
-    wall = walls.resolve(actor, post.wall_type, post.wall_key)
     author = [post.author] if post.author_id != actor.pk else []
     activity_publish(
         actor=actor, verb="commented", obj=_post_ref(post), target=ObjectRef(wall.type, wall.key, wall.title),

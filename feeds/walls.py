@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from servicedesk.errors import ApplicationError, NotVisible
+from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
 from .audience import SIGNED_IN, Audience
 
@@ -25,6 +25,8 @@ class Wall:
     audience: Audience
     target_id: int | None = None
     url: str = ""
+    # Why the viewer may read this wall but not post on it (e.g. removed from its community).
+    posting_refused: str = ""
 
     @property
     def stream(self) -> str:
@@ -54,6 +56,11 @@ def resolve(viewer, wall_type: str, key) -> Wall:
     if not getattr(viewer, "is_authenticated", False):
         raise NotVisible()
     return resolver(viewer, str(key).strip())
+
+
+def require_posting(wall: Wall) -> None:
+    if wall.posting_refused:
+        raise Forbidden(wall.posting_refused)
 
 
 def normalise_tag(raw: str) -> str:

@@ -133,6 +133,13 @@ def _campaign_for(rule: Rule, source: Source, now: datetime) -> Campaign | None:
     return best
 
 
+def _removed_from(user: User, community_id: int) -> bool:
+    # Imported here: communities' services call into this module.
+    from communities.selectors import is_barred
+
+    return is_barred(user, community_id)
+
+
 def _award(*, user: User | None, rule_slug: str, source: Source, reason: str, actor: User | None = None,
            points: int | None = None, now: datetime | None = None) -> PointEntry | None:
     """Credit `user` for an event, once while it stands. Returns the entry, or None when the rule
@@ -140,6 +147,8 @@ def _award(*, user: User | None, rule_slug: str, source: Source, reason: str, ac
     if user is None or not user.is_active:
         return None
     if actor is not None and actor.pk == user.pk:
+        return None
+    if source.community_id and _removed_from(user, source.community_id):
         return None
     now = now or timezone.now()
     rule = rule_get(rule_slug)

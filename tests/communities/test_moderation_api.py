@@ -94,6 +94,48 @@ def test_a_removed_member_hears_nothing_more_from_inside_a_private_community(eri
     assert not [e.activity.summary for e in fed if e.activity.target_key == "finance" or "merge" in e.activity.summary.lower()]
 
 
+def test_a_removed_member_stays_out_of_an_open_community_until_invited_back(api_as, erin, alice, bob, open_community):
+    from communities.models import Removal
+    from feeds import services as feeds
+
+    services.community_join(actor=alice, community=open_community)
+    question = services.question_ask(actor=bob, community=open_community, title="VLOOKUP or XLOOKUP?")
+    answer = services.answer_post(actor=bob, question=question, body="XLOOKUP")
+    post = feeds.post_create(actor=bob, wall_type="community", wall_key="excel", body="Macro tips inside")
+    assert api_as(erin).delete("/api/v1/communities/excel/members/alice/", {"reason": "spam links"}, format="json").status_code == 204
+
+    client = api_as(alice)
+    refused = client.post("/api/v1/communities/excel/join/")
+    assert refused.status_code == 403 and "invite you back" in refused.json()["message"]
+    assert client.post("/api/v1/communities/excel/questions/", {"title": "Buy my course"}, format="json").status_code == 403
+    assert client.post(f"/api/v1/questions/{question.pk}/answers/", {"body": "Buy my course"}, format="json").status_code == 403
+    assert client.post(f"/api/v1/answers/{answer.pk}/vote/", {"value": -1}, format="json").status_code == 403
+    assert client.post("/api/v1/posts/", {"body": "Buy my course", "wall": {"type": "community", "key": "excel"}},
+                       format="json").status_code == 403
+    assert client.post(f"/api/v1/posts/{post.pk}/comments/", {"body": "Buy my course"}, format="json").status_code == 403
+    assert client.get(f"/api/v1/questions/{question.pk}/").status_code == 200, "an open community stays readable"
+    assert not Question.objects.filter(author=alice).exists() and not Answer.objects.filter(author=alice).exists()
+    removal = Removal.objects.get(community=open_community, user=alice)
+    assert (removal.removed_by, removal.reason, removal.lifted_at) == (erin, "spam links", None)
+
+    # Only a moderator's invitation lets her back in; the record of the removal is kept.
+    invitation = api_as(erin).post("/api/v1/communities/excel/invitations/", {"username": "alice"}, format="json").json()
+    assert client.post(f"/api/v1/invitations/{invitation['id']}/accept/").status_code == 200
+    assert client.post(f"/api/v1/questions/{question.pk}/answers/", {"body": "INDEX/MATCH"}, format="json").status_code == 201
+    removal.refresh_from_db()
+    assert removal.lifted_at is not None
+
+
+def test_a_member_removed_from_a_private_community_cannot_ask_to_join_again(api_as, erin, alice, private_community):
+    from communities.models import JoinRequest
+
+    services.invitation_decide(actor=alice, invitation_id=services.invitation_create(
+        actor=erin, community=private_community, user=alice).pk, accept=True)
+    services.member_remove(actor=erin, community=private_community, user=alice)
+    assert api_as(alice).post("/api/v1/communities/finance/join/").status_code == 404
+    assert not JoinRequest.objects.filter(user=alice).exists()
+
+
 def test_moderators_soft_remove_posts_with_reason(api_as, erin, alice, bob, open_community):
     services.community_join(actor=alice, community=open_community)
     question = services.question_ask(actor=alice, community=open_community, title="Pivot tables")

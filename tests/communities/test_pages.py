@@ -164,6 +164,23 @@ def test_moderator_pages_remove_and_invite(client_for, erin, alice, bob, open_co
     assert client_for(alice).post("/communities/excel/members/bob/remove/").status_code == 403
 
 
+def test_a_removed_member_sees_why_and_no_forms_and_moderators_see_the_removal(client_for, erin, alice, bob, open_community):
+    services.community_join(actor=alice, community=open_community)
+    question = services.question_ask(actor=bob, community=open_community, title="Freeze panes")
+    assert client_for(erin).post("/communities/excel/members/alice/remove/", {"reason": "rude replies"}).status_code == 302
+
+    page = client_for(alice).get("/communities/excel/").content.decode()
+    assert "A moderator removed you from this community" in page
+    assert 'id="join-button"' not in page and "Write an article" not in page and 'name="post-body"' not in page
+    assert "Post answer" not in client_for(alice).get(question.get_absolute_url()).content.decode()
+    assert client_for(alice).post("/communities/excel/join/").status_code == 403
+    member_page = client_for(bob).get("/communities/excel/").content.decode()
+    assert "cannot write here" not in member_page and 'name="post-body"' in member_page
+
+    moderator_page = client_for(erin).get("/communities/excel/").content.decode()
+    assert "Removed" in moderator_page and "rude replies" in moderator_page
+
+
 def test_idea_status_and_poll_vote_pages(client_for, erin, alice, open_community):
     services.community_join(actor=alice, community=open_community)
     idea = services.idea_create(actor=alice, community=open_community, title="Office hours")
@@ -208,7 +225,7 @@ def test_community_question_and_article_pages_have_fixed_query_counts(client_for
         assert _queries(client, url) <= before[url], url
     assert _queries(api_as(erin), "/api/v1/communities/excel/questions/") <= api_before
     # Pinned budgets (session, user, page reads; the community page includes its wall).
-    assert before["/communities/excel/"] <= 22
+    assert before["/communities/excel/"] <= 24
     assert before[question.get_absolute_url()] <= 7
     assert before[article.get_absolute_url()] <= 9
     assert api_before <= 2

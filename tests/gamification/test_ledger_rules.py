@@ -295,6 +295,24 @@ def test_removing_an_answer_takes_back_what_it_earned(alice, erin, bob, communit
     assert points(bob) == 0
     assert PointEntry.objects.filter(user=bob, reversal_of__isnull=False).count() == 2
 
+def test_a_member_removed_from_a_community_earns_nothing_there_until_invited_back(alice, erin, carol, bob, community):
+    communities.community_join(actor=erin, community=community)
+    question = communities.question_ask(actor=alice, community=community, title="Printer offline", body="Since Monday")
+    answer = communities.answer_post(actor=erin, question=question, body="Restart the spooler")
+    post = feeds.post_create(actor=erin, wall_type="community", wall_key="windows", body="Spooler tips")
+    communities.member_remove(actor=bob, community=community, user=erin, reason="Advertising")
+
+    communities.answer_accept(actor=alice, answer=answer)
+    communities.answer_vote(actor=carol, answer=answer, value=1)
+    feeds.like_add(actor=alice, post_id=post.pk)
+    assert points(erin) == 0 and not PointEntry.objects.filter(user=erin).exists()
+
+    invitation = communities.invitation_create(actor=bob, community=community, user=erin)
+    communities.invitation_decide(actor=erin, invitation_id=invitation.pk, accept=True)
+    feeds.like_add(actor=carol, post_id=post.pk)
+    assert rules_of(erin) == ["like_received"]
+
+
 def test_rules_are_editable_by_managers_and_apply_from_then_on(carol, bob, alice, post_by):
     from servicedesk.errors import Forbidden
 
