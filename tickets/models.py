@@ -236,6 +236,24 @@ class TicketChange(models.Model):
     class Meta:
         indexes = [models.Index(fields=["ticket", "id"])]
 
+    # Values are stored as written (e.g. "in_progress") so the trail never depends on labels.
+    _LABELS = {
+        "status": dict(Status.choices),
+        "visibility": dict(Visibility.choices),
+        "priority": {str(value): label for value, label in Priority.choices},
+    }
+
+    def _label(self, value: str) -> str:
+        return self._LABELS.get(self.field, {}).get(value, value)
+
+    @property
+    def old_label(self) -> str:
+        return self._label(self.old)
+
+    @property
+    def new_label(self) -> str:
+        return self._label(self.new)
+
 
 class SavedView(models.Model):
     """An agent's named queue filter (status, priority, team, service, assignee, breached, sort)."""

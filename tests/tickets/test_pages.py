@@ -310,6 +310,15 @@ def test_agent_controls_change_the_ticket_and_refuse_bad_transitions(client_for,
     assert ticket.status == Status.NEW
 
 
+def test_history_shows_labels_not_stored_values(client_for, alice, bob):
+    ticket = incident(alice)
+    client = client_for(bob)
+    client.post(reverse("tickets:update", args=[ticket.pk]), {"status": "in_progress", "priority": "1"})
+    history = client.get(ticket.get_absolute_url()).content.decode().split('id="history"', 1)[1].split("</section>", 1)[0]
+    assert "In progress" in history and "1 · Critical" in history
+    assert "in_progress" not in history
+
+
 def test_problem_resolution_resolves_its_incidents(client_for, alice, bob):
     problem = services.ticket_create(actor=bob, kind=Kind.PROBLEM, title="Print server out of disk")
     linked = incident(alice)
