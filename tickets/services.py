@@ -553,6 +553,22 @@ def _sniff(head: bytes, filename: str) -> str | None:
     return "text/csv" if filename.lower().endswith(".csv") else "text/plain"
 
 
+def reply_add(*, actor: User, ticket: Ticket, body: str, internal: bool = False,
+              uploads: Iterable[UploadedFile] = ()) -> Comment:
+    """A reply with its files, all or nothing. Files are written to storage before the database
+    commits, so those of a refused reply are deleted again (call this outside an outer transaction)."""
+    written: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            for upload in uploads:
+                written.append(attachment_add(actor=actor, ticket=ticket, upload=upload))
+            return comment_add(actor=actor, ticket=ticket, body=body, internal=internal, attachments=written)
+    except BaseException:
+        for attachment in written:
+            attachment.file.storage.delete(attachment.file.name)
+        raise
+
+
 @transaction.atomic
 def attachment_add(*, actor: User, ticket: Ticket, upload: UploadedFile) -> Attachment:
     if not can_see(actor, ticket):

@@ -318,17 +318,12 @@ def comment(request, pk: int):
     form = CommentForm(request.POST, request.FILES, agent=agent, auto_id="reply_%s")
     if not form.is_valid():
         return _render_detail_with_errors(request, ticket, comment_form=form)
+    upload = form.cleaned_data.get("file")
     try:
-        with transaction.atomic():
-            attachments = []
-            if form.cleaned_data.get("file"):
-                attachments.append(
-                    services.attachment_add(actor=request.user, ticket=ticket, upload=form.cleaned_data["file"])
-                )
-            new = services.comment_add(
-                actor=request.user, ticket=ticket, body=form.cleaned_data["body"], internal=form.internal,
-                attachments=attachments,
-            )
+        new = services.reply_add(
+            actor=request.user, ticket=ticket, body=form.cleaned_data["body"], internal=form.internal,
+            uploads=[upload] if upload else [],
+        )
     except ApplicationError as exc:
         if exc.status == 404:
             raise Http404(exc.message) from exc

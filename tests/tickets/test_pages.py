@@ -227,6 +227,25 @@ def test_a_reply_with_an_attachment(client_for, alice):
     assert f"/api/v1/attachments/{attachment.token}/" in page
 
 
+def test_a_refused_reply_leaves_no_file_behind(alice, bob, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from servicedesk.errors import Forbidden
+    from tickets.models import Attachment
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    ticket = incident(alice)
+    upload = SimpleUploadedFile("log.txt", b"error E42 at 12:01\n", content_type="text/plain")
+    with pytest.raises(Forbidden):
+        services.reply_add(actor=alice, ticket=ticket, body="Only agents write these", internal=True, uploads=[upload])
+    assert not Attachment.objects.exists()
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+    kept = SimpleUploadedFile("log.txt", b"error E42 at 12:01\n", content_type="text/plain")
+    reply = services.reply_add(actor=bob, ticket=ticket, body="Thanks, looking", uploads=[kept])
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [reply.attachments.get().token]
+
+
 def test_requester_rates_once_resolved(client_for, alice, bob):
     ticket = incident(alice)
     client = client_for(alice)
