@@ -270,20 +270,22 @@ def _detail_context(request, ticket: Ticket, **forms) -> dict:
         ),
     }
     if agent:
-        agents = list(selectors.agents())
-        teams = _teams()
-        update_form = forms.get("update_form") or _update_form(user, ticket, agents=agents, teams=teams)
-        # Offer only the moves the ticket can make from where it is.
-        allowed = services.TRANSITIONS[ticket.status]
-        update_form.fields["status"].choices = [
-            (value, label) for value, label in Status.choices if value == ticket.status or value in allowed
-        ]
         context.update(
             social=selectors.social_context(viewer=user, person=ticket.requester),
-            update_form=update_form,
+            update_form=_controls_form(user, ticket, forms.get("update_form")),
             open_incidents=sum(1 for t in page.incidents if t.status in OPEN_STATUSES),
         )
     return context
+
+
+def _controls_form(user, ticket: Ticket, form: TicketUpdateForm | None = None) -> TicketUpdateForm:
+    form = form or _update_form(user, ticket, agents=list(selectors.agents()), teams=_teams())
+    # Offer only the moves the ticket can make from where it is.
+    allowed = services.TRANSITIONS[ticket.status]
+    form.fields["status"].choices = [
+        (value, label) for value, label in Status.choices if value == ticket.status or value in allowed
+    ]
+    return form
 
 
 @login_required
@@ -301,12 +303,16 @@ def _render_detail_with_errors(request, ticket: Ticket, **forms):
 @require_GET
 def conversation(request, pk: int):
     ticket = _ticket_or_404(request, pk)
+    agent = selectors.is_staff(request.user)
     context = {
         "ticket": ticket,
         "comments": selectors.comments_for(user=request.user, ticket=ticket),
-        "agent": selectors.is_staff(request.user),
+        "agent": agent,
         "with_summary": _is_htmx(request),
     }
+    # The page asks for the triage controls only while the agent is not editing them.
+    if context["with_summary"] and agent and request.GET.get("controls") == "1":
+        context["update_form"] = _controls_form(request.user, ticket)
     return render(request, "tickets/_conversation_response.html", context)
 
 

@@ -5,7 +5,9 @@
  * - Live: when an activity about this ticket arrives (live.js fires
  *   `live:activity`), the server-rendered conversation is fetched again and
  *   swapped in, with the badges and details out of band. The reply form sits
- *   outside the swapped part, so nothing being typed is lost.
+ *   outside the swapped part, so nothing being typed is lost. An agent's
+ *   triage controls come along too, unless the agent is using them: then
+ *   their choices stay and a note says the ticket changed meanwhile.
  * - /tickets/<pk>/#reply puts the cursor in the reply box.
  */
 (function () {
@@ -92,6 +94,42 @@
     return ids;
   }
 
+  // --- Triage controls (agents) ---
+
+  var controlsTouched = false;
+
+  function markTouched(event) {
+    var target = event.target;
+    if (target && target.closest && target.closest("[data-triage-form]")) controlsTouched = true;
+  }
+  document.addEventListener("input", markTouched);
+  document.addEventListener("change", markTouched);
+
+  function controlsInUse() {
+    var controls = document.getElementById("agent-controls");
+    return controlsTouched || (controls !== null && controls.contains(document.activeElement));
+  }
+
+  // Decided at swap time, not request time: the agent may start editing while the request runs.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var detail = event.detail || {};
+    if (!detail.target || detail.target.id !== "agent-controls") return;
+    if (!controlsInUse()) {
+      controlsTouched = false;
+      return;
+    }
+    detail.shouldSwap = false;
+    var stale = document.getElementById("controls-stale");
+    if (stale) {
+      stale.textContent = "This ticket changed while you were editing. Saving applies your choices; reload the page to see the latest.";
+    }
+  });
+
+  var requestUrl = url;
+  if (document.getElementById("agent-controls")) {
+    requestUrl = url + (url.indexOf("?") === -1 ? "?" : "&") + "controls=1";
+  }
+
   function refresh() {
     if (running) {
       again = true;
@@ -100,7 +138,7 @@
     running = true;
     var before = commentIds();
     window.htmx
-      .ajax("GET", url, { target: "#conversation", swap: "outerHTML" })
+      .ajax("GET", requestUrl, { target: "#conversation", swap: "outerHTML" })
       .then(function () {
         var fresh = [];
         var items = document.querySelectorAll("#conversation [data-comment-id]");

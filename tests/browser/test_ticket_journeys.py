@@ -104,6 +104,36 @@ def test_alice_logs_an_incident_and_bob_triages_it_live_from_the_keyboard(alice,
     assert_accessible(portal)
 
 
+def test_bobs_triage_controls_follow_changes_made_elsewhere_unless_he_is_using_them(alice, bob, make_user, new_page):
+    from accounts.models import Role
+
+    gina = make_user("gina", role=Role.AGENT, display_name="Gina Rossi")
+    ticket = off_thread(
+        services.ticket_create, actor=alice, kind=Kind.INCIDENT, title="Docking station flickers",
+        visibility=Visibility.PUBLIC, impact=3, urgency=3,
+    )
+    page = new_page()
+    sign_in(page, "bob", PASSWORD)
+    page.goto(ticket.get_absolute_url())
+    expect(page.locator("#conversation-section")).to_have_attribute("data-live-subscribed", "true", timeout=LIVE)
+
+    # Gina picks it up while Bob looks at it: his controls show where it is now.
+    off_thread(services.ticket_update, actor=gina, ticket=ticket, status="in_progress", assignee=gina)
+    expect(page.locator("#update_status")).to_have_value("in_progress", timeout=LIVE)
+    expect(page.locator("#update_assignee")).to_have_value("gina")
+    expect(page.locator("#update_status option[value=resolved]")).to_have_count(1)
+    assert_accessible(page)
+
+    # Bob is choosing a priority when Gina sets another: his choice stays, and he is told.
+    page.locator("#update_priority").select_option("1")
+    assert Ticket.objects.get(pk=ticket.pk).priority == 4
+    off_thread(services.ticket_update, actor=gina, ticket=Ticket.objects.get(pk=ticket.pk), priority=2)
+    expect(page.locator("#ticket-badges")).to_contain_text("High", timeout=LIVE)
+    expect(page.locator("#controls-stale")).to_contain_text("changed while you were editing")
+    expect(page.locator("#update_priority")).to_have_value("1")
+    assert_accessible(page)
+
+
 def test_erin_says_me_too_and_sees_a_reply_live(alice, bob, erin, new_page):
     ticket = off_thread(
         services.ticket_create, actor=alice, kind=Kind.INCIDENT, title="Wi-Fi in building B keeps dropping",

@@ -338,6 +338,15 @@ def test_history_shows_labels_not_stored_values(client_for, alice, bob):
     assert "in_progress" not in history
 
 
+def test_live_refresh_brings_the_triage_controls_to_agents_only_when_asked(client_for, alice, bob):
+    ticket = incident(alice)
+    url = reverse("tickets:conversation", args=[ticket.pk])
+    asked = client_for(bob).get(url, {"controls": "1"}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="agent-controls"' in asked and 'hx-swap-oob="true"' in asked
+    assert 'id="agent-controls"' not in client_for(bob).get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="agent-controls"' not in client_for(alice).get(url, {"controls": "1"}, HTTP_HX_REQUEST="true").content.decode()
+
+
 def test_problem_resolution_resolves_its_incidents(client_for, alice, bob):
     problem = services.ticket_create(actor=bob, kind=Kind.PROBLEM, title="Print server out of disk")
     linked = incident(alice)
