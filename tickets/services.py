@@ -599,6 +599,27 @@ def attachment_add(*, actor: User, ticket: Ticket, upload: UploadedFile) -> Atta
     return attachment
 
 
+def attachments_unclaimed_purge(*, now=None) -> int:
+    """Uploads never attached to a comment within ATTACHMENT_UNCLAIMED_HOURS (an API client that
+    uploaded and gave up): their rows go, and their files once that has committed."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.ATTACHMENT_UNCLAIMED_HOURS)
+    with transaction.atomic():
+        unclaimed = list(
+            Attachment.objects.select_for_update(skip_locked=True).filter(comment__isnull=True, created_at__lt=cutoff)[:500]
+        )
+        if not unclaimed:
+            return 0
+        files = [(a.file.storage, a.file.name) for a in unclaimed]
+        Attachment.objects.filter(pk__in=[a.pk for a in unclaimed]).delete()
+
+        def delete_files():
+            for storage, name in files:
+                storage.delete(name)
+
+        transaction.on_commit(delete_files)
+    return len(unclaimed)
+
+
 # --- following and "me too" --------------------------------------------------------------------
 
 
@@ -802,6 +823,17 @@ def deflection_record(*, actor: User, query: str, outcome: str, suggestion_type:
     )
     gamification.deflection_recorded(deflection=deflection)
     return deflection
+
+
+@transaction.atomic
+def portal_ticket_log(*, actor: User, suggestions_shown_for: str = "", **fields) -> Ticket:
+    """A ticket logged from the portal. If matching suggestions were shown (for the summary in
+    `suggestions_shown_for`) and the person logged their own anyway, that is a deflection that
+    did not work, recorded with the ticket."""
+    ticket = ticket_create(actor=actor, **fields)
+    if suggestions_shown_for:
+        deflection_record(actor=actor, query=suggestions_shown_for, outcome=Deflection.Outcome.LOGGED, ticket=ticket)
+    return ticket
 
 
 # --- security reports --------------------------------------------------------------------------

@@ -11,3 +11,8 @@ def sla_check() -> dict:
 @shared_task(name="tickets.tasks.close_stale")
 def close_stale() -> int:
     return services.ticket_close_stale()
+
+
+@shared_task(name="tickets.tasks.attachments_purge")
+def attachments_purge() -> int:
+    return services.attachments_unclaimed_purge()

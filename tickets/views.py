@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -129,18 +128,12 @@ def portal(request):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                with transaction.atomic():
-                    ticket = services.ticket_create(
-                        actor=request.user, kind=data["kind"], title=data["title"], description=data["description"],
-                        service=data["service"], impact=data["impact"], urgency=data["urgency"],
-                        visibility=data["visibility"],
-                    )
-                    if data["suggestions_shown"]:
-                        # Matching incidents were shown, and the person logged their own anyway.
-                        services.deflection_record(
-                            actor=request.user, query=data["suggestions_query"] or data["title"],
-                            outcome=Deflection.Outcome.LOGGED, ticket=ticket,
-                        )
+                ticket = services.portal_ticket_log(
+                    actor=request.user, kind=data["kind"], title=data["title"], description=data["description"],
+                    service=data["service"], impact=data["impact"], urgency=data["urgency"],
+                    visibility=data["visibility"],
+                    suggestions_shown_for=(data["suggestions_query"] or data["title"]) if data["suggestions_shown"] else "",
+                )
             except ApplicationError as exc:
                 if exc.status == 403:
                     return _forbidden(request, exc.message)

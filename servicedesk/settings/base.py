@@ -228,11 +228,13 @@ SECURITY_TEAM = env("SECURITY_TEAM", default="security")
 TICKET_REOPEN_DAYS = env.int("TICKET_REOPEN_DAYS", default=7)
 SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_MB", default=10) * 1024 * 1024
+ATTACHMENT_UNCLAIMED_HOURS = env.int("ATTACHMENT_UNCLAIMED_HOURS", default=24)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 CELERY_BEAT_SCHEDULE.update(
     {
         "sla-check": {"task": "tickets.tasks.sla_check", "schedule": env.float("SLA_CHECK_SECONDS", default=60.0)},
         "close-resolved": {"task": "tickets.tasks.close_stale", "schedule": 3600.0},
+        "attachments-purge": {"task": "tickets.tasks.attachments_purge", "schedule": 3600.0},
         "daily-digest": {"task": "feeds.tasks.send_digests", "schedule": crontab(hour=env.int("DIGEST_HOUR_UTC", default=7), minute=0)},
     }
 )

@@ -180,3 +180,29 @@ def test_attachment_download_permissions_and_headers(api_as, alice, erin, bob, o
     assert api_as(erin).get(f"/api/v1/attachments/{token}/").status_code == 404
     big = api_as(alice).post(f"/api/v1/tickets/{ticket.pk}/attachments/", {"file": io.BytesIO(b"MZ" + b"\x00" * 50)}, format="multipart")
     assert big.status_code == 400 and "file" in big.json()["errors"]
+
+
+def test_uploads_never_attached_to_a_comment_are_purged_after_the_grace_period(
+    alice, bob, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from tickets.models import Attachment
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    ticket = services.ticket_create(actor=alice, kind="incident", title="Scanner jams")
+
+    def upload():
+        return services.attachment_add(
+            actor=alice, ticket=ticket, upload=SimpleUploadedFile("scan.txt", b"jam at tray 2\n", content_type="text/plain")
+        )
+
+    with time_machine.travel(timezone.now() - timedelta(hours=30), tick=False):
+        abandoned = upload()
+        claimed = upload()
+        services.comment_add(actor=alice, ticket=ticket, body="Here is the scan", attachments=[claimed])
+    fresh = upload()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.attachments_unclaimed_purge() == 1
+    assert set(Attachment.objects.values_list("pk", flat=True)) == {claimed.pk, fresh.pk}
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted([claimed.token, fresh.token])
+    assert abandoned.token not in {p.name for p in tmp_path.rglob("*")}
