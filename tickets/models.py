@@ -169,6 +169,11 @@ class Ticket(models.Model):
     def get_absolute_url(self) -> str:
         return f"/tickets/{self.pk}/"
 
+    @property
+    def problem_number(self) -> str:
+        """Only problems are linked, so the number needs no read of the problem."""
+        return ticket_number(Kind.PROBLEM, self.problem_id) if self.problem_id else ""
+
 
 def ticket_number(kind: str, pk: int | None) -> str:
     return f"{KIND_PREFIX.get(kind, 'TKT')}-{(pk or 0):06d}"

@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Team, User
@@ -55,7 +56,9 @@ def ticket_get(*, user: User, ticket_id) -> Ticket:
     except (TypeError, ValueError):
         raise NotVisible() from None
     ticket = (
-        Ticket.objects.select_related("requester", "assignee", "team", "service", "problem").filter(pk=ticket_id).first()
+        # Fewer joins and no search vector: PostgreSQL plans this query on every page view.
+        Ticket.objects.select_related("requester", "assignee", "team", "service").defer("search_vector")
+        .filter(pk=ticket_id).first()
     )
     if ticket is None or not can_see(user, ticket):
         raise NotVisible()
@@ -192,11 +195,13 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
 
     from .models import Rating
 
+    followers = _follows().filter(target_id=OuterRef("pk")).order_by().values("target_id").annotate(n=Count("pk"))
     flags = Ticket.objects.filter(pk=ticket.pk).annotate(
         following=Exists(_follows().filter(target_id=OuterRef("pk"), user=user)),
         me_too=Exists(MeToo.objects.filter(ticket=OuterRef("pk"), user=user)),
         rated=Exists(Rating.objects.filter(ticket=OuterRef("pk"), resolution_round=OuterRef("resolution_count"))),
-    ).values("following", "me_too", "rated").get()
+        follower_count=Coalesce(Subquery(followers.values("n")[:1]), 0),
+    ).values("following", "me_too", "rated", "follower_count").get()
     is_requester = ticket.requester_id == user.pk
     resolved_recently = (
         ticket.status == Status.RESOLVED
@@ -212,7 +217,7 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
         changes=changes_for(user=user, ticket=ticket),
         following=flags["following"],
         me_too=flags["me_too"],
-        follower_count=_follows().filter(target_id=ticket.pk).count(),
+        follower_count=flags["follower_count"],
         can_rate=is_requester and ticket.status in (Status.RESOLVED, Status.CLOSED) and not flags["rated"],
         can_reopen=(is_staff(user) and ticket.status == Status.RESOLVED) or (is_requester and resolved_recently),
         incidents=incidents,
@@ -237,14 +242,25 @@ def social_context(*, viewer: User, person: User) -> SocialContext | None:
     from feeds.models import Activity
     from gamification.selectors import standing_for
 
+    last_activity = Activity.objects.filter(actor=person).order_by("-id").values("created_at")[:1]
+    # One query: the five latest tickets, each carrying the person's open count and last activity.
     recent = list(
-        Ticket.objects.filter(requester=person).only("id", "kind", "title", "status", "created_at").order_by("-id")[:5]
+        Ticket.objects.filter(requester=person)
+        .only("id", "kind", "title", "status", "created_at")
+        .annotate(
+            open_total=Window(Sum(Case(When(status__in=OPEN_STATUSES, then=Value(1)), default=Value(0)))),
+            last_activity_at=Subquery(last_activity),
+        )
+        .order_by("-id")[:5]
     )
-    last = Activity.objects.filter(actor=person).order_by("-id").values_list("created_at", flat=True).first()
+    if recent:
+        open_count, last = recent[0].open_total, recent[0].last_activity_at
+    else:
+        open_count, last = 0, Activity.objects.filter(actor=person).order_by("-id").values_list("created_at", flat=True).first()
     return SocialContext(
         person=person,
         recent_tickets=recent,
-        open_count=Ticket.objects.filter(requester=person, status__in=OPEN_STATUSES).count(),
+        open_count=open_count,
         standing=standing_for([person])[person.pk],
         communities=[],
         last_activity_at=last,

@@ -347,6 +347,31 @@ def test_live_refresh_brings_the_triage_controls_to_agents_only_when_asked(clien
     assert 'id="agent-controls"' not in client_for(alice).get(url, {"controls": "1"}, HTTP_HX_REQUEST="true").content.decode()
 
 
+def test_about_the_requester_and_the_linked_problem_on_the_agent_view(client_for, alice, bob):
+    from tickets.selectors import social_context
+
+    older = incident(alice, title="Monitor flickers")
+    services.ticket_update(actor=bob, ticket=older, status="resolved")
+    incident(alice, title="Keyboard missing keys")
+    ticket = incident(alice, title="Headset crackles")
+    problem = services.ticket_create(actor=bob, kind=Kind.PROBLEM, title="Bad batch of USB hubs")
+    services.problem_link(actor=bob, problem=problem, incident=ticket)
+
+    about = social_context(viewer=bob, person=alice)
+    assert [t.title for t in about.recent_tickets] == ["Headset crackles", "Keyboard missing keys", "Monitor flickers"]
+    assert about.open_count == 2
+    assert about.last_activity_at is not None
+    assert social_context(viewer=alice, person=alice) is None, "agents only"
+
+    client = client_for(bob)
+    page = client.get(ticket.get_absolute_url()).content.decode()
+    facts = page.split('id="ticket-facts"', 1)[1].split("</section>", 1)[0]
+    assert f'<a href="/tickets/{problem.pk}/">{problem.number}</a>' in facts
+    # Session, user, ticket, its flags, comments, attachments, history, the requester's tickets,
+    # points, badges, agents, teams and the unread count.
+    assert count_queries(client, ticket.get_absolute_url()) <= 13
+
+
 def test_problem_resolution_resolves_its_incidents(client_for, alice, bob):
     problem = services.ticket_create(actor=bob, kind=Kind.PROBLEM, title="Print server out of disk")
     linked = incident(alice)
