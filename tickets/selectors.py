@@ -141,6 +141,17 @@ def ticket_list(*, user: User, filters: TicketFilters, with_text: bool = False) 
     return qs.order_by(*SORTS.get(filters.sort, SORTS["-id"]))
 
 
+def page_of(queryset: QuerySet[Ticket], start: int, stop: int) -> list[Ticket]:
+    """A slice of a ticket list in two short queries: the ids, chosen on the tickets table alone,
+    then those rows with their people, team and service. In one query PostgreSQL joins every
+    match (a whole backlog, hashing every user) before it sorts and cuts the page."""
+    if queryset.query.annotations:  # a ranked search: the row query needs the rank to sort
+        return list(queryset[start:stop])
+    ids = list(queryset.values_list("pk", flat=True)[start:stop])
+    rows = {ticket.pk: ticket for ticket in queryset.filter(pk__in=ids).order_by()}
+    return [rows[pk] for pk in ids if pk in rows]
+
+
 def search(qs: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
     """Full-text search with ranking on PostgreSQL; a plain substring match elsewhere. A ticket
     number ("INC-000042") finds that ticket directly."""

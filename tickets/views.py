@@ -87,7 +87,7 @@ def _page(request, queryset, size: int, path: str | None = None) -> Page:
         number = min(MAX_PAGE, max(1, int(request.GET.get("page", 1))))
     except ValueError:
         number = 1
-    rows = list(queryset[(number - 1) * size : number * size + 1])
+    rows = selectors.page_of(queryset, (number - 1) * size, number * size + 1)
     has_next = len(rows) > size
 
     def url(n):

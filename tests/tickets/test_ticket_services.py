@@ -206,3 +206,30 @@ def test_uploads_never_attached_to_a_comment_are_purged_after_the_grace_period(
     assert set(Attachment.objects.values_list("pk", flat=True)) == {claimed.pk, fresh.pk}
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted([claimed.token, fresh.token])
     assert abandoned.token not in {p.name for p in tmp_path.rglob("*")}
+
+
+def test_a_page_of_a_ticket_list_is_the_same_slice_in_two_short_queries(alice, bob, erin):
+    from tickets import selectors
+    from tickets.models import Kind, Visibility
+
+    for n in range(12):
+        ticket = services.ticket_create(
+            actor=alice if n % 3 else erin, kind=Kind.INCIDENT, title=f"Ticket {n}", impact=1 + n % 3, urgency=2,
+            visibility=Visibility.PUBLIC if n % 2 else Visibility.PRIVATE,
+        )
+        if n % 4 == 0:
+            services.ticket_update(actor=bob, ticket=ticket, assignee=bob, status="in_progress")
+    cases = [
+        (bob, selectors.TicketFilters()),
+        (bob, selectors.TicketFilters(sort="priority")),
+        (bob, selectors.TicketFilters(sort="due")),
+        (bob, selectors.TicketFilters(assignee="me", sort="updated")),
+        (alice, selectors.TicketFilters()),  # her own and public ones only
+        (bob, selectors.TicketFilters(q="Ticket")),  # ranked search: one query
+    ]
+    for user, filters in cases:
+        queryset = selectors.ticket_list(user=user, filters=filters)
+        for start, stop in ((0, 5), (5, 11), (10, 20)):
+            assert [t.pk for t in selectors.page_of(queryset, start, stop)] == [t.pk for t in queryset[start:stop]]
+    seen_by_alice = selectors.page_of(selectors.ticket_list(user=alice, filters=selectors.TicketFilters()), 0, 50)
+    assert seen_by_alice and all(t.requester == alice or t.visibility == Visibility.PUBLIC for t in seen_by_alice)
