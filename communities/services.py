@@ -238,6 +238,8 @@ def answer_accept(*, actor: User, answer: Answer) -> Question:
         raise NotVisible()
     if actor.pk != question.author_id and not selectors.is_moderator(actor, community):
         raise Forbidden("Only the person who asked, or a moderator, accepts an answer.")
+    if selectors.is_barred(actor, community):
+        raise Forbidden(selectors.REMOVED_MESSAGE)
     if question.accepted_answer_id == answer.pk:
         return question
     previous_answer_id = question.accepted_answer_id
@@ -265,6 +267,8 @@ def answer_unaccept(*, actor: User, answer: Answer) -> Question:
         raise NotVisible()
     if actor.pk != question.author_id and not selectors.is_moderator(actor, question.community):
         raise Forbidden("Only the person who asked, or a moderator, takes an acceptance back.")
+    if selectors.is_barred(actor, question.community):
+        raise Forbidden(selectors.REMOVED_MESSAGE)
     if question.accepted_answer_id != answer.pk:
         raise ApplicationError("That answer is not the accepted one.")
     question.accepted_answer = None
@@ -358,6 +362,8 @@ def article_helpful(*, actor: User, article) -> int:
         raise NotVisible()
     if article.author_id == actor.pk:
         raise ApplicationError("You cannot mark your own article helpful.")
+    if article.community_id and selectors.is_barred(actor, article.community_id):
+        raise Forbidden(selectors.REMOVED_MESSAGE)
     try:
         with transaction.atomic():
             HelpfulVote.objects.create(article=article, user=actor)

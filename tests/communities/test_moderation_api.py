@@ -102,6 +102,9 @@ def test_a_removed_member_stays_out_of_an_open_community_until_invited_back(api_
     question = services.question_ask(actor=bob, community=open_community, title="VLOOKUP or XLOOKUP?")
     answer = services.answer_post(actor=bob, question=question, body="XLOOKUP")
     post = feeds.post_create(actor=bob, wall_type="community", wall_key="excel", body="Macro tips inside")
+    hers = services.question_ask(actor=alice, community=open_community, title="Pivot table refresh")
+    friendly = services.answer_post(actor=bob, question=hers, body="Right-click, Refresh")
+    article = services.article_create(actor=bob, title="Pivot tables", body="Refresh them", community=open_community)
     assert api_as(erin).delete("/api/v1/communities/excel/members/alice/", {"reason": "spam links"}, format="json").status_code == 204
 
     client = api_as(alice)
@@ -113,8 +116,12 @@ def test_a_removed_member_stays_out_of_an_open_community_until_invited_back(api_
     assert client.post("/api/v1/posts/", {"body": "Buy my course", "wall": {"type": "community", "key": "excel"}},
                        format="json").status_code == 403
     assert client.post(f"/api/v1/posts/{post.pk}/comments/", {"body": "Buy my course"}, format="json").status_code == 403
+    assert client.post(f"/api/v1/answers/{friendly.pk}/accept/").status_code == 403, "not even on her own question"
+    assert client.post(f"/api/v1/articles/{article.pk}/helpful/").status_code == 403
     assert client.get(f"/api/v1/questions/{question.pk}/").status_code == 200, "an open community stays readable"
-    assert not Question.objects.filter(author=alice).exists() and not Answer.objects.filter(author=alice).exists()
+    assert list(Question.objects.filter(author=alice)) == [hers] and not Answer.objects.filter(author=alice).exists()
+    hers.refresh_from_db()
+    assert hers.accepted_answer_id is None
     removal = Removal.objects.get(community=open_community, user=alice)
     assert (removal.removed_by, removal.reason, removal.lifted_at) == (erin, "spam links", None)
 
