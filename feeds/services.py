@@ -484,6 +484,16 @@ def post_create(*, actor: User, wall_type: str, wall_key, body: str):
     return post
 
 
+def _wall_open_to(actor: User, post):
+    """The post's wall, if the actor may still take part there (write, edit, like); a community
+    moderator's removal closes it."""
+    from . import walls
+
+    wall = walls.resolve(actor, post.wall_type, post.wall_key)
+    walls.require_posting(wall)
+    return wall
+
+
 @transaction.atomic
 def post_edit(*, actor: User, post_id, body: str):
     from servicedesk import markdown
@@ -493,6 +503,7 @@ def post_edit(*, actor: User, post_id, body: str):
     post = selectors.post_visible(viewer=actor, post_id=post_id)
     if post.author_id != actor.pk:
         raise Forbidden("Only the author edits a post.")
+    _wall_open_to(actor, post)
     body = _check_body(body)
     PostRevision.objects.create(post=post, body=post.body, edited_by=actor)
     post.body, post.body_html = body, markdown.render(body)
@@ -518,13 +529,11 @@ def post_delete(*, actor: User, post_id) -> None:
 def post_comment_add(*, actor: User, post_id, body: str):
     from servicedesk import markdown
 
-    from . import walls
     from .models import Post, PostComment
 
     post = selectors.post_visible(viewer=actor, post_id=post_id)
     body = _check_body(body)
-    wall = walls.resolve(actor, post.wall_type, post.wall_key)
-    walls.require_posting(wall)
+    wall = _wall_open_to(actor, post)
     comment = PostComment.objects.create(post=post, author=actor, body=body, body_html=markdown.render(body))
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
     author = [post.author] if post.author_id != actor.pk else []
@@ -550,6 +559,7 @@ def like_add(*, actor: User, post_id):
     post = selectors.post_visible(viewer=actor, post_id=post_id)
     if post.author_id == actor.pk:
         raise ApplicationError("You cannot like your own post.")
+    _wall_open_to(actor, post)
     try:
         with transaction.atomic():
             Like.objects.create(post=post, user=actor)

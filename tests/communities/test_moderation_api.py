@@ -103,6 +103,7 @@ def test_a_removed_member_stays_out_of_an_open_community_until_invited_back(api_
     answer = services.answer_post(actor=bob, question=question, body="XLOOKUP")
     post = feeds.post_create(actor=bob, wall_type="community", wall_key="excel", body="Macro tips inside")
     hers = services.question_ask(actor=alice, community=open_community, title="Pivot table refresh")
+    earlier = feeds.post_create(actor=alice, wall_type="community", wall_key="excel", body="Hello all")
     friendly = services.answer_post(actor=bob, question=hers, body="Right-click, Refresh")
     article = services.article_create(actor=bob, title="Pivot tables", body="Refresh them", community=open_community)
     assert api_as(erin).delete("/api/v1/communities/excel/members/alice/", {"reason": "spam links"}, format="json").status_code == 204
@@ -116,6 +117,8 @@ def test_a_removed_member_stays_out_of_an_open_community_until_invited_back(api_
     assert client.post("/api/v1/posts/", {"body": "Buy my course", "wall": {"type": "community", "key": "excel"}},
                        format="json").status_code == 403
     assert client.post(f"/api/v1/posts/{post.pk}/comments/", {"body": "Buy my course"}, format="json").status_code == 403
+    assert client.post(f"/api/v1/posts/{post.pk}/like/").status_code == 403
+    assert client.patch(f"/api/v1/posts/{earlier.pk}/", {"body": "Buy my course"}, format="json").status_code == 403
     assert client.post(f"/api/v1/answers/{friendly.pk}/accept/").status_code == 403, "not even on her own question"
     assert client.post(f"/api/v1/articles/{article.pk}/helpful/").status_code == 403
     assert client.get(f"/api/v1/questions/{question.pk}/").status_code == 200, "an open community stays readable"
