@@ -303,7 +303,7 @@ def conversation(request, pk: int):
         "agent": agent,
         "with_summary": _is_htmx(request),
     }
-    # The page asks for the triage controls only while the agent is not editing them.
+    # An agent's page asks for its triage controls too, and takes them only if the agent is not using them.
     if context["with_summary"] and agent and request.GET.get("controls") == "1":
         context["update_form"] = _controls_form(request.user, ticket)
     return render(request, "tickets/_conversation_response.html", context)
