@@ -1,7 +1,7 @@
 """A community journey in a real browser against a real server: a question asked, answered,
 voted and accepted (live on the other open pages, where the accepted answer moves to the top) and
 promoted to a knowledge article, which the portal then suggests to someone about to log the same
-problem; axe-core on every page on the way."""
+problem; a moderator removing a member who then stays out; axe-core on every page on the way."""
 import re
 
 import pytest
@@ -179,3 +179,25 @@ def test_a_moderator_compares_revisions_and_runs_the_community(alice, bob, erin,
     page.get_by_role("button", name="Restore revision 1").click()
     expect(page.get_by_role("status").filter(has_text="Revision 1 is back, as revision 3")).to_be_visible()
     assert_accessible(page)
+
+
+def test_a_moderator_removes_a_member_who_then_stays_out(alice, bob, new_page):
+    community = off_thread(services.community_create, actor=bob, name="Spreadsheets", slug="sheets")
+    off_thread(services.community_join, actor=alice, community=community)
+
+    moderator = new_page()
+    sign_in(moderator, "bob", PASSWORD)
+    moderator.goto("/communities/sheets/")
+    moderator.get_by_role("button", name="Remove Alice Martin").click()
+    expect(moderator.get_by_role("status").filter(has_text="Alice Martin is no longer a member")).to_be_visible()
+    removed = moderator.get_by_role("list", name="Removed")
+    expect(removed).to_contain_text("Alice Martin")
+    assert_accessible(moderator)
+
+    member = new_page()
+    sign_in(member, "alice", PASSWORD)
+    member.goto("/communities/sheets/")
+    expect(member.get_by_role("status").filter(has_text="A moderator removed you")).to_be_visible()
+    expect(member.get_by_role("button", name="Join")).to_have_count(0)
+    expect(member.get_by_text("cannot write here")).to_be_visible()
+    assert_accessible(member)
