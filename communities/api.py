@@ -341,6 +341,19 @@ class MembersApi(APIView):
                                      for m in members], "next": None})
 
 
+class RemovalsApi(APIView):
+    @extend_schema(responses=inline_serializer("Removals", {"results": serializers.ListField()}))
+    def get(self, request, slug: str):
+        community = selectors.community_get(user=request.user, slug=slug)
+        removals = selectors.removals_of(user=request.user, community=community)[:500]
+        return Response({"results": [
+            {"user": {"username": r.user.username}, "removed_by": {"username": r.removed_by.username} if r.removed_by else None,
+             "reason": r.reason, "created_at": r.created_at.isoformat(),
+             "lifted_at": r.lifted_at.isoformat() if r.lifted_at else None}
+            for r in removals
+        ], "next": None})
+
+
 class RemoveInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 

@@ -36,6 +36,12 @@ def is_barred(user: User, community: Community | int) -> bool:
     return Removal.objects.filter(community_id=community_id, user=user, lifted_at__isnull=True).exists()
 
 
+def removals_of(*, user: User, community: Community):
+    """Everyone ever removed from the community, newest first, lifted ones too: for its moderators."""
+    require_moderator(user, community, "Only the community's owners and moderators see who was removed.")
+    return Removal.objects.filter(community=community).select_related("user", "removed_by").order_by("-id")
+
+
 def is_moderator(user: User, community: Community) -> bool:
     return Membership.objects.filter(
         community=community, user=user, role__in=[Membership.Role.OWNER, Membership.Role.MODERATOR]

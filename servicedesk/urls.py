@@ -62,6 +62,7 @@ api_v1 = [
     path("communities/<slug:slug>/", communities_api.CommunityDetailApi.as_view(), name="community-detail"),
     path("communities/<slug:slug>/leave/", communities_api.LeaveApi.as_view(), name="community-leave"),
     path("communities/<slug:slug>/members/", communities_api.MembersApi.as_view(), name="community-members"),
+    path("communities/<slug:slug>/removals/", communities_api.RemovalsApi.as_view(), name="community-removals"),
     path("communities/<slug:slug>/members/<str:username>/", communities_api.MemberDetailApi.as_view(), name="community-member"),
     path("communities/<slug:slug>/invitations/", communities_api.InvitationCreateApi.as_view(), name="community-invitations"),
     path("communities/<slug:slug>/services/", communities_api.CommunityServicesApi.as_view(), name="community-services"),

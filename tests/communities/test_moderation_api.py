@@ -134,6 +134,10 @@ def test_a_removed_member_stays_out_of_an_open_community_until_invited_back(api_
     assert client.post(f"/api/v1/questions/{question.pk}/answers/", {"body": "INDEX/MATCH"}, format="json").status_code == 201
     removal.refresh_from_db()
     assert removal.lifted_at is not None
+    history = api_as(erin).get("/api/v1/communities/excel/removals/").json()["results"]
+    assert [(r["user"]["username"], r["removed_by"]["username"], r["reason"]) for r in history] == [("alice", "erin", "spam links")]
+    assert history[0]["lifted_at"] is not None
+    assert client.get("/api/v1/communities/excel/removals/").status_code == 403, "members do not see it"
 
 
 def test_a_member_removed_from_a_private_community_cannot_ask_to_join_again(api_as, erin, alice, private_community):
@@ -144,6 +148,8 @@ def test_a_member_removed_from_a_private_community_cannot_ask_to_join_again(api_
     services.member_remove(actor=erin, community=private_community, user=alice)
     assert api_as(alice).post("/api/v1/communities/finance/join/").status_code == 404
     assert not JoinRequest.objects.filter(user=alice).exists()
+    assert api_as(alice).get("/api/v1/communities/finance/removals/").status_code == 404
+    assert len(api_as(erin).get("/api/v1/communities/finance/removals/").json()["results"]) == 1
 
 
 def test_moderators_soft_remove_posts_with_reason(api_as, erin, alice, bob, open_community):
