@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from servicedesk.readonly_admin import ReadOnlyAdmin
+
 from .models import Activity, Notification, OutboxMessage
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The spine is written by services only; the admin is for looking."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Activity)

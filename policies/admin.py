@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from servicedesk.readonly_admin import ReadOnlyAdmin
+
 from .models import AuditEntry, DlpFlag, ListeningItem, OutboundPost
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The record of what left the building: readable here, changed only through the product's pages."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(OutboundPost)
