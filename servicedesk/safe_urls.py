@@ -30,6 +30,7 @@ import logging
 import re
 import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -192,7 +193,19 @@ class Vetted:
 def vet(url: httpx.URL | str) -> Vetted:
     """Resolve and check one URL. Raises RefusedAddress, or httpx.ConnectError when the name does
     not resolve (which may pass: it is retried, and checked again then)."""
-    url = httpx.URL(str(url)) if not isinstance(url, httpx.URL) else url
+    if not isinstance(url, httpx.URL):
+        try:
+            url = httpx.URL(str(url))
+        except httpx.InvalidURL:
+            # httpx will not connect to it (`0177.0.0.1`, say); still, an internal address is named as such.
+            try:
+                host = urlsplit(str(url)).hostname or ""
+            except ValueError:
+                raise httpx.InvalidURL("not a URL") from None
+            literal = ip_literal(host)
+            if _is_localhost_name(host) or (literal is not None and not is_public(literal)):
+                raise RefusedAddress(f"{host} is not a public address") from None
+            raise
     scheme, host = url.scheme, (url.host or "").lower()
     if scheme not in ("http", "https"):
         raise RefusedAddress(f"scheme {scheme!r} is not http(s)")
@@ -223,13 +236,13 @@ def address_problem(url) -> str | None:
     if not isinstance(url, str):
         return None
     try:
-        if httpx.URL(url).scheme not in ("http", "https"):
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
             return None  # the URL validator says it must be http(s)
         vet(url)
     except RefusedAddress:
         return NOT_ALLOWED
     except (httpx.InvalidURL, httpx.ConnectError, ValueError, TypeError):
-        return None  # the URL validator says what is wrong with its form
+        return None  # does not resolve now, or the URL validator says what is wrong with its form
     return None
 
 
