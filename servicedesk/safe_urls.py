@@ -87,7 +87,7 @@ def _inet_aton(host: str) -> ipaddress.IPv4Address | None:
             value = int(part[2:] or "0", 16)
         elif re.fullmatch(r"0[0-7]+", part):
             value = int(part, 8)
-        elif re.fullmatch(r"[0-9]+", part):
+        elif re.fullmatch(r"0|[1-9][0-9]*", part):  # `08` is no number to inet_aton: a name then
             value = int(part, 10)
         else:
             return None
