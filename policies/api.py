@@ -2,6 +2,9 @@
 webhook for listening. Request shapes here; rules in `policies.services`."""
 from __future__ import annotations
 
+import re
+
+from django.core.validators import ProhibitNullCharactersValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
@@ -23,15 +26,52 @@ def _require_admin(request) -> None:
         raise Forbidden("Only admins manage channels and policies.")
 
 
+# C0 control characters (and DEL): PostgreSQL cannot store NUL, and none of them means anything
+# in a name, a channel reference, an event kind or a post. Tabs and line breaks stay where text
+# may span lines.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LINE_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+CONTROL_MESSAGE = "Control characters (such as NUL) are not allowed."
+
+
+def no_control_characters(value):
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
+        raise serializers.ValidationError(CONTROL_MESSAGE)
+
+
+def one_line(value):
+    if isinstance(value, str) and LINE_CONTROL_CHARACTERS.search(value):
+        raise serializers.ValidationError(CONTROL_MESSAGE)
+
+
+class Text(serializers.CharField):
+    """Text of several lines: no control characters but tabs and line breaks."""
+
+    check = staticmethod(no_control_characters)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # One message for NUL and the other control characters, in place of DRF's own NUL check.
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)] + [self.check]
+
+
+class Line(Text):
+    """One line of text: no control characters at all."""
+
+    check = staticmethod(one_line)
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class ChannelField(serializers.Field):
     """A channel by id or slug."""
 
-    default_error_messages = {"unknown": "Unknown channel."}
+    default_error_messages = {"unknown": "Unknown channel.", "control": CONTROL_MESSAGE}
 
     def to_internal_value(self, value):
         qs = Channel.objects.all()
         channel = None
+        if isinstance(value, str) and LINE_CONTROL_CHARACTERS.search(value):
+            self.fail("control")  # NUL would reach PostgreSQL in the slug look-up
         if isinstance(value, int) and not isinstance(value, bool):
             channel = qs.filter(pk=value).first()
         elif isinstance(value, str) and value.strip():
@@ -85,7 +125,7 @@ def post_json(post: OutboundPost, *, attempts: bool = False) -> dict:
 
 
 class ChannelInput(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
+    name = Line(max_length=120)
     kind = serializers.ChoiceField(choices=Channel.Kind.choices)
     audience = serializers.ChoiceField(choices=Audience.choices)
     config = serializers.DictField(required=False, default=dict)
@@ -115,7 +155,7 @@ class ChannelPatchInput(ChannelInput):
     setting left out is kept, so secrets never have to be sent back."""
 
     # The kind is fixed; it is accepted only so that sending a channel back unchanged works.
-    kind = serializers.CharField(required=False, max_length=16, help_text="Must be the channel's kind.")
+    kind = Line(required=False, max_length=16, help_text="Must be the channel's kind.")
     config = serializers.DictField(child=serializers.JSONField(allow_null=True), required=False)
     active = serializers.BooleanField(required=False)
 
@@ -143,24 +183,24 @@ class ChannelDetailApi(APIView):
 
 
 class StringList(serializers.ListField):
-    child = serializers.CharField(max_length=500, allow_blank=False)
+    child = Line(max_length=500, allow_blank=False)
 
 
 class PolicyInput(serializers.Serializer):
-    name = serializers.CharField(max_length=120)
+    name = Line(max_length=120)
     channel = ChannelField()
     # Event kinds are checked by the service (one error text for the API and the pages).
     allowed_events = StringList(required=False, default=list, max_length=20, help_text=f"Any of {', '.join(EventKind.values)}.")
     blocked_terms = StringList(required=False, default=list, max_length=500)
     blocked_patterns = StringList(required=False, default=list, max_length=100)
     block_personal_data = serializers.BooleanField(required=False, default=True)
-    template = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    template = Text(required=False, allow_blank=True, default="", max_length=2000)
     requires_approval = serializers.BooleanField(required=False, default=False)
     rate_limit_per_hour = serializers.IntegerField(required=False, default=0, min_value=0, max_value=10_000)
     confidential_services = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), many=True, required=False, default=list)
     quiet_hours_start = serializers.TimeField(required=False, allow_null=True, default=None)
     quiet_hours_end = serializers.TimeField(required=False, allow_null=True, default=None)
-    time_zone = serializers.CharField(required=False, default="UTC", max_length=64)
+    time_zone = Line(required=False, default="UTC", max_length=64)
 
 
 class PolicyListApi(APIView):
@@ -210,9 +250,9 @@ class PolicyDetailApi(APIView):
 
 class OutboundInput(serializers.Serializer):
     channel = ChannelField()
-    body = serializers.CharField(max_length=5000)
+    body = Text(max_length=5000)
     ticket = serializers.IntegerField(required=False, allow_null=True, default=None, min_value=1)
-    event = serializers.CharField(required=False, default=EventKind.MANUAL_POST, max_length=32,
+    event = Line(required=False, default=EventKind.MANUAL_POST, max_length=32,
                                   help_text=f"One of {', '.join(EventKind.values)}.")
 
 
@@ -263,7 +303,7 @@ class OutboundDetailApi(APIView):
 
 
 class NoteInput(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    note = Text(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class _ReviewApi(APIView):

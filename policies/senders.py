@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import smtplib
 import socket
 from dataclasses import dataclass
@@ -25,7 +26,13 @@ import httpx
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from servicedesk import safe_urls
+
+logger = logging.getLogger(__name__)
+
 SENT, AMBIGUOUS, RETRY, FAILED = "sent", "ambiguous", "retry", "failed"
+
+NO_ANSWER = "The target did not answer; the post may have arrived."
 
 SECRET_KEYS = frozenset({"url", "access_token", "bearer_token", "secret", "password", "api_key", "token"})
 
@@ -69,22 +76,36 @@ def _timeout() -> httpx.Timeout:
 
 
 def _post_json(url: str, payload: dict, headers: dict | None = None) -> Result:
+    """One POST through the address guard (servicedesk.safe_urls); redirects are not followed.
+
+    What is recorded is generic: the network error itself would tell which ports answer where."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     try:
-        with httpx.Client(timeout=_timeout(), follow_redirects=False, transport=httpx.HTTPTransport(retries=0)) as client:
+        with safe_urls.client(timeout=_timeout(), follow_redirects=False) as client:
             response = client.post(url, content=body, headers={"Content-Type": "application/json", **(headers or {})})
+    except safe_urls.RefusedAddress as exc:
+        logger.warning("outbound post refused: %s", exc)
+        return Result(FAILED, error=safe_urls.GENERIC_ERROR)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        return Result(RETRY, error=f"{type(exc).__name__}: {exc}")
+        logger.info("outbound post did not connect: %s: %s", type(exc).__name__, exc)
+        return Result(RETRY, error=safe_urls.GENERIC_ERROR)
     except (httpx.ReadTimeout, httpx.WriteTimeout, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-        return Result(AMBIGUOUS, error=f"{type(exc).__name__}: {exc or 'no answer in time'}")
+        logger.info("outbound post got no answer: %s: %s", type(exc).__name__, exc)
+        return Result(AMBIGUOUS, error=NO_ANSWER)
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+        logger.warning("outbound post to a bad address: %s", exc)
+        return Result(FAILED, error=safe_urls.GENERIC_ERROR)
     except httpx.HTTPError as exc:
-        return Result(AMBIGUOUS, error=f"{type(exc).__name__}: {exc}")
+        logger.info("outbound post ended unclearly: %s: %s", type(exc).__name__, exc)
+        return Result(AMBIGUOUS, error=NO_ANSWER)
     status = response.status_code
     if 200 <= status < 300:
         return Result(SENT, http_status=status)
     if status >= 500 or status == 429:
         return Result(RETRY, http_status=status, error=f"HTTP {status}")
-    return Result(FAILED, http_status=status, error=f"HTTP {status}: {response.text[:300]}")
+    if 300 <= status < 400:
+        return Result(FAILED, http_status=status, error=f"HTTP {status}: the target redirects; redirects are not followed.")
+    return Result(FAILED, http_status=status, error=f"HTTP {status}")
 
 
 def _webhook(out: Outgoing) -> Result:

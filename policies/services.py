@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from servicedesk import safe_urls
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
 from . import detectors, engine, selectors, senders
@@ -107,6 +108,8 @@ def _check_config(kind: str, config, errors: dict) -> dict:
                 url_check(value if isinstance(value, str) else "")
             except ValidationError:
                 errors.setdefault("config", []).append(f"{key} must be an http(s) URL.")
+            if isinstance(value, str) and "\x00" not in value and (problem := safe_urls.address_problem(value)):
+                errors.setdefault("config", []).append(f"{key}: {problem}")
         elif key == "to":
             addresses = [value] if isinstance(value, str) else value
             if not isinstance(addresses, list) or not addresses:
@@ -767,6 +770,9 @@ def listening_source_create(*, actor: User, name: str, kind: str, url: str = "",
             URLValidator(schemes=["http", "https"])(url or "")
         except ValidationError:
             errors["url"] = ["Give the feed's http(s) address."]
+        else:
+            if problem := safe_urls.address_problem(url):
+                errors["url"] = [problem]
     if kind == ListeningSource.Kind.WEBHOOK and (not isinstance(secret, str) or len(secret) < 16):
         errors["secret"] = ["Give a shared secret of at least 16 characters."]
     if errors:
@@ -824,10 +830,42 @@ def _ingest(source: ListeningSource, *, external_id: str, title: str = "", body:
     )
 
 
+LISTENING_MAX_BYTES = 5 * 1024 * 1024
+FEED_UNREACHABLE = "Could not reach the feed."
+
+
+def _fetch_feed(url: str) -> bytes:
+    """GET a feed through the address guard: every redirect hop vetted, at most
+    OUTBOUND_MAX_REDIRECTS of them, at most LISTENING_MAX_BYTES read."""
+    import httpx
+
+    timeout = httpx.Timeout(settings.POLICIES_HTTP_TIMEOUT, connect=settings.POLICIES_CONNECT_TIMEOUT)
+    with safe_urls.client(timeout=timeout, follow_redirects=True, headers={"User-Agent": "ServiceDesk-listening/1"}) as client:
+        with client.stream("GET", url) as response:
+            response.raise_for_status()
+            content = bytearray()
+            for chunk in response.iter_bytes():
+                content += chunk
+                if len(content) > LISTENING_MAX_BYTES:
+                    raise ValueError("the feed is too large")
+            return bytes(content)
+
+
+def _feed_error(exc: Exception) -> str:
+    """What the source records: the HTTP status of a vetted feed, otherwise one generic text (the
+    network error itself would tell which ports answer where)."""
+    import httpx
+
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"{FEED_UNREACHABLE} It answered HTTP {exc.response.status_code}."
+    if isinstance(exc, (httpx.HTTPError, httpx.InvalidURL, safe_urls.RefusedAddress)):
+        return FEED_UNREACHABLE
+    return "Could not read the feed."
+
+
 def listening_poll(*, source_id: int | None = None) -> int:
     """Read every active feed source (or one) and keep the new entries. Returns how many."""
     import feedparser
-    import httpx
 
     sources = ListeningSource.objects.filter(active=True, kind=ListeningSource.Kind.FEED)
     if source_id is not None:
@@ -837,10 +875,7 @@ def listening_poll(*, source_id: int | None = None) -> int:
     for source in sources:
         error = ""
         try:
-            timeout = httpx.Timeout(settings.POLICIES_HTTP_TIMEOUT, connect=settings.POLICIES_CONNECT_TIMEOUT)
-            response = httpx.get(source.url, timeout=timeout, follow_redirects=True, headers={"User-Agent": "ServiceDesk-listening/1"})
-            response.raise_for_status()
-            parsed = feedparser.parse(response.content)
+            parsed = feedparser.parse(_fetch_feed(source.url))
             with transaction.atomic():
                 for entry in parsed.entries[:200]:
                     published = None
@@ -854,8 +889,8 @@ def listening_poll(*, source_id: int | None = None) -> int:
                     )
                     added += item is not None
         except Exception as exc:  # noqa: BLE001 - one broken feed does not stop the others
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            logger.warning("polling %s failed: %s", source.url, error)
+            error = _feed_error(exc)
+            logger.warning("polling listening source %s failed: %s: %s", source.pk, type(exc).__name__, exc)
         ListeningSource.objects.filter(pk=source.pk).update(last_polled_at=timezone.now(), last_error=error)
     return added
 

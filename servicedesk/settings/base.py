@@ -260,6 +260,11 @@ POLICIES_PUBLIC_HOSTS = env.list("POLICIES_PUBLIC_HOSTS", default=[])
 POLICIES_INTERNAL_DOMAINS = env.list(
     "POLICIES_INTERNAL_DOMAINS", default=["corp", "local", "localdomain", "internal", "intra", "intranet", "lan", "private"]
 )
+# Requests to addresses admins type in (channels, listening feeds) never reach loopback, private,
+# link-local or reserved networks (servicedesk/safe_urls.py) unless listed here: host names or
+# IP addresses / CIDR networks, comma separated. Default: none.
+OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
+OUTBOUND_MAX_REDIRECTS = env.int("OUTBOUND_MAX_REDIRECTS", default=3)
 LISTENING_POLL_SECONDS = env.float("LISTENING_POLL_SECONDS", default=300.0)
 LISTENING_NEGATIVE_THRESHOLD = env.float("LISTENING_NEGATIVE_THRESHOLD", default=-0.4)
 CELERY_BEAT_SCHEDULE.update(

@@ -21,7 +21,7 @@ def test_dave_writes_a_policy_previews_the_pitfall_approves_a_held_post_and_audi
     off_thread(services.channel_create, actor=dave, name="Status on X", kind="x", audience="public",
                config={"bearer_token": "x-token-never-shown"})
     careful = off_thread(services.channel_create, actor=dave, name="Partners Slack", kind="slack", audience="private_group",
-                         config={"url": "http://127.0.0.1:9/hook"})
+                         config={"url": "https://hooks.example.invalid/hook"})
     off_thread(services.policy_create, actor=dave, channel=careful, name="Partners: a reviewer approves", requires_approval=True)
     held = off_thread(services.outbound_create, actor=bob, channel=careful, body="Partner portal upgrade this Saturday")
     assert held.status == "pending_review"

@@ -7,7 +7,7 @@ import pytest
 from policies import services
 from policies.models import OutboundPost
 from tests.conftest import PASSWORD
-from tests.policies.conftest import finance, make_channel, make_policy  # noqa: F401 - shared fixtures
+from tests.policies.conftest import allow_loopback, finance, make_channel, make_policy  # noqa: F401 - shared fixtures
 from tests.support.processes import http, wait_for
 from tests.support.webhook_target import Target
 
@@ -19,6 +19,7 @@ WORKER_ENV = {
     "POLICIES_RETRY_BASE_SECONDS": "0.5",
     "POLICIES_SWEEP_SECONDS": "1",
     "POLICIES_STUCK_GRACE_SECONDS": "30",
+    "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",  # the local targets below; the guard refuses loopback otherwise
 }
 
 
@@ -40,7 +41,7 @@ def status_of(post_id: int) -> str:
 
 
 def test_outbound_delivery_exactly_once_blocked_never_timeouts_ambiguous_500_retried(
-    bob, dave, finance, asgi_server, start_worker, make_channel, make_policy
+    bob, dave, finance, asgi_server, start_worker, make_channel, make_policy, allow_loopback
 ):
     start_worker(beat=True, env_overrides=WORKER_ENV)
     base = asgi_server.extra["base_url"]

@@ -6,7 +6,7 @@ from policies.models import AuditEntry, Channel, OutboundPost, Policy
 
 pytestmark = pytest.mark.django_db
 
-HOOK = "http://127.0.0.1:9/hook/OLDSECRETPATH"
+HOOK = "https://hooks.partner.example.invalid/hook/OLDSECRETPATH"
 
 
 @pytest.fixture

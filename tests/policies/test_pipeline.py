@@ -27,6 +27,7 @@ def hooked(make_channel, make_policy, url, **policy):
     return channel
 
 
+@pytest.mark.usefixtures("allow_loopback")
 def test_an_allowed_post_arrives_once_signed_and_is_marked_sent(bob, make_channel, make_policy):
     with Target() as target:
         channel = hooked(make_channel, make_policy, target.url)
@@ -50,6 +51,7 @@ def test_an_allowed_post_arrives_once_signed_and_is_marked_sent(bob, make_channe
     assert actions == ["decided", "rechecked", "attempt", "delivered"]
 
 
+@pytest.mark.usefixtures("allow_loopback")
 def test_a_500_is_retried_with_backoff_and_arrives_once(bob, make_channel, make_policy, settings):
     settings.POLICIES_RETRY_BASE_SECONDS = 30
     with Target(fail_first=1) as target:
@@ -67,6 +69,7 @@ def test_a_500_is_retried_with_backoff_and_arrives_once(bob, make_channel, make_
     assert outcomes == [("error", 500), ("sent", 200)]
 
 
+@pytest.mark.usefixtures("allow_loopback")
 def test_connection_refused_is_retried_until_the_maximum_then_failed(bob, make_channel, make_policy):
     channel = hooked(make_channel, make_policy, "http://127.0.0.1:9/hook")  # discard port: refused
     post = services.outbound_create(actor=bob, channel=channel, body="Deploy finished")
@@ -74,9 +77,11 @@ def test_connection_refused_is_retried_until_the_maximum_then_failed(bob, make_c
     assert statuses == ["queued", "queued", "failed"]
     assert services.outbound_deliver(post_id=post.pk) == "failed"
     assert DeliveryAttempt.objects.filter(post=post).count() == 3
-    assert "ConnectError" in DeliveryAttempt.objects.filter(post=post).first().error
+    # The record says it generically: the network error would tell which internal ports answer.
+    assert {a.error for a in DeliveryAttempt.objects.filter(post=post)} == {"Could not reach the target."}
 
 
+@pytest.mark.usefixtures("allow_loopback")
 def test_a_target_that_never_answers_leaves_the_post_ambiguous_and_never_resends(bob, dave, make_channel, make_policy):
     with Target(hang=True) as target:
         channel = hooked(make_channel, make_policy, target.url)
@@ -94,6 +99,7 @@ def test_a_target_that_never_answers_leaves_the_post_ambiguous_and_never_resends
     assert len(target.requests) == 2
 
 
+@pytest.mark.usefixtures("allow_loopback")
 def test_a_4xx_fails_without_retry(bob, make_channel, make_policy):
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import threading
@@ -119,6 +125,7 @@ def test_a_4xx_fails_without_retry(bob, make_channel, make_policy):
         server.server_close()
 
 
+@pytest.mark.usefixtures("allow_loopback")
 def test_the_task_rechecks_the_policies_before_sending(bob, dave, make_channel, make_policy):
     with Target() as target:
         channel = hooked(make_channel, make_policy, target.url)
@@ -131,6 +138,7 @@ def test_the_task_rechecks_the_policies_before_sending(bob, dave, make_channel, 
     assert AuditEntry.objects.filter(post=post, action="rechecked", status="blocked").exists()
 
 
+@pytest.mark.usefixtures("allow_loopback")
 def test_an_approved_post_is_sent_despite_its_approval_hold(bob, dave, make_channel, make_policy):
     with Target() as target:
         channel = hooked(make_channel, make_policy, target.url, requires_approval=True)
@@ -142,12 +150,14 @@ def test_an_approved_post_is_sent_despite_its_approval_hold(bob, dave, make_chan
     assert len(target.requests) == 1
 
 
+@pytest.mark.usefixtures("allow_loopback")
 def test_rate_limit_holds_posts_beyond_the_hourly_allowance(bob, make_channel, make_policy):
     channel = hooked(make_channel, make_policy, "http://127.0.0.1:9/hook", rate_limit_per_hour=2)
     statuses = [services.outbound_create(actor=bob, channel=channel, body=f"Update {i}").status for i in range(3)]
     assert statuses == ["queued", "queued", "pending_review"]
 
 
+@pytest.mark.usefixtures("allow_loopback")
 def test_a_worker_dead_mid_send_leaves_an_ambiguous_post_for_the_sweep(bob, make_channel, make_policy):
     channel = hooked(make_channel, make_policy, "http://127.0.0.1:9/hook")
     post = services.outbound_create(actor=bob, channel=channel, body="Deploy finished")
