@@ -234,7 +234,7 @@ def api_token_create(*, user: User) -> tuple[ApiToken, str]:
     key = secrets.token_urlsafe(32)
     now = timezone.now()
     token = ApiToken.objects.create(
-        user=user, key_hash=api_token_digest(key), prefix=key[:8], created_at=now,
+        user=user, key_hash=api_token_digest(key), prefix=key[:8], created_at=now, last_used_at=now,
         expires_at=now + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
     )
     # One person does not collect tokens without end: the oldest beyond the cap stop working.
