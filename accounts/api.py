@@ -1,6 +1,7 @@
 import math
 
 from django.contrib.auth import authenticate
+from django.db import transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -45,17 +46,19 @@ class TokenObtainApi(APIView):
         data.is_valid(raise_exception=True)
         username, password = data.validated_data["username"], data.validated_data["password"]
         django_request = request._request
-        verdict = guard.signin_verdict(request=django_request, username=username)
-        if not verdict.allowed:
-            return _locked(verdict.retry_after)
-        name = guard.normalized_username(username)
-        user = authenticate(django_request, username=name, password=password)
-        ok = user is not None and user.is_active
-        services.login_attempt_record(
-            request=django_request, username=name, success=ok, method=LoginRecord.Method.TOKEN, device=verdict.device
-        )
-        if not ok:
-            after = guard.signin_verdict(request=django_request, username=username)
+        with transaction.atomic():
+            guard.attempt_serialize(request=django_request, username=username)
+            verdict = guard.signin_verdict(request=django_request, username=username)
+            if not verdict.allowed:
+                return _locked(verdict.retry_after)
+            name = guard.normalized_username(username)
+            user = authenticate(django_request, username=name, password=password)
+            ok = user is not None and user.is_active
+            services.login_attempt_record(
+                request=django_request, username=name, success=ok, method=LoginRecord.Method.TOKEN, device=verdict.device
+            )
+            after = None if ok else guard.signin_verdict(request=django_request, username=username)
+        if after is not None:
             if not after.allowed:
                 return _locked(after.retry_after)
             raise ApplicationError(

@@ -15,10 +15,14 @@ One decision for the sign-in page and the token endpoint, made from the sign-in 
   with the same limit and progressive waits. So nobody can lock the owner out of their usual
   device, and the device cookie gives no extra guesses to anyone else.
 
-Refused attempts are not recorded and never reach the password check.
+Refused attempts are not recorded and never reach the password check. On PostgreSQL the check,
+the password check and the record happen under transaction-scoped advisory locks on the username
+and on the address (`attempt_serialize`), so parallel requests cannot all pass the check before
+any of their failures is counted.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import unicodedata
@@ -27,6 +31,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
+from django.db import connection
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -147,3 +152,24 @@ def signin_verdict(*, request: HttpRequest, username: str) -> Verdict:
         return Verdict(allowed=wait == 0, retry_after=wait, device=device)
     wait = max(_progressive_wait(*account_failures(name, now), now), _address_wait(client_ip(request), now))
     return Verdict(allowed=wait == 0, retry_after=wait)
+
+
+def _lock_key(kind: str, value: str) -> int:
+    digest = hashlib.blake2b(f"signin:{kind}:{value}".encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def attempt_serialize(*, request: HttpRequest, username: str) -> None:
+    """Hold sign-in attempts for this username, and from this address, one at a time until the
+    surrounding transaction ends. Call inside `transaction.atomic()`, before `signin_verdict`."""
+    if connection.vendor != "postgresql":
+        return  # the embedded SQLite mode serves one process and SQLite serialises writers anyway
+    if not connection.in_atomic_block:
+        raise RuntimeError("attempt_serialize needs a transaction.")
+    keys = [_lock_key("user", normalized_username(username).casefold())]
+    ip = client_ip(request)
+    if ip:
+        keys.append(_lock_key("ip", ip))
+    with connection.cursor() as cursor:
+        for key in keys:  # always username first, then address: no two attempts wait on each other in a cycle
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

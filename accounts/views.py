@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -35,18 +36,20 @@ def login_view(request):
     form = AuthenticationForm(request, data=request.POST or None)
     if request.method == "POST":
         username = request.POST.get("username", "")
-        verdict = guard.signin_verdict(request=request, username=username)
-        if not verdict.allowed:
-            return lockout_response(request, retry_after=verdict.retry_after)
-        valid = form.is_valid()
-        services.login_attempt_record(request=request, username=username, success=valid, device=verdict.device)
-        if valid:
-            user = form.get_user()
-            login(request, user)
-            response = redirect(_safe_next(request, next_url))
-            guard.device_remember(request, response, user)
-            return response
-        after = guard.signin_verdict(request=request, username=username)
+        with transaction.atomic():
+            guard.attempt_serialize(request=request, username=username)
+            verdict = guard.signin_verdict(request=request, username=username)
+            if not verdict.allowed:
+                return lockout_response(request, retry_after=verdict.retry_after)
+            valid = form.is_valid()
+            services.login_attempt_record(request=request, username=username, success=valid, device=verdict.device)
+            if valid:
+                user = form.get_user()
+                login(request, user)
+                response = redirect(_safe_next(request, next_url))
+                guard.device_remember(request, response, user)
+                return response
+            after = guard.signin_verdict(request=request, username=username)
         if not after.allowed:
             return lockout_response(request, retry_after=after.retry_after)
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=400 if form.errors else 200)
