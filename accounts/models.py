@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Upper
@@ -119,6 +121,10 @@ class SecurityReport(models.Model):
 
     def __str__(self) -> str:
         return f"Report by {self.reporter} on sign-in {self.login_id}"
+
+
+def api_token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class ApiToken(models.Model):

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import timedelta
@@ -19,7 +18,7 @@ from servicedesk.net import client_ip
 from servicedesk.queue import enqueue_on_commit
 
 from . import guard
-from .models import ApiToken, LoginRecord, Role, SecurityReport, Team, User
+from .models import ApiToken, LoginRecord, Role, SecurityReport, Team, User, api_token_digest
 
 
 @transaction.atomic
@@ -222,10 +221,6 @@ def _security_incident(actor: User, record: LoginRecord, note: str):
     return security_incident_open(
         reporter=actor, title=f"Suspicious sign-in reported by {actor.display_name}", description=description
     )
-
-
-def api_token_digest(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @transaction.atomic
