@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from rest_framework.authtoken.models import TokenProxy
 
-from .models import LoginRecord, SecurityReport, Team, User
+from . import services
+from .models import ApiToken, LoginRecord, SecurityReport, Team, User
 
 
 @admin.register(User)
@@ -40,3 +42,31 @@ class LoginRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Only digests are stored: admins see which tokens exist and may revoke them, never a key."""
+
+    list_display = ("prefix", "user", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    search_fields = ("user__username", "prefix")
+    fields = ("user", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        for token in queryset.select_related("user"):
+            services.api_token_revoke(actor=token.user, token=token)
+
+
+# DRF's own token model keeps raw keys; tokens live in ApiToken (hashed), so it is not offered.
+if admin.site.is_registered(TokenProxy):
+    admin.site.unregister(TokenProxy)

@@ -1,4 +1,7 @@
+import math
+
 from django.contrib.auth import authenticate
+from django.db import transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
@@ -7,10 +10,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from servicedesk.api import error_body
 from servicedesk.errors import ApplicationError
 
-from . import selectors, services
-from .models import LoginRecord
+from . import guard, selectors, services
+from .models import ApiToken, LoginRecord
 
 
 class TokenObtainInput(serializers.Serializer):
@@ -18,33 +22,81 @@ class TokenObtainInput(serializers.Serializer):
     password = serializers.CharField(max_length=1024, trim_whitespace=False)
 
 
+TokenOutput = inline_serializer(
+    "Token", {"token": serializers.CharField(), "expires_at": serializers.DateTimeField()}
+)
+
+
+def _token_body(token: ApiToken, key: str) -> dict:
+    return {"token": key, "expires_at": token.expires_at}
+
+
 class TokenObtainApi(APIView):
-    """Exchange a username and password for an API token. Throttled, and subject to lockout."""
+    """Exchange a username and password for a new API token (shown once; it expires after
+    `API_TOKEN_TTL_HOURS`). Throttled per client address, and guarded like the sign-in page."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth_token"
 
-    @extend_schema(request=TokenObtainInput, responses=inline_serializer("Token", {"token": serializers.CharField()}))
+    @extend_schema(request=TokenObtainInput, responses=TokenOutput)
     def post(self, request):
         data = TokenObtainInput(data=request.data)
         data.is_valid(raise_exception=True)
         username, password = data.validated_data["username"], data.validated_data["password"]
-        # Authenticate against the Django request so the lockout sees (and marks) the attempt.
         django_request = request._request
-        user = authenticate(django_request, username=username, password=password)
-        services.login_attempt_record(
-            request=django_request, username=username, success=user is not None, method=LoginRecord.Method.TOKEN
-        )
-        if getattr(django_request, "axes_locked_out", False):
-            raise ApplicationError("Too many failed sign-in attempts. Try again later.", status=429)
-        if user is None or not user.is_active:
+        with transaction.atomic():
+            guard.attempt_serialize(request=django_request, username=username)
+            verdict = guard.signin_verdict(request=django_request, username=username)
+            if not verdict.allowed:
+                return _locked(verdict.retry_after)
+            name = guard.normalized_username(username)
+            user = authenticate(django_request, username=name, password=password)
+            ok = user is not None and user.is_active
+            services.login_attempt_record(
+                request=django_request, username=name, success=ok, method=LoginRecord.Method.TOKEN, device=verdict.device
+            )
+            after = None if ok else guard.signin_verdict(request=django_request, username=username)
+        if after is not None:
+            if not after.allowed:
+                return _locked(after.retry_after)
             raise ApplicationError(
                 "Unable to sign in with these credentials.",
                 errors={"non_field_errors": ["Unable to sign in with these credentials."]},
             )
-        return Response({"token": services.auth_token_for(user=user)})
+        token, key = services.api_token_create(user=user)
+        response = Response(_token_body(token, key))
+        guard.device_remember(django_request, response, user)
+        return response
+
+
+def _locked(retry_after: int) -> Response:
+    minutes = max(1, math.ceil(retry_after / 60))
+    body = error_body(f"Too many failed sign-in attempts. Try again in {minutes} minutes.")
+    return Response(body, status=429, headers={"Retry-After": str(retry_after)})
+
+
+class TokenRotateApi(APIView):
+    """Swap the token in the Authorization header for a fresh one; the old one stops working."""
+
+    @extend_schema(request=None, responses=TokenOutput)
+    def post(self, request):
+        if not isinstance(request.auth, ApiToken):
+            raise ApplicationError("Send the token to rotate in the Authorization header.")
+        token, key = services.api_token_rotate(actor=request.user, token=request.auth)
+        return Response(_token_body(token, key))
+
+
+class TokenRevokeApi(APIView):
+    """Revoke the token in the Authorization header (sign out an API client)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        if not isinstance(request.auth, ApiToken):
+            raise ApplicationError("Send the token to revoke in the Authorization header.")
+        services.api_token_revoke(actor=request.user, token=request.auth)
+        return Response(status=204)
 
 
 class MeApi(APIView):

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Upper
 
 
 class Role(models.TextChoices):
@@ -42,6 +45,8 @@ class User(AbstractUser):
     quiet_hours_end = models.TimeField(null=True, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC")
     last_digest_at = models.DateTimeField(null=True, blank=True)
+    # When the owner was last told about repeated failed sign-ins (at most once per window).
+    failed_signins_alerted_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.username
@@ -85,9 +90,15 @@ class LoginRecord(models.Model):
     user_agent = models.CharField(max_length=512, blank=True)
     success = models.BooleanField()
     method = models.CharField(max_length=16, choices=Method.choices, default=Method.PASSWORD)
+    # The owner's remembered device (see accounts.guard) the attempt came from, if any.
+    device = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "-id"])]
+        indexes = [
+            models.Index(fields=["user", "-id"]),
+            models.Index(Upper("username"), "at", name="loginrecord_username_at"),
+            models.Index(fields=["ip", "at"], name="loginrecord_ip_at"),
+        ]
 
     def __str__(self) -> str:
         outcome = "ok" if self.success else "failed"
@@ -110,3 +121,25 @@ class SecurityReport(models.Model):
 
     def __str__(self) -> str:
         return f"Report by {self.reporter} on sign-in {self.login_id}"
+
+
+def api_token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ApiToken(models.Model):
+    """An API token. Only the SHA-256 digest of the key is stored; the key is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8, help_text="The first characters of the key, to recognise it.")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… for {self.user_id}"

@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from gamification.selectors import standing_for
 from servicedesk.errors import NotVisible
 
-from .models import LoginRecord, SecurityReport, User
+from .models import ApiToken, LoginRecord, SecurityReport, User, api_token_digest
 
 
 def login_history(user: User) -> QuerySet[LoginRecord]:
@@ -52,3 +52,10 @@ def user_profile(*, viewer: User, user: User) -> dict:
     if viewer.pk == user.pk or viewer.is_agent:
         profile["email"] = user.email
     return profile
+
+
+def api_token_by_key(key: str) -> ApiToken | None:
+    """The token row for a raw key (looked up by its SHA-256 digest), revoked ones excluded."""
+    if not key or len(key) > 200:
+        return None
+    return ApiToken.objects.select_related("user").filter(key_hash=api_token_digest(key), revoked_at__isnull=True).first()

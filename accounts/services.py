@@ -1,19 +1,24 @@
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 
-from axes.helpers import get_client_ip_address
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.text import slugify
-from rest_framework.authtoken.models import Token
 
 from feeds.audience import ADMINS, Audience
 from feeds.services import NotificationSpec, ObjectRef, activity_publish
 from servicedesk.errors import ApplicationError, NotVisible
+from servicedesk.net import client_ip
 from servicedesk.queue import enqueue_on_commit
 
-from .models import LoginRecord, Role, SecurityReport, Team, User
+from . import guard
+from .models import ApiToken, LoginRecord, Role, SecurityReport, Team, User, api_token_digest
 
 
 @transaction.atomic
@@ -66,34 +71,72 @@ def user_set_password(*, user: User, password: str) -> None:
     user.save(update_fields=["password"])
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    try:
-        return get_client_ip_address(request)
-    except Exception:  # noqa: BLE001 - a malformed proxy header must not break sign-in
-        return request.META.get("REMOTE_ADDR")
-
-
 @transaction.atomic
 def login_attempt_record(
-    *, request: HttpRequest, username: str, success: bool, method: str = LoginRecord.Method.PASSWORD
+    *,
+    request: HttpRequest,
+    username: str,
+    success: bool,
+    method: str = LoginRecord.Method.PASSWORD,
+    device: str = "",
 ) -> LoginRecord:
-    """Record a sign-in attempt against the account it names (if that account exists)."""
-    # What was typed is kept as evidence, less the NUL characters the database cannot store.
-    username = (username or "").replace("\x00", "")
-    user = User.objects.filter(username__iexact=username).first() if username else None
+    """Record a sign-in attempt against the account it names (if that account exists).
+
+    `device` is the account's remembered device the attempt came from (`guard.signin_verdict`).
+    The username is kept as the sign-in form reads it (trimmed, NFKC), so the guard counts the
+    variants of one name as one.
+    """
+    username = guard.normalized_username(username)
+    user = guard.account_for(username)
     record = LoginRecord.objects.create(
         user=user,
-        username=username[:150],
-        ip=_client_ip(request),
+        username=username,
+        ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "").replace("\x00", "")[:512],
         success=success,
         method=method,
+        device=device if user is not None else "",
     )
     if success and user is not None:
         from .tasks import signin_check
 
         enqueue_on_commit(signin_check, record.pk)
+    elif not success and user is not None and not device:
+        failed_signins_alert(user=user, username=username)
     return record
+
+
+@transaction.atomic
+def failed_signins_alert(*, user: User, username: str) -> bool:
+    """Tell the owner once per window that others keep failing to sign in to their account."""
+    failures, _ = guard.account_failures(username)
+    if failures < settings.SIGNIN_FAILURE_LIMIT:
+        return False
+    now = timezone.now()
+    window_start = now - settings.SIGNIN_FAILURE_WINDOW
+    claimed = User.objects.filter(
+        Q(failed_signins_alerted_at__isnull=True) | Q(failed_signins_alerted_at__lt=window_start), pk=user.pk
+    ).update(failed_signins_alerted_at=now)
+    if not claimed:
+        return False
+    activity_publish(
+        actor=None,
+        verb="failed_sign_ins",
+        obj=ObjectRef("user", user.username, user.display_name),
+        audience=Audience.of(users=[user.pk]),
+        summary=f"Repeated failed sign-ins on your account ({failures} wrong passwords)",
+        notify=[user],
+        notification=NotificationSpec(
+            kind="security.failed_sign_ins",
+            text=(
+                f"Repeated failed sign-ins on your account: {failures} wrong passwords from other devices. "
+                "Sign-ins from new devices are paused for a while; your usual device still works. "
+                "If this was not you, consider changing your password."
+            ),
+            url="/account/sign-ins/",
+        ),
+    )
+    return True
 
 
 def signin_is_new_device(record: LoginRecord) -> bool:
@@ -180,6 +223,50 @@ def _security_incident(actor: User, record: LoginRecord, note: str):
     )
 
 
-def auth_token_for(*, user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+@transaction.atomic
+def api_token_create(*, user: User) -> tuple[ApiToken, str]:
+    """A new API token for `user`: the row keeps only the key's SHA-256; the key is returned once."""
+    key = secrets.token_urlsafe(32)
+    now = timezone.now()
+    token = ApiToken.objects.create(
+        user=user, key_hash=api_token_digest(key), prefix=key[:8], created_at=now, last_used_at=now,
+        expires_at=now + timedelta(hours=settings.API_TOKEN_TTL_HOURS),
+    )
+    # One person does not collect tokens without end: the oldest beyond the cap stop working.
+    active = ApiToken.objects.filter(user=user, revoked_at__isnull=True, expires_at__gt=now).order_by("-id")
+    stale = list(active.values_list("pk", flat=True)[settings.API_TOKEN_MAX_ACTIVE:])
+    if stale:
+        ApiToken.objects.filter(pk__in=stale).update(revoked_at=now)
+    return token, key
+
+
+@transaction.atomic
+def api_token_rotate(*, actor: User, token: ApiToken) -> tuple[ApiToken, str]:
+    """Replace the token a client authenticated with by a fresh one; the old one stops working now."""
+    current = ApiToken.objects.select_for_update().filter(pk=token.pk, user=actor, revoked_at__isnull=True).first()
+    if current is None or current.expires_at <= timezone.now():
+        raise ApplicationError("This token can no longer be rotated.", status=401)
+    current.revoked_at = timezone.now()
+    current.save(update_fields=["revoked_at"])
+    return api_token_create(user=actor)
+
+
+@transaction.atomic
+def api_token_revoke(*, actor: User, token: ApiToken) -> None:
+    ApiToken.objects.filter(pk=token.pk, user=actor, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+def api_token_used(*, token: ApiToken) -> None:
+    """Note when a token was last used, at most once every few minutes per token."""
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=5):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+
+
+@transaction.atomic
+def api_tokens_purge() -> int:
+    """Forget tokens that expired or were revoked more than a week ago."""
+    cutoff = timezone.now() - timedelta(days=7)
+    deleted, _ = ApiToken.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)).delete()
+    return deleted

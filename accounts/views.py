@@ -1,8 +1,11 @@
+import math
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,11 +14,13 @@ from django.views.decorators.http import require_POST
 from feeds.selectors import notifications_for
 from servicedesk.errors import ApplicationError, NotVisible
 
-from . import selectors, services
+from . import guard, selectors, services
 
 
-def _cooloff_minutes() -> int:
-    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+def _minutes(seconds: int | None) -> int:
+    if seconds is None:
+        seconds = int(settings.SIGNIN_COOLOFF.total_seconds())
+    return max(1, math.ceil(seconds / 60))
 
 
 def _safe_next(request, candidate: str | None) -> str:
@@ -30,25 +35,38 @@ def login_view(request):
         return redirect(_safe_next(request, next_url))
     form = AuthenticationForm(request, data=request.POST or None)
     if request.method == "POST":
-        username = request.POST.get("username", "")[:150]
-        valid = form.is_valid()
-        services.login_attempt_record(request=request, username=username, success=valid)
-        if valid:
-            login(request, form.get_user())
-            return redirect(_safe_next(request, next_url))
-        if getattr(request, "axes_locked_out", False):
-            return lockout_response(request)
+        username = request.POST.get("username", "")
+        with transaction.atomic():
+            guard.attempt_serialize(request=request, username=username)
+            verdict = guard.signin_verdict(request=request, username=username)
+            if not verdict.allowed:
+                return lockout_response(request, retry_after=verdict.retry_after)
+            valid = form.is_valid()
+            services.login_attempt_record(request=request, username=username, success=valid, device=verdict.device)
+            if valid:
+                user = form.get_user()
+                login(request, user)
+                response = redirect(_safe_next(request, next_url))
+                guard.device_remember(request, response, user)
+                return response
+            after = guard.signin_verdict(request=request, username=username)
+        if not after.allowed:
+            return lockout_response(request, retry_after=after.retry_after)
     return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=400 if form.errors else 200)
 
 
-def lockout_response(request, original_response=None, credentials=None):
-    """What a locked-out account sees: the API error body or the sign-in page, both 429."""
-    message = f"Too many failed sign-in attempts. Try again in {_cooloff_minutes()} minutes."
+def lockout_response(request, original_response=None, credentials=None, retry_after: int | None = None):
+    """What a held-back sign-in sees: the API error body or the sign-in page, both 429."""
+    minutes = _minutes(retry_after)
     if request.path.startswith("/api/"):
-        return JsonResponse({"message": message}, status=429)
-    form = AuthenticationForm(request)
-    context = {"form": form, "next": request.POST.get("next", ""), "lockout": True, "cooloff_minutes": _cooloff_minutes()}
-    return render(request, "accounts/login.html", context, status=429)
+        response = JsonResponse({"message": f"Too many failed sign-in attempts. Try again in {minutes} minutes."}, status=429)
+    else:
+        form = AuthenticationForm(request)
+        context = {"form": form, "next": request.POST.get("next", ""), "lockout": True, "cooloff_minutes": minutes}
+        response = render(request, "accounts/login.html", context, status=429)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @require_POST

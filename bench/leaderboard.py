@@ -108,9 +108,9 @@ def main() -> None:
 
     from django.conf import settings
     from django.test import Client, override_settings
-    from rest_framework.authtoken.models import Token
 
     from accounts.models import User
+    from accounts.services import api_token_create
     from gamification import leaderboard, selectors
     from gamification.models import PointEntry
 
@@ -140,8 +140,8 @@ def main() -> None:
            timed(lambda: selectors.board(viewer=next(it), period="all", scope="global"), args.repeat),
            queries_for(lambda: selectors.board(viewer=viewer, period="all", scope="global")))
 
-    token, _ = Token.objects.get_or_create(user=viewer)
-    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, key = api_token_create(user=viewer)
+    client = Client(HTTP_AUTHORIZATION=f"Token {key}")
     client.get("/api/v1/leaderboards/?period=all")
     samples = []
     for _ in range(min(args.repeat, 300)):

@@ -43,6 +43,7 @@ KINDS: dict[str, KindInfo] = {
     "community.removed": KindInfo("Moderators removing my posts or membership"),
     "gamification.badge": KindInfo("Badges I earned", email=False),
     "security.sign_in": KindInfo("Sign-ins from a new device", urgent=True),
+    "security.failed_sign_ins": KindInfo("Repeated failed sign-ins on my account", urgent=True),
     "security.report": KindInfo("Security reports (admins)", urgent=True, staff_only=True),
     "policies.dlp": KindInfo("Possible personal data or secrets posted inside the product", email=False, staff_only=True),
 }

@@ -15,7 +15,8 @@ def _commands() -> list[tuple[str, list[str]]]:
     py = sys.executable
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
-    web = [py, "-m", "uvicorn", "servicedesk.asgi:application", "--host", host, "--port", port]
+    # Forwarded headers are the application's business (PROXY_COUNT), never uvicorn's.
+    web = [py, "-m", "uvicorn", "servicedesk.asgi:application", "--host", host, "--port", port, "--no-proxy-headers"]
     web_workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
     if web_workers > 1:
         # Several processes share live events only through Redis.

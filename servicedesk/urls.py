@@ -14,6 +14,8 @@ from . import health
 
 api_v1 = [
     path("auth/token/", accounts_api.TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/token/rotate/", accounts_api.TokenRotateApi.as_view(), name="auth-token-rotate"),
+    path("auth/token/revoke/", accounts_api.TokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("me/logins/", accounts_api.MyLoginsApi.as_view(), name="me-logins"),
     path("me/notification-preferences/", feeds_api.NotificationPreferencesApi.as_view(), name="notification-preferences"),

@@ -100,16 +100,46 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout: repeated wrong passwords for one account lock it for the cool-off period; one device
-# (IP + browser) guessing across many accounts is locked too. IP alone is not a parameter, so one
-# office behind a shared address cannot lock all its people out with a handful of typos.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "user_agent"]]
+# How many reverse proxies of ours append to X-Forwarded-For in front of the application. 0 (the
+# default) ignores the header: the client address is the socket's peer. Every rate limit and
+# lockout reads the address through servicedesk.net.client_ip, which follows this one setting, as
+# do DRF's throttles (NUM_PROXIES below). docker-compose.yml runs one proxy and sets 1.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+
+# Sign-in guard (accounts/guard.py), for the sign-in page and the token endpoint alike:
+# - by account: SIGNIN_FAILURE_LIMIT wrong passwords for one username from any device lock it for
+#   SIGNIN_COOLOFF, and each further failure doubles the wait up to SIGNIN_MAX_COOLOFF;
+# - by address: SIGNIN_IP_FAILURE_LIMIT wrong passwords from one address within SIGNIN_IP_WINDOW
+#   hold it back, whatever usernames or browsers it rotates through (set above the account limit
+#   so one office behind a shared address is not stopped by a few typos);
+# - the owner's usual device (a signed cookie set at sign-in, kept SIGNIN_DEVICE_DAYS) is never
+#   held back by what others did; only its own failures count. The owner is told once per
+#   SIGNIN_FAILURE_WINDOW when their account is being guessed at.
+SIGNIN_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+SIGNIN_COOLOFF = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+SIGNIN_MAX_COOLOFF = timedelta(hours=env.int("SIGNIN_MAX_COOLOFF_HOURS", default=24))
+SIGNIN_FAILURE_WINDOW = timedelta(hours=env.int("SIGNIN_FAILURE_WINDOW_HOURS", default=24))
+SIGNIN_IP_FAILURE_LIMIT = env.int("SIGNIN_IP_FAILURE_LIMIT", default=20)
+SIGNIN_IP_WINDOW = timedelta(minutes=env.int("SIGNIN_IP_WINDOW_MINUTES", default=15))
+SIGNIN_DEVICE_COOKIE = "sd_device"
+SIGNIN_DEVICE_MAX_AGE = env.int("SIGNIN_DEVICE_DAYS", default=180) * 24 * 3600
+
+# django-axes keeps its audit trail of attempts (admin: Axes) with the same client address; the
+# decision to refuse is the guard's, which axes cannot make (per-parameter limits, progressive
+# waits, the owner's device exempt).
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = SIGNIN_COOLOFF
+AXES_LOCK_OUT_AT_FAILURE = False
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+AXES_CLIENT_IP_CALLABLE = "servicedesk.net.client_ip"
+
+# API tokens: stored as SHA-256 digests, valid for API_TOKEN_TTL_HOURS after they are issued;
+# POST /api/v1/auth/token/rotate/ swaps a valid token for a fresh one.
+API_TOKEN_TTL_HOURS = env.int("API_TOKEN_TTL_HOURS", default=720)
+API_TOKEN_MAX_ACTIVE = 20
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("TIME_ZONE", default="UTC")
@@ -172,6 +202,7 @@ OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
 OUTBOX_SWEEP_GRACE_SECONDS = env.float("OUTBOX_SWEEP_GRACE_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "feeds.tasks.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
+    "api-tokens-purge": {"task": "accounts.tasks.api_tokens_purge", "schedule": 24 * 3600.0},
 }
 
 # --- E-mail
@@ -186,7 +217,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # --- API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -195,6 +226,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "servicedesk.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"auth_token": env("TOKEN_THROTTLE_RATE", default="10/min")},
+    "NUM_PROXIES": PROXY_COUNT,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

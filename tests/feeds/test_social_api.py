@@ -1,9 +1,9 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from accounts.services import api_token_create
 from feeds.models import Follow, Notification, TimelineEntry
 from tickets import services as tickets
 
@@ -82,7 +82,7 @@ def test_feed_context_filter_and_cursor(api_as, alice, erin, bob):
 
 
 def test_feed_query_count_does_not_grow_with_follows(api, alice, erin, bob, make_user):
-    token = Token.objects.create(user=erin).key
+    _, token = api_token_create(user=erin)
     auth = {"HTTP_AUTHORIZATION": f"Token {token}"}
     from feeds import services
 
