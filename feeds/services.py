@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -179,7 +179,9 @@ def _merge_repeats(notes: list[Notification], *, base_text: str) -> tuple[list[N
     key = notes[0].coalesce_key
     existing = {
         n.recipient_id: n
-        for n in Notification.objects.select_for_update().filter(coalesce_key=key, recipient_id__in=[n.recipient_id for n in notes])
+        for n in Notification.objects.select_for_update()
+        .filter(coalesce_key=key, recipient_id__in=[n.recipient_id for n in notes])
+        .order_by("recipient_id")  # one lock order for every writer
     }
     merged, rest = [], []
     for note in notes:
@@ -202,8 +204,6 @@ def _notifications_write(notes: list[Notification], *, base_text: str) -> tuple[
     plain = [n for n in notes if not n.coalesce_key]
     merged, fresh = _merge_repeats(coalescing, base_text=base_text)
     created = Notification.objects.bulk_create(plain)
-    from django.db import IntegrityError
-
     try:
         with transaction.atomic():
             created += Notification.objects.bulk_create(fresh)
@@ -222,8 +222,6 @@ def _notifications_write(notes: list[Notification], *, base_text: str) -> tuple[
 
 
 def _unread_counts(user_ids: list[int]) -> dict[int, int]:
-    from django.db.models import Count
-
     counts = dict(
         Notification.objects.filter(recipient_id__in=sorted(set(user_ids)), read=False)
         .values("recipient_id").annotate(n=Count("id")).values_list("recipient_id", "n")
