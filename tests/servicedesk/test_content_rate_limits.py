@@ -306,3 +306,15 @@ def test_community_pages_answer_429_and_keep_the_text(alice, erin, community):
     assert "too fast" in response.content.decode() and 'value="INDEX/MATCH still wins"' in response.content.decode()
     response = client.post(f"/questions/{question.pk}/", {"answer-body": "Power Query, really"})
     assert response.status_code == 429 and "Power Query, really" in response.content.decode()
+
+
+def test_follow_buttons_answer_429_with_the_reason(alice, erin, make_user):
+    ticket = public_ticket(erin)
+    client = signed_in(alice)
+    for n in range(allowance("follow")):
+        assert client.post("/follow/", {"type": "user", "key": make_user(f"p{n}").username}).status_code == 302
+    response = client.post("/follow/", {"type": "user", "key": "erin"})
+    assert response.status_code == 429 and "too fast" in response.content.decode()
+    response = client.post(f"/tickets/{ticket.pk}/follow/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 429 and "too fast" in response.content.decode()
+    assert not Follow.objects.filter(user=alice, target_type__in=["ticket"], reason="manual").exists()
