@@ -9,10 +9,10 @@ from django.utils.text import slugify
 from accounts.models import User
 from feeds.audience import SIGNED_IN, Audience
 from feeds.models import Follow
-from feeds.services import NotificationSpec, ObjectRef, activity_publish, audience_restrict, follow_write
+from feeds.services import NotificationSpec, ObjectRef, activity_publish, audience_restrict, follow_write, mentions_check
 from gamification import services as gamification
 from policies import services as policies
-from servicedesk import markdown
+from servicedesk import markdown, ratelimit
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
 from . import live, selectors
@@ -175,6 +175,8 @@ def _require_member(actor: User, community: Community) -> None:
 def question_ask(*, actor: User, community: Community, title: str, body: str = "") -> Question:
     _require_member(actor, community)
     _check_text(title, body)
+    mentions_check(actor=actor, body=body)
+    ratelimit.consume(actor=actor, action="post")
     question = Question.objects.create(
         community=community, author=actor, title=title.strip(), body=body, body_html=markdown.render(body)
     )
@@ -193,6 +195,8 @@ def answer_post(*, actor: User, question: Question, body: str) -> Answer:
     community = question.community
     _require_member(actor, community)
     _check_text(None, body)
+    mentions_check(actor=actor, body=body)
+    ratelimit.consume(actor=actor, action="comment")
     answer = Answer.objects.create(question=question, author=actor, body=body, body_html=markdown.render(body))
     Question.objects.filter(pk=question.pk).update(answer_count=F("answer_count") + 1)
     asker = [question.author] if question.author_id != actor.pk else []
@@ -610,6 +614,8 @@ def answer_comment_add(*, actor: User, answer: Answer, body: str):
     body = (body or "").strip()
     if not body or len(body) > 2000:
         raise ApplicationError("The comment could not be posted.", errors={"body": ["Write up to 2,000 characters."]})
+    mentions_check(actor=actor, body=body)
+    ratelimit.consume(actor=actor, action="comment")
     comment = AnswerComment.objects.create(answer=answer, author=actor, body=body, body_html=markdown.render(body))
     url = f"{question.get_absolute_url()}#answer-{answer.pk}"
     activity_publish(

@@ -63,7 +63,7 @@ def _submit(request, form, call, *, back: str, success: str, to):
     try:
         result = call(form.cleaned_data)
     except ApplicationError as exc:
-        if exc.status != 400:
+        if exc.status not in (400, 429):
             return _refused(request, exc, back)
         form.add_service_error(exc)
         return None
@@ -181,7 +181,7 @@ def community_post(request, slug: str):
                                                 body=data["body"]),
         back=community.get_absolute_url(), success="Posted.", to=lambda _: community.get_absolute_url() + "#activity-title",
     )
-    return done or _community_page(request, community, status=400, post_form=form)
+    return done or _community_page(request, community, status=form.error_status, post_form=form)
 
 
 @login_required
@@ -351,7 +351,7 @@ def ask(request, slug: str):
         )
         if done:
             return done
-        status = 400
+        status = form.error_status
     return render(request, "communities/ask.html", {"community": community, "form": form}, status=status)
 
 
@@ -406,7 +406,7 @@ def question_detail(request, pk: int):
         )
         if done:
             return done
-        status = 400
+        status = form.error_status
     return render(request, "communities/question.html", _question_context(request, question, answer_form=form), status=status)
 
 
@@ -483,6 +483,10 @@ def answer_comment(request, pk: int):
         try:
             services.answer_comment_add(actor=request.user, answer=answer, body=form.cleaned_data["body"])
         except ApplicationError as exc:
+            if exc.status in (400, 429):  # the page again, the comment as typed, the reason next to it
+                error = {"answer": answer.pk, "message": exc.message, "body": form.cleaned_data["body"]}
+                return render(request, "communities/question.html", _question_context(request, question, comment_error=error),
+                              status=exc.status)
             return _refused(request, exc, question.get_absolute_url())
         return redirect(f"{question.get_absolute_url()}#answer-{answer.pk}")
     messages.error(request, "Write a comment of up to 2,000 characters.")

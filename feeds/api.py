@@ -21,7 +21,9 @@ class NotificationOutput(serializers.Serializer):
     text = serializers.CharField()
     url = serializers.CharField()
     read = serializers.BooleanField()
+    count = serializers.IntegerField(help_text="How many repeats from the same person this one notification stands for.")
     created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField(help_text="When the latest repeat arrived.")
 
     def to_representation(self, instance):
         return notification_payload(instance)

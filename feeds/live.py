@@ -50,5 +50,9 @@ def notification_message(*, user_id: int, payload: dict) -> tuple[str, dict]:
     return streams.user_group_name(user_id), {"type": "live.notification", "notification": payload}
 
 
+def unread_message(*, user_id: int, count: int) -> tuple[str, dict]:
+    return streams.user_group_name(user_id), {"type": "live.unread", "count": count}
+
+
 def push_unread(*, user_id: int, count: int) -> None:
-    send_many([(streams.user_group_name(user_id), {"type": "live.unread", "count": count})])
+    send_many([unread_message(user_id=user_id, count=count)])

@@ -59,13 +59,22 @@ class ActivityAudience(models.Model):
 
 
 class Notification(models.Model):
+    """What one person is told. Repeats from one actor within `NOTIFICATION_COALESCE_SECONDS`
+    share one row (`coalesce_key`): its `count` grows and `text`, `url` and `activity` follow
+    the latest event, so a burst is one notification and at most one e-mail."""
+
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=64)
     text = models.CharField(max_length=500)
     url = models.CharField(max_length=500, blank=True)
     read = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
     activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.SET_NULL, related_name="notifications")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    count = models.PositiveIntegerField(default=1)
+    # kind, actor, window and (for per-object kinds) object: events with the same key merge.
+    coalesce_key = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -75,6 +84,10 @@ class Notification(models.Model):
         constraints = [
             # One notification per event per person, however many paths led to them.
             models.UniqueConstraint(fields=["activity", "recipient"], name="notification_once_per_activity"),
+            # One row per burst, however many requests race to add to it.
+            models.UniqueConstraint(
+                fields=["recipient", "coalesce_key"], condition=~models.Q(coalesce_key=""), name="notification_coalesced_once"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -15,29 +15,33 @@ class KindInfo:
     email: bool = True
     urgent: bool = False
     staff_only: bool = False  # only agents, managers and admins ever receive it
+    # Repeats from one actor to one person within NOTIFICATION_COALESCE_SECONDS become one
+    # notification (and at most one e-mail): "object" merges repeats about the same thing,
+    # "actor" merges everything of this kind from that actor, "" never merges.
+    coalesce: str = ""
 
 
 KINDS: dict[str, KindInfo] = {
-    "ticket.reply": KindInfo("Replies on tickets I follow"),
+    "ticket.reply": KindInfo("Replies on tickets I follow", coalesce="object"),
     "ticket.status": KindInfo("Status changes on tickets I follow"),
     "ticket.assigned": KindInfo("Tickets assigned to me"),
-    "ticket.mentioned": KindInfo("A ticket I follow is mentioned elsewhere", email=False),
+    "ticket.mentioned": KindInfo("A ticket I follow is mentioned elsewhere", email=False, coalesce="object"),
     "ticket.critical": KindInfo("Critical tickets for my team", staff_only=True),
-    "ticket.note": KindInfo("Internal notes on tickets I follow", email=False, staff_only=True),
+    "ticket.note": KindInfo("Internal notes on tickets I follow", email=False, staff_only=True, coalesce="object"),
     "ticket.rated": KindInfo("Ratings of tickets I resolved", email=False, staff_only=True),
     "sla.warned": KindInfo("SLA warnings", staff_only=True),
     "sla.breached": KindInfo("SLA breaches", staff_only=True),
-    "post.mention": KindInfo("Mentions of me"),
-    "post.comment": KindInfo("Comments on my posts", email=False),
-    "post.like": KindInfo("Likes of my posts", email=False),
-    "post.wall": KindInfo("Posts on my wall", email=False),
-    "community.answer": KindInfo("Answers to my questions"),
+    "post.mention": KindInfo("Mentions of me", coalesce="actor"),
+    "post.comment": KindInfo("Comments on my posts", email=False, coalesce="object"),
+    "post.like": KindInfo("Likes of my posts", email=False, coalesce="actor"),
+    "post.wall": KindInfo("Posts on my wall", email=False, coalesce="actor"),
+    "community.answer": KindInfo("Answers to my questions", coalesce="object"),
     "community.accepted": KindInfo("My answer was accepted", email=False),
-    "community.join_request": KindInfo("Requests to join communities I moderate"),
+    "community.join_request": KindInfo("Requests to join communities I moderate", coalesce="object"),
     "community.join_decided": KindInfo("Decisions on my requests to join"),
     "community.invitation": KindInfo("Invitations to join a community"),
-    "community.mentioned": KindInfo("Mentions of me in communities"),
-    "community.comment": KindInfo("Comments on my answers", email=False),
+    "community.mentioned": KindInfo("Mentions of me in communities", coalesce="actor"),
+    "community.comment": KindInfo("Comments on my answers", email=False, coalesce="object"),
     "community.idea_status": KindInfo("Status changes of ideas I suggested or voted for"),
     "community.bridge": KindInfo("Proposals to link communities I moderate", email=False),
     "community.removed": KindInfo("Moderators removing my posts or membership"),

@@ -31,5 +31,7 @@ def notification_payload(notification: Notification) -> dict:
         "text": notification.text,
         "url": notification.url,
         "read": notification.read,
+        "count": notification.count,
         "created_at": notification.created_at.isoformat(),
+        "updated_at": notification.updated_at.isoformat() if notification.updated_at else None,
     }

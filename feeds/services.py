@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import User
 from policies import services as policies
+from servicedesk import ratelimit
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 
 from . import fanout, live, notification_kinds, selectors
@@ -103,6 +104,7 @@ def activity_publish(
     )
 
     notifications: list[Notification] = []
+    merged: list[Notification] = []
     if notification is not None:
         kind = notification_kinds.info(notification.kind)
         seen: set[int] = set()
@@ -117,6 +119,7 @@ def activity_publish(
             p.user_id: p
             for p in NotificationPreference.objects.filter(kind=notification.kind, user_id__in=[p.pk for p in people])
         } if people else {}
+        coalesce_key = _coalesce_key(kind_name=notification.kind, kind=kind, actor=actor, url=notification.url)
         for person in people:
             pref = prefs.get(person.pk)
             in_app = pref.in_app if pref else kind.in_app
@@ -125,11 +128,11 @@ def activity_publish(
                 continue
             note = Notification(
                 recipient=person, kind=notification.kind, text=notification.text[:500], url=notification.url,
-                activity=activity, read=not in_app,
+                activity=activity, read=not in_app, actor=actor, coalesce_key=coalesce_key,
             )
             note.wants_email = email
             notifications.append(note)
-        notifications = Notification.objects.bulk_create(notifications)
+        notifications, merged = _notifications_write(notifications, base_text=notification.text)
         _outbox_notification_emails(notifications, urgent=kind.urgent)
 
     _timeline_write(activity, audience)
@@ -144,8 +147,86 @@ def activity_publish(
     messages += [
         live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications if not n.read
     ]
+    if notification is not None and merged:
+        # A repeat is no new notification (no toast); the badge still shows it unread again.
+        messages += [live.unread_message(user_id=uid, count=n) for uid, n in _unread_counts([m.recipient_id for m in merged]).items()]
     transaction.on_commit(lambda: live.send_many(messages))
     return activity
+
+
+def _coalesce_key(*, kind_name: str, kind: notification_kinds.KindInfo, actor: User | None, url: str) -> str:
+    """The key repeats share: kind, actor, time window and (per-object kinds) the object's page."""
+    window = settings.NOTIFICATION_COALESCE_SECONDS
+    if not kind.coalesce or actor is None or window <= 0:
+        return ""
+    bucket = int(timezone.now().timestamp() // window)
+    subject = "*"
+    if kind.coalesce == "object":
+        subject = hashlib.sha256(url.split("#", 1)[0].encode()).hexdigest()[:24]
+    return f"{kind_name}:{actor.pk}:{window}:{bucket}:{subject}"[:200]
+
+
+def _coalesced_text(base: str, count: int) -> str:
+    suffix = f" ({count} times)"
+    return base[: 500 - len(suffix)] + suffix
+
+
+def _merge_repeats(notes: list[Notification], *, base_text: str) -> tuple[list[Notification], list[Notification]]:
+    """Fold each note into the unread-or-not row its recipient already has for the same burst.
+    Returns (merged rows, notes with nothing to merge into)."""
+    if not notes:
+        return [], []
+    key = notes[0].coalesce_key
+    existing = {
+        n.recipient_id: n
+        for n in Notification.objects.select_for_update()
+        .filter(coalesce_key=key, recipient_id__in=[n.recipient_id for n in notes])
+        .order_by("recipient_id")  # one lock order for every writer
+    }
+    merged, rest = [], []
+    for note in notes:
+        row = existing.get(note.recipient_id)
+        if row is None:
+            rest.append(note)
+            continue
+        row.count += 1
+        row.text = _coalesced_text(base_text, row.count)
+        row.url, row.activity, row.read = note.url, note.activity, row.read and note.read
+        row.save(update_fields=["count", "text", "url", "activity", "read", "updated_at"])
+        merged.append(row)
+    return merged, rest
+
+
+def _notifications_write(notes: list[Notification], *, base_text: str) -> tuple[list[Notification], list[Notification]]:
+    """Insert the notes; repeats within a coalescing window update the existing row instead.
+    Returns (new rows, merged rows): only new rows send e-mail and toasts."""
+    coalescing = [n for n in notes if n.coalesce_key]
+    plain = [n for n in notes if not n.coalesce_key]
+    merged, fresh = _merge_repeats(coalescing, base_text=base_text)
+    created = Notification.objects.bulk_create(plain)
+    try:
+        with transaction.atomic():
+            created += Notification.objects.bulk_create(fresh)
+    except IntegrityError:
+        # Another request started the same burst between our look-up and insert: one at a time.
+        for note in fresh:
+            try:
+                with transaction.atomic():
+                    note.save(force_insert=True)
+                created.append(note)
+            except IntegrityError:
+                note.pk = None
+                more, _ = _merge_repeats([note], base_text=base_text)
+                merged += more
+    return created, merged
+
+
+def _unread_counts(user_ids: list[int]) -> dict[int, int]:
+    counts = dict(
+        Notification.objects.filter(recipient_id__in=sorted(set(user_ids)), read=False)
+        .values("recipient_id").annotate(n=Count("id")).values_list("recipient_id", "n")
+    )
+    return {uid: counts.get(uid, 0) for uid in sorted(set(user_ids))}
 
 
 def _timeline_write(activity: Activity, audience: Audience) -> None:
@@ -318,6 +399,7 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None, al
 
 
 def live_ticket_issue(*, user: User) -> str:
+    ratelimit.consume(actor=user, action="live_ticket")
     key = secrets.token_urlsafe(32)
     LiveTicket.objects.create(
         key_hash=hashlib.sha256(key.encode()).hexdigest(),
@@ -359,6 +441,7 @@ def follow_create(*, actor: User, target_type: str, key) -> tuple[Follow, bool]:
     from . import walls
 
     wall = walls.resolve(actor, target_type, key)
+    ratelimit.consume(actor=actor, action="follow")
     follow, created = follow_write(user=actor, target_type=wall.type, target_key=wall.key, target_id=wall.target_id)
     if created:
         backfill_on_commit(user_id=actor.pk, target_type=wall.type, target_key=wall.key)
@@ -426,6 +509,14 @@ def _mentions_and_tags(body: str) -> tuple[list[str], list[str]]:
     return mentions, tags
 
 
+def mentions_check(*, actor: User, body: str) -> None:
+    """One text may mention at most `MENTIONS_MAX` distinct people (the author aside)."""
+    names = {m.rstrip(".").lower() for m in MENTION_RE.findall(body or "")} - {actor.username.lower()}
+    if len(names) > settings.MENTIONS_MAX:
+        message = f"Mention at most {settings.MENTIONS_MAX} people at once ({len(names)} here)."
+        raise ApplicationError(message, errors={"body": [message]})
+
+
 def _post_ref(post) -> ObjectRef:
     first = (post.body.strip().splitlines() or [""])[0]
     return ObjectRef("post", str(post.pk), first[:120])
@@ -449,6 +540,8 @@ def post_create(*, actor: User, wall_type: str, wall_key, body: str):
     body = _check_body(body)
     wall = walls.resolve(actor, wall_type, wall_key)
     walls.require_posting(wall)
+    mentions_check(actor=actor, body=body)
+    ratelimit.consume(actor=actor, action="post")
     mentions, tags = _mentions_and_tags(body)
     post = Post.objects.create(
         author=actor, wall_type=wall.type, wall_key=wall.key, body=body, body_html=markdown.render(body), tags=tags
@@ -534,6 +627,7 @@ def post_comment_add(*, actor: User, post_id, body: str):
     post = selectors.post_visible(viewer=actor, post_id=post_id)
     body = _check_body(body)
     wall = _wall_open_to(actor, post)
+    ratelimit.consume(actor=actor, action="comment")
     comment = PostComment.objects.create(post=post, author=actor, body=body, body_html=markdown.render(body))
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
     author = [post.author] if post.author_id != actor.pk else []
@@ -560,6 +654,7 @@ def like_add(*, actor: User, post_id):
     if post.author_id == actor.pk:
         raise ApplicationError("You cannot like your own post.")
     _wall_open_to(actor, post)
+    ratelimit.consume(actor=actor, action="like")
     try:
         with transaction.atomic():
             Like.objects.create(post=post, user=actor)
@@ -584,6 +679,7 @@ def like_remove(*, actor: User, post_id):
     from .models import Like, Post
 
     post = selectors.post_visible(viewer=actor, post_id=post_id)
+    ratelimit.consume(actor=actor, action="like")
     deleted, _ = Like.objects.filter(post=post, user=actor).delete()
     if deleted:
         Post.objects.filter(pk=post.pk, like_count__gt=0).update(like_count=F("like_count") - 1)

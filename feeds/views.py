@@ -298,7 +298,7 @@ def feed(request):
             else:
                 messages.success(request, "Shared with your followers.")
                 return redirect("feeds:feed")
-        status = 400
+        status = form.error_status
     context = _feed_context(request)
     context["form"] = form
     context["follows"] = list(selectors.follows_of(request.user).only("target_type", "target_key")[:500])
@@ -387,7 +387,7 @@ def _wall_page(request, wall_type: str, key):
             else:
                 messages.success(request, "Posted.")
                 return redirect(wall.url or reverse("feeds:post", args=[post.pk]))
-        status = 400
+        status = form.error_status
 
     followers = selectors.followers_of(target_type=wall.type, target_key=wall.key)
     context = {
@@ -526,7 +526,7 @@ def post_comment(request, pk: int):
         else:
             messages.success(request, "Comment added.")
             return redirect(reverse("feeds:post", args=[pk]) + "#comments")
-    return _post_page(request, pk, comment_form=form, status=400)
+    return _post_page(request, pk, comment_form=form, status=form.error_status)
 
 
 @login_required

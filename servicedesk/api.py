@@ -47,7 +47,16 @@ def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict
 def exception_handler(exc, context):
     """Render every error as `{"message": ..., "errors": {field: [...]}}` (API.md)."""
     if isinstance(exc, ApplicationError):
-        return Response(error_body(exc.message, exc.errors), status=exc.status)
+        body = error_body(exc.message, exc.errors)
+        code = getattr(exc, "code", None)
+        if code:
+            body["code"] = code
+        response = Response(body, status=exc.status)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            body["retry_after"] = retry_after
+            response["Retry-After"] = str(retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(error_body("Invalid input.", errors), status=status.HTTP_400_BAD_REQUEST)

@@ -23,7 +23,7 @@ from feeds.models import Follow
 from feeds.services import NotificationSpec, ObjectRef, activity_publish, follow_write
 from gamification import services as gamification
 from policies import services as policies
-from servicedesk import markdown
+from servicedesk import markdown, ratelimit
 from servicedesk.errors import ApplicationError, Forbidden
 
 from . import sla
@@ -207,6 +207,7 @@ def ticket_create(
     if requester is not None and requester != actor and not _staff(actor):
         raise Forbidden("Only agents log tickets for someone else.")
     requester = requester or actor
+    ratelimit.consume(actor=actor, action="ticket")
 
     ticket = Ticket(
         kind=kind,
@@ -461,6 +462,7 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         raise Forbidden("Only agents can write internal notes.")
     if ticket.status == Status.CLOSED:
         raise ApplicationError("This ticket is closed. Log a new one, or ask an agent to reopen it.")
+    ratelimit.consume(actor=actor, action="comment")
 
     comment = _comment_write(ticket, actor, body, internal=internal)
     for attachment in attachments:
@@ -627,6 +629,7 @@ def attachments_unclaimed_purge(*, now=None) -> int:
 def ticket_follow(*, actor: User, ticket: Ticket) -> bool:
     if not can_see(actor, ticket):
         raise ApplicationError("Not found.", status=404)
+    ratelimit.consume(actor=actor, action="follow")
     created = _follow(ticket, actor, Follow.Reason.MANUAL)
     if created:
         from feeds.services import backfill_on_commit
@@ -845,8 +848,9 @@ def security_incident_open(*, reporter: User, title: str, description: str) -> T
     team = Team.objects.filter(slug=settings.SECURITY_TEAM).first()
     if team is None:
         team = Team.objects.create(name=settings.SECURITY_TEAM.replace("-", " ").title(), slug=settings.SECURITY_TEAM)
-    return ticket_create(
-        actor=reporter, kind=Kind.INCIDENT, title=title, description=description, impact=2, urgency=1,
-        visibility=Visibility.PRIVATE, team=team,
-    )
+    with ratelimit.unlimited():  # a security report is never refused for being one too many
+        return ticket_create(
+            actor=reporter, kind=Kind.INCIDENT, title=title, description=description, impact=2, urgency=1,
+            visibility=Visibility.PRIVATE, team=team,
+        )
 

@@ -141,7 +141,7 @@ def portal(request):
             else:
                 messages.success(request, f"{ticket.number} is logged. Follow its progress here; we will keep you posted.")
                 return redirect(ticket.get_absolute_url())
-        status = 400
+        status = form.error_status
     context = {
         "form": form,
         "my_tickets": list(_my_tickets(request.user)[:PORTAL_LIST_SIZE]),
@@ -288,8 +288,10 @@ def detail(request, pk: int):
 
 
 def _render_detail_with_errors(request, ticket: Ticket, **forms):
-    """Show the ticket page again with the form that failed, everything typed kept (400)."""
-    return render(request, "tickets/detail.html", _detail_context(request, ticket, **forms), status=400)
+    """Show the ticket page again with the form that failed, everything typed kept (400, or 429
+    when a rate limit refused it)."""
+    status = max(form.error_status for form in forms.values())
+    return render(request, "tickets/detail.html", _detail_context(request, ticket, **forms), status=status)
 
 
 @login_required
@@ -345,7 +347,7 @@ def _simple_action(request, pk: int, action, success: str, anchor: str = ""):
         if exc.status == 403:
             return _forbidden(request, exc.message)
         if _is_htmx(request):
-            return _actions_partial(request, ticket, error=exc.message, status=400)
+            return _actions_partial(request, ticket, error=exc.message, status=exc.status)
         messages.error(request, exc.message)
         return _back_to(ticket, anchor)
     if _is_htmx(request):

@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "servicedesk.ratelimit.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -244,6 +245,25 @@ SPECTACULAR_SETTINGS = {
 
 # --- Live updates
 LIVE_TICKET_TTL_SECONDS = 60
+
+# --- Content rate limits: writes per person in a fixed window ("30/min", "10/10m", "100/h"; "off"
+# lifts one). Enforced by the services on every HTTP request (API, pages, htmx); tasks and
+# management commands are never limited. Over the limit: 429 with Retry-After.
+CONTENT_RATE_LIMITS = {
+    "post": env("RATE_LIMIT_POSTS", default="10/min"),  # feed posts and community questions
+    "comment": env("RATE_LIMIT_COMMENTS", default="30/min"),  # ticket, post and answer comments, answers
+    "comment.staff": env("RATE_LIMIT_COMMENTS_STAFF", default="120/min"),
+    "like": env("RATE_LIMIT_LIKES", default="60/min"),  # likes and unlikes
+    "ticket": env("RATE_LIMIT_TICKETS", default="10/10m"),
+    "follow": env("RATE_LIMIT_FOLLOWS", default="60/min"),
+    "live_ticket": env("RATE_LIMIT_LIVE_TICKETS", default="30/min"),
+}
+# The most distinct people one post or comment may mention; more answers 400.
+MENTIONS_MAX = env.int("MENTIONS_MAX", default=10)
+# Repeated notifications from one person about the same thing (or, for mentions, likes and wall
+# posts, about anything) to one recipient within this window become one notification and at most
+# one e-mail, with a count.
+NOTIFICATION_COALESCE_SECONDS = env.int("NOTIFICATION_COALESCE_SECONDS", default=600)
 
 LOGGING = {
     "version": 1,

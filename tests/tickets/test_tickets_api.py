@@ -202,16 +202,21 @@ def test_me_too_counts_each_person_once(api_as, alice, erin, make_user):
 
 
 def test_list_query_count_is_constant(api_as, alice, bob, django_assert_max_num_queries):
+    from tickets import services
+
+    def create_as_alice(title):  # through the service: a hundred tickets in a second is past the API's rate limit
+        services.ticket_create(actor=alice, kind="incident", title=title, impact=2, urgency=1)
+
     client = api_as(bob)
     for i in range(10):
-        create(api_as(alice), title=f"Ticket {i}")
+        create_as_alice(f"Ticket {i}")
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as small:
         assert len(client.get("/api/v1/tickets/?page_size=100").json()["results"]) == 10
     for i in range(90):
-        create(api_as(alice), title=f"More {i}")
+        create_as_alice(f"More {i}")
     with CaptureQueriesContext(connection) as large:
         assert len(client.get("/api/v1/tickets/?page_size=100").json()["results"]) == 100
     assert len(large.captured_queries) == len(small.captured_queries) <= 4

@@ -1,0 +1,42 @@
+"""Two real ASGI server processes share one person's rate-limit counters through Redis."""
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+from django.conf import settings
+from rest_framework.authtoken.models import Token
+
+from servicedesk.ratelimit import parse_rate
+from tests.support import processes
+
+pytestmark = pytest.mark.integration
+
+
+def post(url: str, token: str, body: dict) -> tuple[int, dict, str | None]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Authorization", f"Token {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read()), response.headers.get("Retry-After")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null"), error.headers.get("Retry-After")
+
+
+def test_the_post_limit_holds_across_two_server_processes(alice, stack_env, log_dir):
+    token = Token.objects.create(user=alice).key
+    servers = [processes.start_asgi_server(stack_env, log_dir) for _ in range(2)]
+    try:
+        bases = [s.extra["base_url"] for s in servers]
+        allowance = parse_rate(settings.CONTENT_RATE_LIMITS["post"]).count
+        body = {"body": "Status update", "wall": {"type": "user", "key": "alice"}}
+        statuses = [post(f"{bases[n % 2]}/api/v1/posts/", token, body)[0] for n in range(allowance)]
+        assert statuses == [201] * allowance
+        for base in bases:
+            status, answer, retry_after = post(f"{base}/api/v1/posts/", token, body)
+            assert status == 429 and answer["code"] == "rate_limited"
+            assert retry_after is not None and int(retry_after) == answer["retry_after"] >= 1
+    finally:
+        for server in servers:
+            server.stop()
