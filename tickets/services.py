@@ -25,6 +25,7 @@ from gamification import services as gamification
 from policies import services as policies
 from servicedesk import markdown
 from servicedesk.errors import ApplicationError, Forbidden
+from servicedesk.text import one_line
 
 from . import sla
 from .models import (
@@ -210,7 +211,7 @@ def ticket_create(
 
     ticket = Ticket(
         kind=kind,
-        title=title.strip(),
+        title=one_line(title),
         description=description,
         description_html=markdown.render(description),
         requester=requester,
