@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
@@ -104,7 +104,7 @@ urlpatterns = [
     path("styleguide/", accounts_views.styleguide, name="styleguide"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", CachedSpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # The admin signs in through the product's own page (lockout, history).
     path("admin/login/", accounts_views.login_view),
     path("admin/", admin.site.urls),
