@@ -14,6 +14,7 @@ from gamification import services as gamification
 from policies import services as policies
 from servicedesk import markdown, ratelimit
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
+from servicedesk.text import one_line
 
 from . import live, selectors
 from .models import Answer, Community, JoinRequest, Membership, Question, Removal, Vote
@@ -178,7 +179,7 @@ def question_ask(*, actor: User, community: Community, title: str, body: str = "
     mentions_check(actor=actor, body=body)
     ratelimit.consume(actor=actor, action="post")
     question = Question.objects.create(
-        community=community, author=actor, title=title.strip(), body=body, body_html=markdown.render(body)
+        community=community, author=actor, title=one_line(title), body=body, body_html=markdown.render(body)
     )
     activity_publish(
         actor=actor, verb="asked", obj=ObjectRef("question", str(question.pk), question.title),
@@ -305,7 +306,7 @@ def article_create(*, actor: User, title: str, body: str, community: Community |
     if errors:
         raise ApplicationError("The article could not be saved.", errors=errors)
     article = Article.objects.create(
-        title=title.strip(), body=body, body_html=markdown.render(body), author=actor, community=community, service=service
+        title=one_line(title), body=body, body_html=markdown.render(body), author=actor, community=community, service=service
     )
     ArticleRevision.objects.create(article=article, number=1, title=article.title, body=body, editor=actor, note="First version")
     gamification.article_published(article=article)
@@ -329,7 +330,7 @@ def article_edit(*, actor: User, article, title: str | None = None, body: str | 
         raise NotVisible()
     if article.community is not None and not Membership.objects.filter(community=article.community, user=actor).exists():
         raise Forbidden("Only members of the community edit its articles.")
-    title = article.title if title is None else title.strip()
+    title = article.title if title is None else one_line(title)
     body = article.body if body is None else body
     if not title or len(title) > 200 or not body.strip():
         raise ApplicationError("The article could not be saved.", errors={"body": ["Give a title and some text."]})

@@ -20,6 +20,7 @@ from accounts.models import User
 from policies import services as policies
 from servicedesk import ratelimit
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
+from servicedesk.text import one_line
 
 from . import fanout, live, notification_kinds, selectors
 from .audience import Audience
@@ -376,7 +377,7 @@ def _send_notification_email(message: OutboxMessage) -> None:
     body = notification.text + (f"\n\n{link}" if link else "")
     body += "\n\nYou receive this because of your notification settings in the Service Desk."
     EmailMessage(
-        subject=f"[Service Desk] {notification.text[:120]}",
+        subject=f"[Service Desk] {one_line(notification.text)[:120]}",
         body=body,
         to=[notification.recipient.email],
         headers={"X-Servicedesk-Delivery": message.key},

@@ -53,14 +53,22 @@ class AchievementsApi(APIView):
 
 
 class PointEntryOutput(serializers.Serializer):
+    """An entry whose source the viewer may not see (context "hidden": {entry id: label}) keeps
+    its points, rule and date but names neither title nor reason nor link."""
+
     def to_representation(self, e):
+        label = self.context.get("hidden", {}).get(e.pk)
+        if label is None:
+            reason, title, url = e.reason, e.source_title, selectors.source_url(e)
+        else:
+            reason, title, url = f"{e.rule.name} ({label})", label, ""
         return {
             "id": e.pk,
             "points": e.points,
-            "reason": e.reason,
+            "reason": reason,
             "rule": e.rule.slug,
             "created_at": e.created_at.isoformat(),
-            "source": {"type": e.source_type, "id": e.source_id, "title": e.source_title, "url": selectors.source_url(e)},
+            "source": {"type": e.source_type, "id": e.source_id, "title": title, "url": url},
             "campaign": e.campaign.name if e.campaign_id else None,
             "reversal_of": e.reversal_of_id,
         }
@@ -75,6 +83,13 @@ class PointsApi(ListAPIView):
 
     def get_queryset(self):
         return selectors.ledger_for(viewer=self.request.user, username=self.request.query_params.get("user"))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        entries = page if page is not None else list(self.get_queryset())
+        context = self.get_serializer_context() | {"hidden": selectors.hidden_sources(viewer=request.user, entries=entries)}
+        data = PointEntryOutput(entries, many=True, context=context).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
 
 def campaign_payload(c: Campaign) -> dict:

@@ -149,6 +149,54 @@ def ledger_for(*, viewer: User, username: str | None):
     return PointEntry.objects.filter(user=user).select_related("rule", "campaign")
 
 
+PRIVATE_COMMUNITY_LABEL = "in a private community"
+PRIVATE_ITEM_LABEL = "something you cannot see"
+
+
+def hidden_sources(*, viewer: User, entries: Iterable[PointEntry]) -> dict[int, str]:
+    """{entry id: neutral label} for the entries whose source `viewer` may not see now.
+
+    Someone else's ledger (a manager reading it) names what each point was for; titles and
+    reasons of a private community's content, a private ticket or a post on a wall out of sight
+    must not show through it. The person's own ledger follows the same rule: once removed from a
+    community its titles are out of sight for them too."""
+    # Imported here: these apps' services call into gamification.
+    from communities.selectors import readable_community_ids
+    from feeds import walls
+    from feeds.models import Post
+    from tickets.selectors import visible_tickets
+
+    entries = list(entries)
+    community_ids = {e.community_id for e in entries if e.community_id}
+    readable = set(
+        readable_community_ids(viewer).filter(pk__in=community_ids).values_list("pk", flat=True)
+    ) if community_ids else set()
+    ticket_ids = {e.source_id for e in entries if not e.community_id and e.source_type == "ticket"}
+    tickets = set(visible_tickets(viewer).filter(pk__in=ticket_ids).values_list("pk", flat=True)) if ticket_ids else set()
+    post_ids = {e.source_id for e in entries if not e.community_id and e.source_type == "post"}
+    seen_walls: dict[tuple[str, str], bool] = {}
+    posts_visible: set[int] = set()
+    for post_id, wall_type, wall_key in Post.objects.filter(pk__in=post_ids).values_list("pk", "wall_type", "wall_key"):
+        if (wall_type, wall_key) not in seen_walls:
+            try:
+                walls.resolve(viewer, wall_type, wall_key)
+                seen_walls[(wall_type, wall_key)] = True
+            except (NotVisible, ApplicationError):
+                seen_walls[(wall_type, wall_key)] = False
+        if seen_walls[(wall_type, wall_key)]:
+            posts_visible.add(post_id)
+    hidden = {}
+    for e in entries:
+        if e.community_id:
+            if e.community_id not in readable:
+                hidden[e.pk] = PRIVATE_COMMUNITY_LABEL
+        elif e.source_type == "ticket" and e.source_id not in tickets:
+            hidden[e.pk] = PRIVATE_ITEM_LABEL
+        elif e.source_type == "post" and e.source_id not in posts_visible:
+            hidden[e.pk] = PRIVATE_ITEM_LABEL
+    return hidden
+
+
 def source_url(entry: PointEntry) -> str:
     return {
         "ticket": f"/tickets/{entry.source_id}/",

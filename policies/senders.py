@@ -27,6 +27,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from servicedesk import safe_urls
+from servicedesk.text import one_line
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ def _x(out: Outgoing) -> Result:
 
 def _email(out: Outgoing) -> Result:
     to = [out.recipient] if out.recipient else list(out.config.get("to") or [])
-    subject = out.config.get("subject") or "Service Desk update"
+    subject = one_line(out.config.get("subject")) or "Service Desk update"
     try:
         connection = get_connection(fail_silently=False, timeout=settings.POLICIES_HTTP_TIMEOUT)
         EmailMessage(subject=subject, body=out.text, to=to, headers={"X-Servicedesk-Delivery": out.delivery_key},

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
@@ -11,6 +11,7 @@ from policies.api_urls import urlpatterns as policies_api
 from tickets import api as tickets_api
 
 from . import health
+from .schema import CachedSpectacularAPIView
 
 api_v1 = [
     path("auth/token/", accounts_api.TokenObtainApi.as_view(), name="auth-token"),
@@ -104,8 +105,8 @@ urlpatterns = [
     path("atom/<str:token>/<str:wall_type>/<str:key>/", WallAtom(), name="wall-atom"),
     path("styleguide/", accounts_views.styleguide, name="styleguide"),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/schema/", CachedSpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # The admin signs in through the product's own page (lockout, history).
     path("admin/login/", accounts_views.login_view),
     path("admin/", admin.site.urls),

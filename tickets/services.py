@@ -25,6 +25,7 @@ from gamification import services as gamification
 from policies import services as policies
 from servicedesk import markdown, ratelimit
 from servicedesk.errors import ApplicationError, Forbidden
+from servicedesk.text import one_line
 
 from . import sla
 from .models import (
@@ -211,7 +212,7 @@ def ticket_create(
 
     ticket = Ticket(
         kind=kind,
-        title=title.strip(),
+        title=one_line(title),
         description=description,
         description_html=markdown.render(description),
         requester=requester,

@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "axes",
     "accounts",
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "servicedesk.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "servicedesk.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -237,11 +239,19 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tickets, feeds, communities, gamification and communication policies.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files (drf-spectacular-sidecar), not a CDN: the CSP allows
+    # scripts and styles from this origin only.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "TicketVisibilityEnum": "tickets.models.Visibility",
         "CommunityVisibilityEnum": "communities.models.Community.Visibility",
     },
 }
+
+# --- Content-Security-Policy (servicedesk/csp.py)
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
+CSP_REPORT_URI = env("CSP_REPORT_URI", default="")
 
 # --- Live updates
 LIVE_TICKET_TTL_SECONDS = 60

@@ -377,3 +377,36 @@ def test_a_desk_visit_note_with_a_nul_character_is_refused_not_a_500(alice, bob)
     with pytest.raises(ApplicationError, match="cannot be stored"):
         services.desk_visit_log(actor=bob, ticket=ticket, note="Replaced\u0000")
     assert DeskVisit.objects.count() == 0
+
+
+def test_ledger_hides_what_a_private_community_said_from_a_manager_outside_it(alice, bob, erin, carol, api_as, liked):
+    """A manager reads anyone's ledger, but a private community's titles stay in the community."""
+    private = communities.community_create(actor=bob, name="Secret ops", slug="secret", visibility="private")
+    invitation = communities.invitation_create(actor=bob, community=private, user=erin)
+    communities.invitation_decide(actor=erin, invitation_id=invitation.pk, accept=True)
+    question = communities.question_ask(actor=erin, community=private, title="Project Falcon merger layoffs")
+    answer = communities.answer_post(actor=bob, question=question, body="Ask HR about the Falcon list.")
+    communities.answer_vote(actor=erin, answer=answer, value=1)
+    post = feeds.post_create(actor=bob, wall_type="community", wall_key="secret", body="Falcon list is final")
+    feeds.like_add(actor=erin, post_id=post.pk)
+    liked(bob, [alice])  # a like on his own wall: nothing private about it
+
+    own = api_as(bob).get("/api/v1/points/").json()["results"]
+    assert any("Falcon" in e["source"]["title"] for e in own) and any("Falcon" in e["reason"] for e in own)
+
+    seen = api_as(carol).get("/api/v1/points/?user=bob")
+    assert seen.status_code == 200
+    results = seen.json()["results"]
+    assert [e["points"] for e in results] == [e["points"] for e in own]
+    assert "Falcon" not in seen.content.decode()
+    private_entries = [e for e in results if e["source"]["type"] in ("answer", "post") and e["source"]["title"] != "post for alice"]
+    assert len(private_entries) == 2
+    assert all(e["source"]["title"] == "in a private community" and e["source"]["url"] == "" for e in private_entries)
+    assert all("in a private community" in e["reason"] for e in private_entries)
+    public = next(e for e in results if e["source"]["title"] == "post for alice")
+    assert public["source"]["url"] == f"/posts/{public['source']['id']}/"
+
+    # A member of the community (a manager too) sees the titles.
+    communities.invitation_decide(
+        actor=carol, invitation_id=communities.invitation_create(actor=bob, community=private, user=carol).pk, accept=True)
+    assert "Falcon" in api_as(carol).get("/api/v1/points/?user=bob").content.decode()

@@ -1,0 +1,86 @@
+/* Live: put new notifications at the top of the first page as they arrive.
+   Built with textContent only: notification text is user-generated. */
+(function () {
+  function safeUrl(url) {
+    if (!url) return null;
+    try {
+      var parsed = new URL(String(url), window.location.href);
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function buildItem(notification) {
+    var item = document.createElement("li");
+    item.id = "notification-" + notification.id;
+    if (!notification.read) item.className = "is-unread";
+
+    var marker = document.createElement("span");
+    marker.className = "unread-marker";
+    marker.setAttribute("aria-hidden", "true");
+    item.appendChild(marker);
+
+    var text = document.createElement("div");
+    text.className = "item-text";
+    if (!notification.read) {
+      var hidden = document.createElement("span");
+      hidden.className = "visually-hidden";
+      hidden.textContent = "Unread: ";
+      text.appendChild(hidden);
+    }
+    var href = safeUrl(notification.url);
+    var label = notification.text || "New notification";
+    if (href) {
+      var link = document.createElement("a");
+      link.href = href;
+      link.textContent = label;
+      text.appendChild(link);
+    } else {
+      text.appendChild(document.createTextNode(label));
+    }
+    item.appendChild(text);
+
+    var meta = document.createElement("div");
+    meta.className = "item-meta cluster";
+    if (notification.kind) {
+      var badge = document.createElement("span");
+      badge.className = "badge badge-neutral";
+      badge.textContent = String(notification.kind);
+      meta.appendChild(badge);
+    }
+    var time = document.createElement("time");
+    if (notification.created_at) time.setAttribute("datetime", notification.created_at);
+    time.textContent = "just now";
+    meta.appendChild(time);
+    item.appendChild(meta);
+    return item;
+  }
+
+  document.addEventListener("live:notification", function (event) {
+    var notification = event.detail || {};
+    var holder = document.getElementById("notification-list");
+    // Only the first page shows the newest items.
+    if (!holder || holder.getAttribute("data-page") !== "1") return;
+    if (notification.id != null && document.getElementById("notification-" + notification.id)) return;
+
+    var list = holder.querySelector(".item-list");
+    if (!list) {
+      var empty = holder.querySelector(".empty-state");
+      if (empty) empty.parentNode.removeChild(empty);
+      list = document.createElement("ul");
+      list.className = "item-list";
+      list.setAttribute("aria-label", "Notifications");
+      holder.insertBefore(list, holder.firstChild);
+    }
+    list.insertBefore(buildItem(notification), list.firstChild);
+  });
+
+  // Confirm "Mark all as read" for screen reader users: the list changes
+  // silently otherwise.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!event.target || event.target.id !== "notification-list") return;
+    var status = document.getElementById("notification-status");
+    if (status) status.textContent = "All notifications marked as read.";
+  });
+})();
