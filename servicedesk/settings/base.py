@@ -212,6 +212,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Live updates
 LIVE_TICKET_TTL_SECONDS = 60
+# How long an open live socket may rely on an access decision (account, role, session, streams)
+# before deciding again; sign-out, deactivation and access changes also tell sockets at once.
+LIVE_ACCESS_CACHE_SECONDS = env.float("LIVE_ACCESS_CACHE_SECONDS", default=5.0)
 
 LOGGING = {
     "version": 1,
