@@ -351,3 +351,23 @@ def test_origin_must_match_scheme_host_and_port(alice, settings):
         await comm.disconnect()
 
     run(scenario)
+
+
+def test_a_role_changed_in_the_admin_site_closes_open_sockets_too(bob, dave):
+    client = Client()
+    client.force_login(dave)
+    form = {
+        "username": "bob", "first_name": "", "last_name": "", "email": "bob@example.com", "is_active": "on",
+        "role": Role.END_USER, "team": str(bob.team_id), "display_name": "Bob Okafor", "title": "", "location": "",
+        "expertise_tags": "[]", "date_joined_0": bob.date_joined.strftime("%Y-%m-%d"),
+        "date_joined_1": bob.date_joined.strftime("%H:%M:%S"), "last_login_0": "", "last_login_1": "",
+    }
+
+    async def scenario():
+        comm = await open_socket(bob)
+        response = await sync_to_async(client.post)(f"/admin/accounts/user/{bob.pk}/change/", form)
+        assert response.status_code == 302, response.content[:2000]
+        assert (await closed_with(comm))[0] == 4403
+
+    run(scenario)
+    assert User.objects.get(pk=bob.pk).role == Role.END_USER
