@@ -14,6 +14,24 @@ class UserAdmin(BaseUserAdmin):
         ("Service desk", {"fields": ("role", "team", "display_name", "title", "location", "avatar", "expertise_tags")}),
     )
 
+    def save_model(self, request, obj, form, change):
+        """Edits here reach open live sockets too: a deactivated account or a new role closes them."""
+        super().save_model(request, obj, form, change)
+        if change:
+            changed = set(form.changed_data)
+            services.user_access_changed(
+                user=obj, role_changed="role" in changed, deactivated="is_active" in changed and not obj.is_active,
+                password_changed="password" in changed,
+            )
+
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            user = self.get_object(request, id)
+            if user is not None:
+                services.user_access_changed(user=user, role_changed=False, deactivated=False, password_changed=True)
+        return response
+
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):

@@ -13,7 +13,8 @@ from django.utils.text import slugify
 
 from feeds.audience import ADMINS, Audience
 from feeds.services import NotificationSpec, ObjectRef, activity_publish
-from servicedesk.errors import ApplicationError, NotVisible
+from servicedesk import live_groups
+from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 from servicedesk.net import client_ip
 from servicedesk.queue import enqueue_on_commit
 
@@ -67,8 +68,70 @@ def user_create(
 
 @transaction.atomic
 def user_set_password(*, user: User, password: str) -> None:
+    """A new password signs the account out everywhere: its sessions stop validating (Django's
+    session hash) and its open live sockets are closed once this commits."""
     user.set_password(password)
     user.save(update_fields=["password"])
+    live_groups.close_user_sockets_on_commit(
+        user_id=user.pk, code=live_groups.CLOSE_SIGNED_OUT, reason="Your password changed. Sign in again."
+    )
+
+
+def _require_admin(actor: User) -> None:
+    if actor.role != Role.ADMIN or not actor.is_active:
+        raise Forbidden("Only admins manage accounts.")
+
+
+@transaction.atomic
+def user_deactivate(*, actor: User, user: User) -> User:
+    """An admin switches an account off: it can no longer sign in, and its open live sockets are
+    closed once this commits."""
+    _require_admin(actor)
+    if user.pk == actor.pk:
+        raise ApplicationError("You cannot deactivate your own account.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    user_access_changed(user=user, role_changed=False, deactivated=True, password_changed=False)
+    return user
+
+
+@transaction.atomic
+def user_role_set(*, actor: User, user: User, role: str) -> User:
+    """An admin changes someone's role. Their open live sockets are closed (4403) once this
+    commits, so nothing the old role could see keeps arriving."""
+    _require_admin(actor)
+    if role not in Role.values:
+        raise ApplicationError("Unknown role.", errors={"role": [f"Choose one of {', '.join(Role.values)}."]})
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.role == role:
+        return user
+    user.role = role
+    user.is_staff = user.is_superuser = role == Role.ADMIN
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    user_access_changed(user=user, role_changed=True, deactivated=False, password_changed=False)
+    return user
+
+
+def user_access_changed(*, user: User, role_changed: bool, deactivated: bool, password_changed: bool) -> None:
+    """Called by every write that changes what an account may do (including the admin site): its
+    open live sockets are closed on commit. 4401 means "sign in again", 4403 "your role changed"."""
+    if deactivated or password_changed:
+        reason = "Your account was deactivated." if deactivated else "Your password changed. Sign in again."
+        live_groups.close_user_sockets_on_commit(user_id=user.pk, code=live_groups.CLOSE_SIGNED_OUT, reason=reason)
+    elif role_changed:
+        live_groups.close_user_sockets_on_commit(
+            user_id=user.pk, code=live_groups.CLOSE_ROLE_CHANGED, reason="Your role changed. Reload the page."
+        )
+
+
+def user_signed_out(*, user: User | None, session_key: str | None) -> None:
+    """A session ended (sign-out): the live sockets opened with it are closed."""
+    if session_key:
+        live_groups.close_session_sockets_on_commit(
+            session_key=session_key, code=live_groups.CLOSE_SIGNED_OUT, reason="You signed out."
+        )
 
 
 @transaction.atomic

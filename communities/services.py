@@ -8,6 +8,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from feeds.audience import SIGNED_IN, Audience
+from feeds import live as feeds_live
 from feeds.models import Follow
 from feeds.services import NotificationSpec, ObjectRef, activity_publish, audience_restrict, follow_write, mentions_check
 from gamification import services as gamification
@@ -148,6 +149,8 @@ def community_leave(*, actor: User, community: Community) -> None:
     Follow.objects.filter(user=actor, target_type=Follow.Type.COMMUNITY, target_key=community.slug).delete()
     if community.is_private:
         audience_restrict(stream=f"community:{community.slug}", allowed=community_audience(community))
+    # Their open sockets re-check what they subscribe to (the community, its questions).
+    feeds_live.recheck_on_commit(user_ids=[actor.pk])
 
 
 def _check_text(title: str | None, body: str) -> None:
@@ -455,6 +458,7 @@ def _drop_member(community: Community, user: User) -> None:
     Follow.objects.filter(user=user, target_type=Follow.Type.COMMUNITY, target_key=community.slug).delete()
     if community.is_private:
         audience_restrict(stream=f"community:{community.slug}", allowed=community_audience(community))
+    feeds_live.recheck_on_commit(user_ids=[user.pk])
 
 
 @transaction.atomic

@@ -1,19 +1,33 @@
 """`/ws/live/`: authenticate, join the user's groups, relay events, replay on `resume`.
 
 Who receives what is decided by the services that publish (feeds.services.activity_publish);
-this consumer only checks stream access on subscribe and applies the audience that came with
-each stream event.
+this consumer checks stream access on subscribe and applies the audience that came with each
+stream event. An open socket never outlives the access it was opened with:
+
+- the account is re-read at most every LIVE_ACCESS_CACHE_SECONDS, on any frame in or out: a
+  deactivated account, a changed password or an ended session closes the socket with 4401, a
+  changed role with 4403 (and sign-out, deactivation, role and password changes also close it at
+  once through the `live.close` message sent to the user's or the session's group);
+- each subscribed stream, and each object whose access gates its activities (a ticket), is
+  re-checked at most that often, and at once on a `live.recheck` message; a stream the person may
+  no longer see is dropped with `{"type": "unsubscribed", "stream": ..., "reason": "access_ended"}`;
+- `resume` re-checks everything first and replays only what the person may see now.
 """
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
+from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.http.request import validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.crypto import constant_time_compare
+
+from servicedesk import live_groups
 
 from . import selectors, services, streams
 from .audience import Audience, user_groups
@@ -22,29 +36,96 @@ from .presenters import activity_payload, notification_payload
 logger = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS = 50
+ACCESS_ENDED = "access_ended"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def origin_allowed(origin: str) -> bool:
-    parsed = urlsplit(origin)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+def _origin_parts(scheme: str, netloc: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of "scheme://host[:port]", the port made explicit; None if malformed."""
+    try:
+        parsed = urlsplit(f"{scheme}://{netloc}")
+        port = parsed.port
+    except ValueError:
+        return None
+    if scheme not in _DEFAULT_PORTS or not parsed.hostname:
+        return None
+    return scheme, parsed.hostname.lower(), port or _DEFAULT_PORTS[scheme]
+
+
+def _own_origin(scope) -> tuple[str, str, int] | None:
+    """The origin this socket was opened on: the scheme it came in with (or the proxy's, per
+    SECURE_PROXY_SSL_HEADER) and the Host header, when that host is in ALLOWED_HOSTS."""
+    headers = dict(scope.get("headers", []))
+    host = headers.get(b"host", b"").decode("latin-1")
+    if not host:
+        return None
+    domain, _port = split_domain_port(host)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    secure = scope.get("scheme") in ("wss", "https")
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy:
+        header, value = proxy
+        meta_name = header.removeprefix("HTTP_").lower().replace("_", "-").encode("latin-1")
+        forwarded = headers.get(meta_name)
+        if forwarded is not None:
+            secure = forwarded.decode("latin-1").split(",", 1)[0].strip() == value
+    return _origin_parts("https" if secure else "http", host)
+
+
+def _trusted(origin: tuple[str, str, int]) -> bool:
+    """CSRF_TRUSTED_ORIGINS, compared on scheme, host and port; "https://*.example.com" admits
+    subdomains, as Django's CSRF check does."""
+    scheme, host, port = origin
+    for entry in settings.CSRF_TRUSTED_ORIGINS:
+        entry = entry.rstrip("/")
+        entry_scheme, _, netloc = entry.partition("://")
+        wildcard = netloc.startswith("*.")
+        parts = _origin_parts(entry_scheme, netloc[2:] if wildcard else netloc)
+        if parts is None or parts[0] != scheme or parts[2] != port:
+            continue
+        if host == parts[1] or (wildcard and host.endswith("." + parts[1])):
+            return True
+    return False
+
+
+def origin_allowed(origin: str, scope=None) -> bool:
+    """A browser's Origin must be the very origin the socket was opened on (scheme, host in
+    ALLOWED_HOSTS and port, like Django's CSRF check) or one of CSRF_TRUSTED_ORIGINS."""
+    scheme, _, netloc = origin.partition("://")
+    parsed = _origin_parts(scheme.lower(), netloc) if netloc and "/" not in netloc else None
+    if parsed is None:
         return False
-    host = parsed.hostname if parsed.port is None else f"{parsed.hostname}:{parsed.port}"
-    trusted = {o.rstrip("/") for o in settings.CSRF_TRUSTED_ORIGINS}
-    return validate_host(parsed.hostname, settings.ALLOWED_HOSTS) or f"{parsed.scheme}://{host}" in trusted
+    if scope is not None and parsed == _own_origin(scope):
+        return True
+    return _trusted(parsed)
+
+
+def _session_exists(session_key: str) -> bool:
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    return store().exists(session_key)
+
+
+def _cache_seconds() -> float:
+    return float(getattr(settings, "LIVE_ACCESS_CACHE_SECONDS", 5))
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.user = None
+        self.closing = False
+        self.session_key = None
         self.subscriptions: set[str] = set()
         self.recent_ids: deque[int] = deque(maxlen=200)
+        # stream name -> (may see it, when that was decided): the per-socket access cache.
+        self.access: dict[str, tuple[bool, float]] = {}
         headers = dict(self.scope.get("headers", []))
         origin = headers.get(b"origin", b"").decode("latin-1")
         ticket = parse_qs(self.scope.get("query_string", b"").decode()).get("ticket", [""])[0]
 
         # Browsers always send Origin; refusing foreign ones stops cross-site socket hijacking.
         # Only ticket-authenticated (non-browser) clients may omit it.
-        if origin and not origin_allowed(origin):
+        if origin and not origin_allowed(origin, self.scope):
             await self.close()
             return
         if ticket:
@@ -52,6 +133,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         elif origin:
             session_user = self.scope.get("user")
             user = session_user if session_user is not None and session_user.is_authenticated else None
+            session = self.scope.get("session")
+            self.session_key = getattr(session, "session_key", None) if user is not None else None
+            if user is not None and not self.session_key:
+                user = None
         else:
             user = None
         if user is None or not user.is_active:
@@ -59,8 +144,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
 
         self.user = user
+        self.role = user.role
+        self.auth_hash = user.get_session_auth_hash()
         self.groups_of_user = await database_sync_to_async(user_groups)(user)
-        await self.channel_layer.group_add(streams.user_group_name(user.pk), self.channel_name)
+        self.checked_at = time.monotonic()
+        await self.channel_layer.group_add(live_groups.user_group_name(user.pk), self.channel_name)
+        if self.session_key:
+            await self.channel_layer.group_add(live_groups.session_group_name(self.session_key), self.channel_name)
+        # Whatever happened between reading the account and joining its groups is caught here.
+        if not await self._account_ok(force=True):
+            return
         await self.accept()
         last_activity, last_notification = await database_sync_to_async(selectors.last_ids)(user)
         unread = await database_sync_to_async(selectors.notifications_unread_count)(user)
@@ -77,11 +170,97 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.user is None:
             return
-        await self.channel_layer.group_discard(streams.user_group_name(self.user.pk), self.channel_name)
+        await self.channel_layer.group_discard(live_groups.user_group_name(self.user.pk), self.channel_name)
+        if self.session_key:
+            await self.channel_layer.group_discard(live_groups.session_group_name(self.session_key), self.channel_name)
         for stream in self.subscriptions:
             await self.channel_layer.group_discard(streams.group_name(stream), self.channel_name)
 
+    # --- the account and access checks
+
+    def _account_state(self) -> tuple[int, str] | None:
+        """Re-read the account (sync, in a worker thread). A close code and reason, or None."""
+        from accounts.models import User
+
+        user = User.objects.filter(pk=self.user.pk).first()
+        if user is None or not user.is_active:
+            return live_groups.CLOSE_SIGNED_OUT, "Your account was deactivated."
+        if not constant_time_compare(user.get_session_auth_hash(), self.auth_hash):
+            return live_groups.CLOSE_SIGNED_OUT, "Your password changed. Sign in again."
+        if self.session_key and not _session_exists(self.session_key):
+            return live_groups.CLOSE_SIGNED_OUT, "You signed out."
+        if user.role != self.role:
+            return live_groups.CLOSE_ROLE_CHANGED, "Your role changed. Reload the page."
+        self.user = user
+        self.groups_of_user = user_groups(user)
+        return None
+
+    async def _account_ok(self, *, force: bool = False) -> bool:
+        """The safety net run on every frame in and out: False (and the socket closing) once the
+        account may no longer hold it. Decided at most every LIVE_ACCESS_CACHE_SECONDS."""
+        if self.closing or self.user is None:
+            return False
+        if not force and time.monotonic() - self.checked_at < _cache_seconds():
+            return True
+        verdict = await database_sync_to_async(self._account_state)()
+        if verdict is not None:
+            await self._shut(*verdict)
+            return False
+        self.checked_at = time.monotonic()
+        return True
+
+    async def _shut(self, code: int, reason: str) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        logger.info("closing live socket of user %s: %s", getattr(self.user, "pk", None), code)
+        await self.close(code=code, reason=reason)
+
+    def _may_see_now(self, names: list[str], *, force: bool = False) -> dict[str, bool]:
+        """Stream access (sync), from the per-socket cache when it is fresh enough."""
+        now, ttl = time.monotonic(), _cache_seconds()
+        out = {}
+        for name in names:
+            cached = self.access.get(name)
+            if cached is None or force or now - cached[1] >= ttl:
+                cached = (streams.may_subscribe(self.user, name), now)
+                self.access[name] = cached
+            out[name] = cached[0]
+        if len(self.access) > 4 * MAX_SUBSCRIPTIONS:
+            for name in [n for n, (_, at) in self.access.items() if now - at >= ttl and n not in self.subscriptions]:
+                del self.access[name]
+        return out
+
+    async def _drop_refused(self, names: list[str], *, force: bool = False) -> set[str]:
+        """Re-check these subscribed streams; unsubscribe (and tell) those no longer allowed."""
+        if not names:
+            return set()
+        allowed = await database_sync_to_async(self._may_see_now)(names, force=force)
+        lost = {name for name, ok in allowed.items() if not ok and name in self.subscriptions}
+        for name in sorted(lost):
+            self.subscriptions.discard(name)
+            await self.channel_layer.group_discard(streams.group_name(name), self.channel_name)
+            await self.send_json({"type": "unsubscribed", "stream": name, "reason": ACCESS_ENDED})
+        return lost
+
+    async def _activity_allowed(self, payload: dict) -> bool:
+        """An activity about a gated object (a ticket) reaches only those who may see it now."""
+        about = [
+            f"{part['type']}:{part['key']}" for part in (payload.get("object"), payload.get("target"))
+            if isinstance(part, dict) and part.get("type") and part.get("key") not in (None, "")
+        ]
+        gated = streams.gating_streams(about)
+        if not gated:
+            return True
+        allowed = await database_sync_to_async(self._may_see_now)(gated)
+        await self._drop_refused([g for g, ok in allowed.items() if not ok and g in self.subscriptions])
+        return all(allowed.values())
+
+    # --- frames from the client
+
     async def receive_json(self, content, **kwargs):
+        if not await self._account_ok():
+            return
         action = content.get("action") if isinstance(content, dict) else None
         if action == "subscribe":
             await self._subscribe(content.get("stream"))
@@ -98,7 +277,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         try:
             await super().receive(text_data=text_data, bytes_data=bytes_data, **kwargs)
         except ValueError:
-            await self.send_json({"type": "error", "message": "Frames are JSON objects."})
+            if not self.closing:
+                await self.send_json({"type": "error", "message": "Frames are JSON objects."})
 
     async def _subscribe(self, stream):
         if len(self.subscriptions) >= MAX_SUBSCRIPTIONS:
@@ -109,6 +289,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         except streams.StreamRefused as refused:
             await self.send_json({"type": "error", "message": str(refused), "stream": stream if isinstance(stream, str) else None})
             return
+        self.access[name] = (True, time.monotonic())
         if name not in self.subscriptions:
             self.subscriptions.add(name)
             await self.channel_layer.group_add(streams.group_name(name), self.channel_name)
@@ -129,6 +310,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         ):
             await self.send_json({"type": "error", "message": "'notifications_since' must be a non-negative integer."})
             return
+        # Replay decides from access now: the account, its groups and every subscription afresh.
+        if not await self._account_ok(force=True):
+            return
+        await self._drop_refused(sorted(self.subscriptions), force=True)
         activities, notifications = await database_sync_to_async(self._missed)(since, notifications_since)
         for payload in activities:
             await self._emit_activity(payload)
@@ -138,6 +323,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     def _missed(self, since: int, notifications_since: int | None):
         activities = selectors.activities_since(user=self.user, since=since, streams=frozenset(self.subscriptions))
+        activities = selectors.visible_now(user=self.user, activities=activities)
         if notifications_since is None:
             notes = selectors.notifications_after_activity(user=self.user, activity_id=since)
         else:
@@ -151,20 +337,51 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "activity", "activity": payload})
 
     # --- events from the channel layer
+
     async def live_activity(self, event):
+        if not await self._account_ok():
+            return
+        stream = event.get("stream")
+        if stream is not None:
+            if stream not in self.subscriptions:
+                return  # a message already queued when the stream was dropped
+            if await self._drop_refused([stream]):
+                return
         audience = event.get("audience")
         if audience is not None and not Audience.from_payload(audience).admits(
             user_id=self.user.pk, groups=self.groups_of_user
         ):
             return
+        if not await self._activity_allowed(event["activity"]):
+            return
         await self._emit_activity(event["activity"])
 
     async def live_notification(self, event):
+        if not await self._account_ok():
+            return
         await self.send_json({"type": "notification", "notification": event["notification"]})
 
     async def live_unread(self, event):
+        if not await self._account_ok():
+            return
         await self.send_json({"type": "unread", "count": event["count"]})
 
     async def live_event(self, event):
         """A content-free hint ("leaderboard changed") for pages that refetch what they show."""
+        if not await self._account_ok():
+            return
         await self.send_json({"type": "event", "event": event["event"]})
+
+    async def live_recheck(self, event):
+        """Access may have ended (a ticket turned private, a membership ended): re-check now."""
+        if not await self._account_ok(force=True):
+            return
+        stream = event.get("stream")
+        names = [stream] if stream else sorted(self.subscriptions)
+        await self._drop_refused([n for n in names if n in self.subscriptions], force=True)
+        # Gated objects seen earlier are decided afresh on their next activity.
+        self.access = {n: v for n, v in self.access.items() if n in self.subscriptions}
+
+    async def live_close(self, event):
+        """Sign-out, deactivation, a new password or a new role: this socket may not stay open."""
+        await self._shut(int(event.get("code") or live_groups.CLOSE_SIGNED_OUT), str(event.get("reason") or ""))

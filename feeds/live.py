@@ -40,10 +40,22 @@ def activity_messages(*, payload: dict, audience: dict, recipients: list[int], s
         for user_id in recipients
     ]
     messages += [
-        (streams.group_name(stream), {"type": "live.activity", "activity": payload, "audience": audience})
+        (streams.group_name(stream), {"type": "live.activity", "activity": payload, "audience": audience, "stream": stream})
         for stream in stream_names
     ]
     return messages
+
+
+def recheck_on_commit(*, user_ids=(), stream_names=()) -> None:
+    """Access may have ended: the sockets of these people re-check everything they subscribe to,
+    and every socket subscribed to these streams re-checks that stream. Those refused lose it and
+    are told with an `unsubscribed` frame."""
+    from django.db import transaction
+
+    messages = [(streams.user_group_name(uid), {"type": "live.recheck", "stream": None}) for uid in sorted(set(user_ids))]
+    messages += [(streams.group_name(s), {"type": "live.recheck", "stream": s}) for s in stream_names]
+    if messages:
+        transaction.on_commit(lambda: send_many(messages))
 
 
 def notification_message(*, user_id: int, payload: dict) -> tuple[str, dict]:

@@ -52,6 +52,23 @@ def activities_since(*, user: User, since: int, streams: frozenset[str] = frozen
     )
 
 
+def visible_now(*, user: User, activities: list[Activity]) -> list[Activity]:
+    """Drop activities about an object whose access gates them (a ticket) that the user may not
+    see now, whatever audience rows were written for them: one check per object, not per row."""
+    from . import streams
+
+    decided: dict[str, bool] = {}
+    out = []
+    for activity in activities:
+        gated = streams.gating_streams([activity.stream, activity.target_stream])
+        for name in gated:
+            if name not in decided:
+                decided[name] = streams.may_subscribe(user, name)
+        if all(decided[name] for name in gated):
+            out.append(activity)
+    return out
+
+
 def notifications_since(*, user: User, since: int, limit: int = RESUME_LIMIT) -> list[Notification]:
     return list(Notification.objects.filter(recipient=user, pk__gt=since).order_by("pk")[:limit])
 

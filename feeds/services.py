@@ -255,7 +255,11 @@ def _timeline_write(activity: Activity, audience: Audience) -> None:
 def _fan_out(message: OutboxMessage) -> None:
     activity = Activity.objects.filter(pk=message.payload["activity_id"]).first()
     if activity is not None:
-        fanout.fan_out(activity, Audience.from_payload(message.payload["audience"]))
+        # The audience as it stands now: access narrowed since publishing (audience_restrict) is
+        # not widened again by the payload written at publish time.
+        rows = list(ActivityAudience.objects.filter(activity=activity).values_list("user_id", "group"))
+        audience = Audience.of(users=[u for u, _ in rows if u is not None], groups=[g for _, g in rows if g])
+        fanout.fan_out(activity, audience)
 
 
 def quiet_until(user: User, now) -> object | None:
@@ -467,6 +471,8 @@ def follow_delete(*, actor: User, follow_id: int) -> None:
     deleted, _ = Follow.objects.filter(pk=follow_id, user=actor).delete()
     if not deleted:
         raise NotVisible()
+    # Where following was what gave access, the person's open sockets lose it now.
+    live.recheck_on_commit(user_ids=[actor.pk])
 
 
 def timeline_backfill(*, user_id: int, target_type: str, target_key: str, limit: int = 50) -> int:
@@ -709,12 +715,28 @@ def audience_restrict(*, stream: str, allowed: Audience) -> int:
     entries = list(
         TimelineEntry.objects.filter(activity_id__in=activity_ids).values_list("user_id", "activity_id", "user__role", "user__is_active")
     )
-    kept = set(fanout.admitted(allowed, {(uid, role if active else "") for uid, _, role, active in entries}))
+    # Per-user audience rows are withdrawn from everyone the new audience does not admit, whether or
+    # not the activity is in their feed (someone who muted the object has no feed entry, but their
+    # row would still let `resume` replay it).
+    addressed = list(
+        ActivityAudience.objects.filter(activity_id__in=activity_ids, user__isnull=False)
+        .values_list("user_id", "user__role", "user__is_active").distinct()
+    )
+    people = {(uid, role if active else "") for uid, _, role, active in entries}
+    people |= {(uid, role if active else "") for uid, role, active in addressed}
+    kept = set(fanout.admitted(allowed, sorted(people)))
+    # Whoever may still see the object itself (a private ticket's requester) keeps what they had.
+    from . import streams
+
+    others = [uid for uid, _ in people if uid not in kept]
+    kept |= {u.pk for u in User.objects.filter(pk__in=others, is_active=True) if streams.may_subscribe(u, stream)}
     withdrawn = [(uid, aid) for uid, aid, _, _ in entries if uid not in kept]
     for user_id in {u for u, _ in withdrawn}:
         ids = [a for u, a in withdrawn if u == user_id]
         TimelineEntry.objects.filter(user_id=user_id, activity_id__in=ids).delete()
-        ActivityAudience.objects.filter(user_id=user_id, activity_id__in=ids).delete()
+    ActivityAudience.objects.filter(activity_id__in=activity_ids, user__isnull=False).exclude(user_id__in=kept).delete()
+    # Open sockets on the stream, and those of the people who lost it, re-check their access now.
+    live.recheck_on_commit(user_ids=[uid for uid, _ in people if uid not in kept], stream_names=[stream])
     return len(withdrawn)
 
 

@@ -2,6 +2,10 @@
 
 Each domain registers, for its stream type, a function telling whether a user may see that
 object. Unknown types and objects the user may not see are refused alike.
+
+A type registered with `gates_activities=True` also gates every activity about such an object
+(as its object or its target): the live socket relays it, and `resume` replays it, only to people
+who may see that object now, whatever audience was written with it.
 """
 from __future__ import annotations
 
@@ -10,14 +14,20 @@ from collections.abc import Callable
 
 _STREAM_RE = re.compile(r"^(?P<type>[a-z_]{1,32}):(?P<key>[A-Za-z0-9_.@+\-]{1,128})$")
 _checks: dict[str, Callable[[object, str], bool]] = {}
+_gates: set[str] = set()
 
 
 class StreamRefused(Exception):
     pass
 
 
-def register(stream_type: str, may_see: Callable[[object, str], bool]) -> None:
+def register(stream_type: str, may_see: Callable[[object, str], bool], *, gates_activities: bool | None = None) -> None:
+    """`gates_activities` None keeps what the type was registered with before."""
     _checks[stream_type] = may_see
+    if gates_activities:
+        _gates.add(stream_type)
+    elif gates_activities is not None:
+        _gates.discard(stream_type)
 
 
 def parse(stream: object) -> tuple[str, str]:
@@ -38,6 +48,24 @@ def authorize(user, stream: object) -> str:
     return f"{stream_type}:{key}"
 
 
+def may_subscribe(user, stream: str) -> bool:
+    try:
+        authorize(user, stream)
+    except StreamRefused:
+        return False
+    return True
+
+
+def gating_streams(streams) -> list[str]:
+    """The streams among `streams` (names like "ticket:42", blanks allowed) whose access gates the
+    activities about them."""
+    out = []
+    for stream in streams:
+        if stream and stream.split(":", 1)[0] in _gates:
+            out.append(stream)
+    return out
+
+
 def group_name(stream: str) -> str:
     """Channels group names allow only ASCII letters, digits, hyphens, periods and underscores."""
     stream_type, key = parse(stream)
@@ -46,4 +74,6 @@ def group_name(stream: str) -> str:
 
 
 def user_group_name(user_id: int) -> str:
-    return f"user.{user_id}"
+    from servicedesk.live_groups import user_group_name as name
+
+    return name(user_id)

@@ -17,7 +17,7 @@ class TicketsConfig(AppConfig):
             ticket = Ticket.objects.filter(pk=int(key)).only("visibility", "requester_id").first()
             return ticket is not None and can_see(user, ticket)
 
-        streams.register("ticket", may_see_ticket)
+        streams.register("ticket", may_see_ticket, gates_activities=True)
         streams.register("queue", lambda user, key: key == "all" and is_staff(user))
         streams.register("service", lambda user, key: key.isdecimal() and Service.objects.filter(pk=int(key), active=True).exists())
 

@@ -644,6 +644,10 @@ def ticket_unfollow(*, actor: User, ticket: Ticket) -> bool:
     if not can_see(actor, ticket):
         raise ApplicationError("Not found.", status=404)
     deleted, _ = ticket_follows(ticket).filter(user=actor).delete()
+    if deleted:
+        from feeds.live import recheck_on_commit
+
+        recheck_on_commit(user_ids=[actor.pk])
     return bool(deleted)
 
 

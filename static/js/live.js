@@ -9,6 +9,10 @@
  *   live:notification  detail = notification object
  *   live:state         detail = {state: "connecting" | "live" | "offline"}
  *   live:event         detail = a content-free hint, e.g. {kind: "leaderboard"}
+ *   live:unsubscribed  detail = {stream, reason}: the server dropped a stream
+ *                      (reason "access_ended": the person may no longer see it)
+ *   live:closed        detail = {code, reason}: the server ended the session's
+ *                      live updates for good (4401 signed out, 4403 role changed)
  *
  * Pages ask for extra streams with `data-live-stream="ticket:42"` on any
  * element, or with window.ServiceDeskLive.subscribe("ticket:42").
@@ -34,9 +38,13 @@
   // that we say "connecting…", so a short blip does not make screen readers
   // announce offline/connecting on every retry.
   var OFFLINE_AFTER_FAILURES = 3;
-  // Close codes the server uses when it refuses us (not signed in, bad
-  // origin). Retrying cannot fix those, so we stop.
-  var FATAL_CODES = { 4401: true, 4403: true };
+  // Close codes the server uses when this page may no longer listen: 4401
+  // signed out (sign-out, deactivated account, new password), 4403 role
+  // changed. Retrying cannot fix those, so we stop and say why.
+  var FATAL_CODES = {
+    4401: "You were signed out, so live updates stopped. Sign in again to get them back.",
+    4403: "Your role changed, so live updates stopped. Reload the page to continue.",
+  };
   var LABELS = { connecting: "connecting\u2026", live: "live", offline: "offline" };
 
   var username = body.dataset.username || "";
@@ -185,6 +193,11 @@
       if (FATAL_CODES[event.code]) {
         stopped = true;
         setState("offline");
+        clearTimeout(reconnectTimer);
+        reconnectTimer = null;
+        showNotice(FATAL_CODES[event.code], event.code === 4401 ? "/accounts/login/" : window.location.href,
+                   event.code === 4401 ? "Sign in" : "Reload");
+        emit("live:closed", { code: event.code, reason: event.reason || "" });
         return;
       }
       if (leaving) return;
@@ -254,6 +267,9 @@
       case "subscribed":
         emit("live:subscribed", { stream: frame.stream });
         break;
+      case "unsubscribed":
+        onUnsubscribed(frame);
+        break;
       case "resumed":
         resuming = false;
         emit("live:resumed", { activities: frame.activities, notifications: frame.notifications });
@@ -301,6 +317,17 @@
     welcomedOnce = true;
   }
 
+  // The server dropped a stream. When access to it ended, forget it (so a
+  // reconnect does not ask again) and tell the person why updates stopped.
+  function onUnsubscribed(frame) {
+    var stream = typeof frame.stream === "string" ? frame.stream : "";
+    if (frame.reason === "access_ended" && stream) {
+      streams.delete(stream);
+      showNotice("You no longer have access to this, so its live updates stopped.", null, null);
+    }
+    emit("live:unsubscribed", { stream: stream, reason: frame.reason || "" });
+  }
+
   function onNotification(notification) {
     if (!notification.read) {
       showToast(notification);
@@ -338,7 +365,13 @@
     }
   }
 
-  function showToast(notification) {
+  // A message from the live client itself: it stays until dismissed, since
+  // it explains why updates stopped.
+  function showNotice(text, url, linkText) {
+    showToast({ kind: "live.notice", text: text, url: url, linkText: linkText }, true);
+  }
+
+  function showToast(notification, persistent) {
     var container = document.getElementById("toasts");
     if (!container) return;
 
@@ -356,7 +389,7 @@
     if (href) {
       var link = document.createElement("a");
       link.href = href;
-      link.textContent = "View";
+      link.textContent = notification.linkText || "View";
       content.appendChild(link);
     }
 
@@ -379,7 +412,7 @@
     var focused = false;
 
     function start() {
-      if (timer || hovered || focused) return;
+      if (persistent || timer || hovered || focused) return;
       startedAt = Date.now();
       timer = setTimeout(dismiss, remaining);
     }

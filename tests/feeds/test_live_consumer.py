@@ -14,6 +14,7 @@ from servicedesk.asgi import application
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://127.0.0.1:8000")
+HOST = (b"host", b"127.0.0.1:8000")  # what a browser on http://127.0.0.1:8000 sends
 
 
 def session_cookie(user) -> bytes:
@@ -26,7 +27,10 @@ def session_cookie(user) -> bytes:
 
 
 def communicator(path="/ws/live/", headers=()):
-    return WebsocketCommunicator(application, path, headers=list(headers))
+    headers = list(headers)
+    if not any(name == b"host" for name, _ in headers):
+        headers.append(HOST)
+    return WebsocketCommunicator(application, path, headers=headers)
 
 
 def publish(**kwargs):
