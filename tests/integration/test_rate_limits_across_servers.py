@@ -5,8 +5,8 @@ import urllib.request
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
+from accounts import services as account_services
 from servicedesk.ratelimit import parse_rate
 from tests.support import processes
 
@@ -25,7 +25,7 @@ def post(url: str, token: str, body: dict) -> tuple[int, dict, str | None]:
 
 
 def test_the_post_limit_holds_across_two_server_processes(alice, stack_env, log_dir):
-    token = Token.objects.create(user=alice).key
+    _, token = account_services.api_token_create(user=alice)
     servers = [processes.start_asgi_server(stack_env, log_dir) for _ in range(2)]
     try:
         bases = [s.extra["base_url"] for s in servers]

@@ -9,9 +9,9 @@ import time_machine
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts import services as account_services
 from communities import services as communities
 from communities.models import Answer, AnswerComment, Question
 from feeds import services as feeds
@@ -121,7 +121,8 @@ def test_the_limit_opens_again_when_the_window_ends(api_as, alice):
 
 def test_the_limit_holds_across_two_clients_of_the_same_person(alice):
     by_token = APIClient()
-    by_token.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
+    _, key = account_services.api_token_create(user=alice)
+    by_token.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     by_session = APIClient()
     by_session.force_login(alice)
     send = ACTIONS["post"][1]
