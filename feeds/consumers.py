@@ -6,6 +6,7 @@ each stream event.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
 from urllib.parse import parse_qs, urlsplit
@@ -14,6 +15,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.http.request import validate_host
+from redis.exceptions import RedisError
 
 from . import selectors, services, streams
 from .audience import Audience, user_groups
@@ -22,6 +24,8 @@ from .presenters import activity_payload, notification_payload
 logger = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS = 50
+TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve the socket right now
+LAYER_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
 def origin_allowed(origin: str) -> bool:
@@ -38,6 +42,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.user = None
         self.subscriptions: set[str] = set()
         self.recent_ids: deque[int] = deque(maxlen=200)
+        self.recent_notification_ids: deque[int] = deque(maxlen=200)
         headers = dict(self.scope.get("headers", []))
         origin = headers.get(b"origin", b"").decode("latin-1")
         ticket = parse_qs(self.scope.get("query_string", b"").decode()).get("ticket", [""])[0]
@@ -48,7 +53,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close()
             return
         if ticket:
-            user = await database_sync_to_async(services.live_ticket_consume)(key=ticket)
+            # Looked at, not spent yet: a socket refused because Redis is down keeps its ticket.
+            user = await database_sync_to_async(selectors.live_ticket_user)(key=ticket)
         elif origin:
             session_user = self.scope.get("user")
             user = session_user if session_user is not None and session_user.is_authenticated else None
@@ -58,9 +64,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close()
             return
 
+        try:
+            await asyncio.wait_for(
+                self.channel_layer.group_add(streams.user_group_name(user.pk), self.channel_name),
+                settings.LIVE_LAYER_TIMEOUT_SECONDS,
+            )
+        except Exception:  # noqa: BLE001 - Redis down or slow: refuse cleanly, the client retries
+            logger.warning("live socket refused: the channel layer is unavailable", exc_info=True)
+            await self.accept()
+            await self.close(code=TRY_AGAIN_LATER)
+            return
+        if ticket and not await database_sync_to_async(services.live_ticket_consume)(key=ticket):
+            # Spent by a concurrent handshake in the meantime.
+            await self.channel_layer.group_discard(streams.user_group_name(user.pk), self.channel_name)
+            await self.close()
+            return
+
         self.user = user
         self.groups_of_user = await database_sync_to_async(user_groups)(user)
-        await self.channel_layer.group_add(streams.user_group_name(user.pk), self.channel_name)
         await self.accept()
         last_activity, last_notification = await database_sync_to_async(selectors.last_ids)(user)
         unread = await database_sync_to_async(selectors.notifications_unread_count)(user)
@@ -77,9 +98,24 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.user is None:
             return
-        await self.channel_layer.group_discard(streams.user_group_name(self.user.pk), self.channel_name)
-        for stream in self.subscriptions:
-            await self.channel_layer.group_discard(streams.group_name(stream), self.channel_name)
+        groups = [streams.user_group_name(self.user.pk)] + [streams.group_name(s) for s in self.subscriptions]
+        try:
+            for group in groups:
+                await asyncio.wait_for(self.channel_layer.group_discard(group, self.channel_name), settings.LIVE_LAYER_TIMEOUT_SECONDS)
+        except Exception:  # noqa: BLE001 - memberships expire by themselves (group_expiry)
+            logger.warning("could not leave live groups on disconnect", exc_info=True)
+
+    async def __call__(self, scope, receive, send):
+        """A channel layer that fails under an open socket (Redis stopped) closes it with 1013,
+        so the client reconnects and resumes instead of sitting on a socket that hears nothing."""
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_ERRORS:
+            logger.warning("live socket closed: the channel layer failed", exc_info=True)
+            try:
+                await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+            except Exception:  # noqa: BLE001 - the client is already gone
+                pass
 
     async def receive_json(self, content, **kwargs):
         action = content.get("action") if isinstance(content, dict) else None
@@ -133,7 +169,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for payload in activities:
             await self._emit_activity(payload)
         for payload in notifications:
-            await self.send_json({"type": "notification", "notification": payload})
+            await self._emit_notification(payload)
         await self.send_json({"type": "resumed", "activities": len(activities), "notifications": len(notifications)})
 
     def _missed(self, since: int, notifications_since: int | None):
@@ -150,6 +186,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.recent_ids.append(payload["id"])
         await self.send_json({"type": "activity", "activity": payload})
 
+    async def _emit_notification(self, payload: dict):
+        # A resume and the live push can both carry the same notification: send it once.
+        if payload["id"] in self.recent_notification_ids:
+            return
+        self.recent_notification_ids.append(payload["id"])
+        await self.send_json({"type": "notification", "notification": payload})
+
     # --- events from the channel layer
     async def live_activity(self, event):
         audience = event.get("audience")
@@ -160,7 +203,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self._emit_activity(event["activity"])
 
     async def live_notification(self, event):
-        await self.send_json({"type": "notification", "notification": event["notification"]})
+        await self._emit_notification(event["notification"])
 
     async def live_unread(self, event):
         await self.send_json({"type": "unread", "count": event["count"]})

@@ -1,7 +1,10 @@
 """Reads of the event spine shared by pages, the API and the live consumer."""
 from __future__ import annotations
 
+import hashlib
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from servicedesk.errors import NotVisible
@@ -237,3 +240,17 @@ def wall_owner(wall) -> dict:
 
         return {"service": Service.objects.select_related("owner_team").get(pk=wall.target_id)}
     return {}
+
+
+def live_ticket_user(*, key: str) -> User | None:
+    """The active person an unspent, unexpired live ticket belongs to, without spending it."""
+    if not isinstance(key, str) or not key or len(key) > 200:
+        return None
+    from .models import LiveTicket
+
+    ticket = (
+        LiveTicket.objects.select_related("user")
+        .filter(key_hash=hashlib.sha256(key.encode()).hexdigest(), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    return ticket.user if ticket is not None and ticket.user.is_active else None

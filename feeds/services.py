@@ -232,11 +232,18 @@ def _dispatch_outbox(keys: list[str]) -> None:
     # Rows held back (quiet hours) are left to the sweep, which sends them when they are due.
     horizon = timezone.now() + timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS + 1)
     pending = OutboxMessage.objects.filter(key__in=keys, status=OutboxMessage.Status.PENDING, next_attempt_at__lte=horizon)
-    for message_id in pending.values_list("id", flat=True):
+    ids = list(pending.values_list("id", flat=True))
+    for done, message_id in enumerate(ids):
         try:
-            outbox_deliver.delay(message_id)
+            outbox_deliver.apply_async((message_id,), retry=True, retry_policy=settings.OUTBOX_PUBLISH_RETRY_POLICY)
         except Exception:  # noqa: BLE001 - the sweep re-sends anything not enqueued
-            logger.warning("could not enqueue outbox message %s; the sweep will send it", message_id, exc_info=True)
+            # The broker is unreachable: stop here rather than wait once per row. Every row is
+            # committed, so the sweep sends the rest when the broker is back.
+            logger.warning(
+                "could not enqueue outbox message %s; the sweep will send it and %s more",
+                message_id, len(ids) - done - 1, exc_info=True,
+            )
+            return
 
 
 def outbox_message_deliver(*, message_id: int) -> bool:
