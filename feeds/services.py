@@ -141,9 +141,10 @@ def activity_publish(
         recipients=sorted(audience.users),
         stream_names=[s for s in (activity.stream, activity.target_stream) if s] + [f"tag:{t}" for t in tags],
     )
-    messages += [
-        live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications if not n.read
-    ]
+    # Every stored notification goes out, read ones (in-app turned off: e-mail only) included:
+    # the notifications page lists them and a resume replays them, so the live list must too.
+    # The client shows a toast and counts unread only for unread ones.
+    messages += [live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications]
     transaction.on_commit(lambda: live.send_many(messages))
     return activity
 
