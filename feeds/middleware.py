@@ -16,5 +16,5 @@ class LiveMarksMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if request.method == "GET" and not request.path.startswith(_SKIP) and user is not None and user.is_authenticated:
-            request.live_marks = selectors.last_ids(user)
+            request.live_marks = selectors.page_marks(user)
         return self.get_response(request)

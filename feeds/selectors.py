@@ -64,6 +64,23 @@ def notifications_after_activity(*, user: User, activity_id: int, limit: int = R
     return list(Notification.objects.filter(recipient=user, activity_id__gt=activity_id).order_by("pk")[:limit])
 
 
+def page_marks(user: User) -> tuple[int, int, int]:
+    """(newest activity id, the user's newest notification id, their unread count) in one query:
+    what a page shows is everything up to these ids (see feeds.middleware)."""
+    from django.db import connection
+
+    activities, notifications = Activity._meta.db_table, Notification._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {activities}),"  # noqa: S608 - table names from the models
+            f" (SELECT MAX(id) FROM {notifications} WHERE recipient_id = %s),"
+            f" (SELECT COUNT(*) FROM {notifications} WHERE recipient_id = %s AND NOT read)",
+            [user.pk, user.pk],
+        )
+        last_activity, last_notification, unread = cursor.fetchone()
+    return last_activity or 0, last_notification or 0, unread or 0
+
+
 def last_ids(user: User) -> tuple[int, int]:
     last_activity = Activity.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     last_notification = notifications_for(user).values_list("pk", flat=True).first() or 0
