@@ -173,7 +173,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT}
+# No ack emulation: with it, a worker holding an unacknowledged task when Redis restarts tries to
+# restore it through the lost connection and exits ("Unrecoverable error"). Nothing relies on the
+# broker redelivering: outbox rows and outbound posts stay in PostgreSQL until sent, and their
+# sweeps send whatever a lost or killed task left behind.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "ack_emulation": env.bool("CELERY_ACK_EMULATION", default=False),
+}
 # Publishing a task after commit: one quick retry (a stale pooled connection after a Redis restart),
 # then give up and leave the row to the outbox sweep instead of holding the request.
 OUTBOX_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}

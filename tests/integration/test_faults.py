@@ -123,12 +123,17 @@ def delivered(mail_dir: Path) -> Counter:
     return keys
 
 
-def kill_mid_send(worker, markers: Path) -> None:
-    """Hold the next e-mail send, and kill -9 the worker while it is inside it."""
+def hold_next_send(markers: Path) -> None:
+    """Hold the next e-mail send (see PausableFileBackend) and wait until a worker is inside it."""
     for old in markers.glob("sending-*"):
         old.unlink()
     (markers / "pause").write_text("hold")
     wait_for(lambda: any(markers.glob("sending-*")), timeout=60, what="a send to start")
+
+
+def kill_mid_send(worker, markers: Path) -> None:
+    """kill -9 the worker while it is inside an e-mail send."""
+    hold_next_send(markers)
     worker.kill()
     (markers / "pause").unlink()
 
@@ -162,12 +167,18 @@ def test_notification_burst_survives_two_worker_kills_and_a_redis_restart(bob, m
 
     comments(quarter, "no worker")
     second = stack.worker(env_overrides=worker_env, name="second")
+    hold_next_send(markers)  # the second worker is inside a task when Redis goes away
     private_redis.stop()  # Redis dies: queued tasks, unacked tasks and channel groups are lost
     comments(quarter, "redis down")
+    seen = len(second.log())
+    (markers / "pause").unlink()  # the task finishes while Redis is down: its ack fails
+    wait_for(lambda: "Connection to broker lost" in second.log()[seen:] or not second.alive(), timeout=30,
+             what="the worker to notice the lost broker")
     private_redis.start()
     comments(BURST_COMMENTS - 3 * quarter, "redis back")
     before = sum(delivered(mail_dir).values())
     wait_for(lambda: sum(delivered(mail_dir).values()) > before, timeout=60, what="e-mails after the restart")
+    assert second.alive(), "the worker rode out the Redis restart"
     kill_mid_send(second, markers)  # kill -9 number two
     survivor = stack.worker(env_overrides=worker_env, name="survivor")
 
