@@ -15,6 +15,7 @@ stream event. An open socket never outlives the access it was opened with:
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -26,6 +27,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.utils.crypto import constant_time_compare
+from redis.exceptions import RedisError
 
 from servicedesk import live_groups
 
@@ -38,6 +40,8 @@ logger = logging.getLogger(__name__)
 MAX_SUBSCRIPTIONS = 50
 ACCESS_ENDED = "access_ended"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+TRY_AGAIN_LATER = 1013  # RFC 6455: the server cannot serve the socket right now
+LAYER_ERRORS = (RedisError, OSError, asyncio.TimeoutError)
 
 
 def _origin_parts(scheme: str, netloc: str) -> tuple[str, str, int] | None:
@@ -117,6 +121,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.session_key = None
         self.subscriptions: set[str] = set()
         self.recent_ids: deque[int] = deque(maxlen=200)
+        self.recent_notification_ids: deque[int] = deque(maxlen=200)
         # stream name -> (may see it, when that was decided): the per-socket access cache.
         self.access: dict[str, tuple[bool, float]] = {}
         headers = dict(self.scope.get("headers", []))
@@ -129,7 +134,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close()
             return
         if ticket:
-            user = await database_sync_to_async(services.live_ticket_consume)(key=ticket)
+            # Looked at, not spent yet: a socket refused because Redis is down keeps its ticket.
+            user = await database_sync_to_async(selectors.live_ticket_user)(key=ticket)
         elif origin:
             session_user = self.scope.get("user")
             user = session_user if session_user is not None and session_user.is_authenticated else None
@@ -143,14 +149,31 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close()
             return
 
+        own_groups = [live_groups.user_group_name(user.pk)]
+        if self.session_key:
+            own_groups.append(live_groups.session_group_name(self.session_key))
+        try:
+            for group in own_groups:
+                await asyncio.wait_for(
+                    self.channel_layer.group_add(group, self.channel_name), settings.LIVE_LAYER_TIMEOUT_SECONDS
+                )
+        except Exception:  # noqa: BLE001 - Redis down or slow: refuse cleanly, the client retries
+            logger.warning("live socket refused: the channel layer is unavailable", exc_info=True)
+            await self.accept()
+            await self.close(code=TRY_AGAIN_LATER)
+            return
+        if ticket and not await database_sync_to_async(services.live_ticket_consume)(key=ticket):
+            # Spent by a concurrent handshake in the meantime.
+            for group in own_groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            await self.close()
+            return
+
         self.user = user
         self.role = user.role
         self.auth_hash = user.get_session_auth_hash()
         self.groups_of_user = await database_sync_to_async(user_groups)(user)
         self.checked_at = time.monotonic()
-        await self.channel_layer.group_add(live_groups.user_group_name(user.pk), self.channel_name)
-        if self.session_key:
-            await self.channel_layer.group_add(live_groups.session_group_name(self.session_key), self.channel_name)
         # Whatever happened between reading the account and joining its groups is caught here.
         if not await self._account_ok(force=True):
             return
@@ -170,11 +193,26 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.user is None:
             return
-        await self.channel_layer.group_discard(live_groups.user_group_name(self.user.pk), self.channel_name)
+        groups = [live_groups.user_group_name(self.user.pk)] + [streams.group_name(s) for s in self.subscriptions]
         if self.session_key:
-            await self.channel_layer.group_discard(live_groups.session_group_name(self.session_key), self.channel_name)
-        for stream in self.subscriptions:
-            await self.channel_layer.group_discard(streams.group_name(stream), self.channel_name)
+            groups.append(live_groups.session_group_name(self.session_key))
+        try:
+            for group in groups:
+                await asyncio.wait_for(self.channel_layer.group_discard(group, self.channel_name), settings.LIVE_LAYER_TIMEOUT_SECONDS)
+        except Exception:  # noqa: BLE001 - memberships expire by themselves (group_expiry)
+            logger.warning("could not leave live groups on disconnect", exc_info=True)
+
+    async def __call__(self, scope, receive, send):
+        """A channel layer that fails under an open socket (Redis stopped) closes it with 1013,
+        so the client reconnects and resumes instead of sitting on a socket that hears nothing."""
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_ERRORS:
+            logger.warning("live socket closed: the channel layer failed", exc_info=True)
+            try:
+                await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+            except Exception:  # noqa: BLE001 - the client is already gone
+                pass
 
     # --- the account and access checks
 
@@ -318,7 +356,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         for payload in activities:
             await self._emit_activity(payload)
         for payload in notifications:
-            await self.send_json({"type": "notification", "notification": payload})
+            await self._emit_notification(payload)
         await self.send_json({"type": "resumed", "activities": len(activities), "notifications": len(notifications)})
 
     def _missed(self, since: int, notifications_since: int | None):
@@ -335,6 +373,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         self.recent_ids.append(payload["id"])
         await self.send_json({"type": "activity", "activity": payload})
+
+    async def _emit_notification(self, payload: dict):
+        # A resume and the live push can both carry the same notification: send it once.
+        if payload["id"] in self.recent_notification_ids:
+            return
+        self.recent_notification_ids.append(payload["id"])
+        await self.send_json({"type": "notification", "notification": payload})
 
     # --- events from the channel layer
 
@@ -359,7 +404,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def live_notification(self, event):
         if not await self._account_ok():
             return
-        await self.send_json({"type": "notification", "notification": event["notification"]})
+        await self._emit_notification(event["notification"])
 
     async def live_unread(self, event):
         if not await self._account_ok():

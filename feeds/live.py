@@ -5,10 +5,12 @@ a push that fails (Redis blinking) is logged and dropped rather than failing the
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 from . import streams
 
@@ -21,12 +23,17 @@ def send_many(messages: list[tuple[str, dict]]) -> None:
     if layer is None or not messages:
         return
 
+    timeout = settings.LIVE_LAYER_TIMEOUT_SECONDS
+
     async def _send_all():
-        for group, message in messages:
+        for done, (group, message) in enumerate(messages):
             try:
-                await layer.group_send(group, message)
+                await asyncio.wait_for(layer.group_send(group, message), timeout)
             except Exception:  # noqa: BLE001 - a lost hint is recovered by resume
-                logger.warning("live push to %s failed", group, exc_info=True)
+                # Redis is unreachable or slow: the rest would fail the same way, one time-out
+                # each. Give up at once; clients resume from PostgreSQL when they reconnect.
+                logger.warning("live push to %s failed; dropping %s more", group, len(messages) - done - 1, exc_info=True)
+                return
 
     try:
         async_to_sync(_send_all)()

@@ -1,7 +1,10 @@
 """Reads of the event spine shared by pages, the API and the live consumer."""
 from __future__ import annotations
 
+import hashlib
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from servicedesk.errors import NotVisible
@@ -76,6 +79,23 @@ def notifications_since(*, user: User, since: int, limit: int = RESUME_LIMIT) ->
 def notifications_after_activity(*, user: User, activity_id: int, limit: int = RESUME_LIMIT) -> list[Notification]:
     """For clients that only track activity ids: the notifications their missed activities caused."""
     return list(Notification.objects.filter(recipient=user, activity_id__gt=activity_id).order_by("pk")[:limit])
+
+
+def page_marks(user: User) -> tuple[int, int, int]:
+    """(newest activity id, the user's newest notification id, their unread count) in one query:
+    what a page shows is everything up to these ids (see feeds.middleware)."""
+    from django.db import connection
+
+    activities, notifications = Activity._meta.db_table, Notification._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {activities}),"  # noqa: S608 - table names from the models
+            f" (SELECT MAX(id) FROM {notifications} WHERE recipient_id = %s),"
+            f" (SELECT COUNT(*) FROM {notifications} WHERE recipient_id = %s AND NOT read)",
+            [user.pk, user.pk],
+        )
+        last_activity, last_notification, unread = cursor.fetchone()
+    return last_activity or 0, last_notification or 0, unread or 0
 
 
 def last_ids(user: User) -> tuple[int, int]:
@@ -254,3 +274,17 @@ def wall_owner(wall) -> dict:
 
         return {"service": Service.objects.select_related("owner_team").get(pk=wall.target_id)}
     return {}
+
+
+def live_ticket_user(*, key: str) -> User | None:
+    """The active person an unspent, unexpired live ticket belongs to, without spending it."""
+    if not isinstance(key, str) or not key or len(key) > 200:
+        return None
+    from .models import LiveTicket
+
+    ticket = (
+        LiveTicket.objects.select_related("user")
+        .filter(key_hash=hashlib.sha256(key.encode()).hexdigest(), used_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
+    return ticket.user if ticket is not None and ticket.user.is_active else None

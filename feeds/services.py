@@ -145,9 +145,10 @@ def activity_publish(
         recipients=sorted(audience.users),
         stream_names=[s for s in (activity.stream, activity.target_stream) if s] + [f"tag:{t}" for t in tags],
     )
-    messages += [
-        live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications if not n.read
-    ]
+    # Every stored notification goes out, read ones (in-app turned off: e-mail only) included:
+    # the notifications page lists them and a resume replays them, so the live list must too.
+    # The client shows a toast and counts unread only for unread ones.
+    messages += [live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications]
     if notification is not None and merged:
         # A repeat is no new notification (no toast); the badge still shows it unread again.
         messages += [live.unread_message(user_id=uid, count=n) for uid, n in _unread_counts([m.recipient_id for m in merged]).items()]
@@ -318,11 +319,18 @@ def _dispatch_outbox(keys: list[str]) -> None:
     # Rows held back (quiet hours) are left to the sweep, which sends them when they are due.
     horizon = timezone.now() + timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS + 1)
     pending = OutboxMessage.objects.filter(key__in=keys, status=OutboxMessage.Status.PENDING, next_attempt_at__lte=horizon)
-    for message_id in pending.values_list("id", flat=True):
+    ids = list(pending.values_list("id", flat=True))
+    for done, message_id in enumerate(ids):
         try:
-            outbox_deliver.delay(message_id)
+            outbox_deliver.apply_async((message_id,), retry=True, retry_policy=settings.OUTBOX_PUBLISH_RETRY_POLICY)
         except Exception:  # noqa: BLE001 - the sweep re-sends anything not enqueued
-            logger.warning("could not enqueue outbox message %s; the sweep will send it", message_id, exc_info=True)
+            # The broker is unreachable: stop here rather than wait once per row. Every row is
+            # committed, so the sweep sends the rest when the broker is back.
+            logger.warning(
+                "could not enqueue outbox message %s; the sweep will send it and %s more",
+                message_id, len(ids) - done - 1, exc_info=True,
+            )
+            return
 
 
 def outbox_message_deliver(*, message_id: int) -> bool:

@@ -515,7 +515,9 @@ def _dispatch_on_commit(post: OutboundPost) -> None:
         from .tasks import outbound_deliver
 
         try:
-            outbound_deliver.apply_async((post_id,), countdown=delay or None)
+            outbound_deliver.apply_async(
+                (post_id,), countdown=delay or None, retry=True, retry_policy=settings.OUTBOX_PUBLISH_RETRY_POLICY
+            )
         except Exception:  # noqa: BLE001 - the sweep delivers what could not be enqueued
             logger.warning("could not enqueue outbound post %s; the sweep will deliver it", post_id, exc_info=True)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ def enqueue_on_commit(task, *args, **kwargs) -> None:
 
     def _send():
         try:
-            task.delay(*args, **kwargs)
+            task.apply_async(args, kwargs, retry=True, retry_policy=settings.OUTBOX_PUBLISH_RETRY_POLICY)
         except Exception:  # noqa: BLE001
             logger.warning("could not enqueue %s%r", task.name, args, exc_info=True)
 

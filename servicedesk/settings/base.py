@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "feeds.middleware.LiveMarksMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -164,6 +165,12 @@ STORAGES = {
 REDIS_URL = env("REDIS_URL", default="")
 CHANNEL_PREFIX = env("CHANNEL_PREFIX", default="asgi")
 CHANNEL_LAYER_SOCKET_TIMEOUT = 15.0
+# How long a request or socket handshake waits for Redis (cache, broker publish, channel layer)
+# before carrying on without it: the outbox sweep and client resume make up for what was skipped.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
+LIVE_LAYER_TIMEOUT_SECONDS = env.float("LIVE_LAYER_TIMEOUT_SECONDS", default=2.0)
+# Sessions live in PostgreSQL, so signing in and staying signed in never depend on Redis.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -179,10 +186,12 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Throttle counters and memoised reads only: while Redis is down they miss, pages answer.
+            "BACKEND": "servicedesk.cache.FailSoftRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CHANNEL_PREFIX,
             "TIMEOUT": 300,
+            "OPTIONS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_CONNECT_TIMEOUT},
         }
     }
 else:
@@ -197,7 +206,18 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# No ack emulation: with it, a worker holding an unacknowledged task when Redis restarts tries to
+# restore it through the lost connection and exits ("Unrecoverable error"). Nothing relies on the
+# broker redelivering: outbox rows and outbound posts stay in PostgreSQL until sent, and their
+# sweeps send whatever a lost or killed task left behind.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "ack_emulation": env.bool("CELERY_ACK_EMULATION", default=False),
+}
+# Publishing a task after commit: one quick retry (a stale pooled connection after a Redis restart),
+# then give up and leave the row to the outbox sweep instead of holding the request.
+OUTBOX_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="servicedesk")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)

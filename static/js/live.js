@@ -73,6 +73,12 @@
   // current resume; above it we remember exact ids, because a resume and live
   // delivery can interleave and arrive out of order.
   var floor = { activity: cursor.activity, notification: cursor.notification };
+  // The newest ids when the server started rendering this page (see
+  // feeds.middleware): everything up to them is on screen.
+  var pageMarks = body.dataset.liveActivityId === undefined ? null : {
+    activity: Number(body.dataset.liveActivityId) || 0,
+    notification: Number(body.dataset.liveNotificationId) || 0,
+  };
   var recent = { activity: new Set(), notification: new Set() };
 
   function storageKey() {
@@ -305,9 +311,19 @@
       floor.notification = cursor.notification;
       resuming = true;
       send({ action: "resume", since: cursor.activity, notifications_since: cursor.notification });
+    } else if (pageMarks) {
+      // Fresh tab: the page shows everything up to the ids it was rendered
+      // at; ask for what happened between the render and this welcome.
+      cursor.activity = Math.max(cursor.activity, pageMarks.activity);
+      cursor.notification = Math.max(cursor.notification, pageMarks.notification);
+      floor.activity = cursor.activity;
+      floor.notification = cursor.notification;
+      saveCursor();
+      resuming = true;
+      send({ action: "resume", since: cursor.activity, notifications_since: cursor.notification });
     } else {
-      // Fresh tab: the page was just rendered from the database, so
-      // everything up to the server's latest ids is already on screen.
+      // Fresh tab on a page without marks: assume everything up to the
+      // server's latest ids is already on screen.
       cursor.activity = Math.max(cursor.activity, serverActivity);
       cursor.notification = Math.max(cursor.notification, serverNotification);
       floor.activity = cursor.activity;

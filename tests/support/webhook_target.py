@@ -1,8 +1,9 @@
 """A real HTTP server on 127.0.0.1 playing a webhook / Slack target, run in a thread.
 
 Behaviours: answer 200; answer 500 for the first N requests, then 200; or read the request and
-never answer (the connection stays open until the server stops). Every request that reached
-the server is recorded, whether or not it was answered.
+never answer (the connection stays open until the server stops); or let `decide(body, n)` say,
+for the n-th request (1-based) carrying that body: "ok", "fail" (500) or "hang". Every request
+that reached the server is recorded, whether or not it was answered, with its outcome.
 """
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Target:
-    def __init__(self, *, fail_first: int = 0, hang: bool = False, body: bytes = b"ok", content_type: str = "text/plain"):
+    def __init__(self, *, fail_first: int = 0, hang: bool = False, body: bytes = b"ok", content_type: str = "text/plain",
+                 decide=None):
         self.fail_first = fail_first
+        self.decide = decide
         self.hang = hang
         self.body = body
         self.content_type = content_type
@@ -36,12 +39,17 @@ class Target:
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with target._lock:
-                    target.requests.append({"path": self.path, "headers": dict(self.headers), "body": raw})
-                    number = len(target.requests)
-                if target.hang:
+                    number = len(target.requests) + 1
+                    same = 1 + sum(1 for r in target.requests if r["body"] == raw)
+                    if target.decide is not None:
+                        outcome = target.decide(raw, same)
+                    else:
+                        outcome = "hang" if target.hang else "fail" if number <= target.fail_first else "ok"
+                    target.requests.append({"path": self.path, "headers": dict(self.headers), "body": raw, "outcome": outcome})
+                if outcome == "hang":
                     target._release.wait(60)
                     return
-                status = 500 if number <= target.fail_first else 200
+                status = 500 if outcome == "fail" else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

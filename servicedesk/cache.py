@@ -1,0 +1,74 @@
+"""A Redis cache that degrades instead of failing the request when Redis is unreachable.
+
+The cache only holds things that can be recomputed or forgotten (throttle counters, memoised
+reads), so while Redis is down a read is a miss and a write is dropped; the failure is logged
+once per burst rather than turning every page and API call into a 500.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+_ERRORS = (RedisError, OSError)
+_LOG_EVERY_SECONDS = 10.0
+
+
+class FailSoftRedisCache(RedisCache):
+    _last_logged = 0.0
+
+    def _failed(self, operation: str) -> None:
+        now = time.monotonic()
+        if now - FailSoftRedisCache._last_logged >= _LOG_EVERY_SECONDS:
+            FailSoftRedisCache._last_logged = now
+            logger.warning("cache %s failed; Redis unreachable, carrying on without the cache", operation, exc_info=True)
+
+    def _soft(self, operation: str, default, call, *args, **kwargs):
+        try:
+            return call(*args, **kwargs)
+        except _ERRORS:
+            self._failed(operation)
+            return default
+
+    def get(self, key, default=None, version=None):
+        return self._soft("get", default, super().get, key, default, version)
+
+    def get_many(self, keys, version=None):
+        return self._soft("get_many", {}, super().get_many, keys, version)
+
+    def has_key(self, key, version=None):
+        return self._soft("has_key", False, super().has_key, key, version)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._soft("add", False, super().add, key, value, timeout, version)
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._soft("set", None, super().set, key, value, timeout, version)
+
+    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._soft("set_many", list(data), super().set_many, data, timeout, version)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        return self._soft("touch", False, super().touch, key, timeout, version)
+
+    def delete(self, key, version=None):
+        return self._soft("delete", False, super().delete, key, version)
+
+    def delete_many(self, keys, version=None):
+        return self._soft("delete_many", None, super().delete_many, keys, version)
+
+    def incr(self, key, delta=1, version=None):
+        try:
+            return super().incr(key, delta, version)
+        except _ERRORS:
+            # Like a missing key: callers of incr already handle ValueError.
+            self._failed("incr")
+            raise ValueError(f"Key '{key}' not found (cache unavailable).") from None
+
+    def clear(self):
+        return self._soft("clear", False, super().clear)
