@@ -20,11 +20,12 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from accounts.models import Role
 from communities import services as communities
 from feeds import services as feeds
 from feeds.models import TimelineEntry
 from servicedesk.asgi import application
-from tests.feeds.test_live_consumer import ORIGIN, session_cookie
+from tests.feeds.test_live_consumer import HOST, ORIGIN, session_cookie
 from tickets import services as tickets
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -99,7 +100,7 @@ class Tab:
 
     async def open(self):
         cookie = await sync_to_async(session_cookie)(self.user)
-        self.comm = WebsocketCommunicator(application, "/ws/live/", headers=[ORIGIN, (b"cookie", cookie)])
+        self.comm = WebsocketCommunicator(application, "/ws/live/", headers=[ORIGIN, HOST, (b"cookie", cookie)])
         connected, _ = await self.comm.connect(timeout=10)
         assert connected
         for stream in self.streams:  # live.js subscribes on open
@@ -194,8 +195,10 @@ def test_ticket_page_replies_status_and_notes_built_live_equal_a_fresh_load(alic
     assert "Internal" not in " ".join(a["summary"] for a in tab.activities())
 
 
-def test_notifications_page_and_badge_built_live_equal_a_fresh_load(alice, bob, public_ticket):
+def test_notifications_page_and_badge_built_live_equal_a_fresh_load(alice, bob, make_user, public_ticket):
     ticket = public_ticket
+    # Replies from two agents: repeats from one actor would coalesce into one notification.
+    sam = make_user("sam", role=Role.AGENT, team=bob.team)
     # E-mail only for status changes: the notification is stored read, and still listed.
     feeds.notification_preferences_set(actor=alice, kinds={"ticket.status": {"in_app": False, "email": True}})
 
@@ -204,7 +207,7 @@ def test_notifications_page_and_badge_built_live_equal_a_fresh_load(alice, bob, 
         await sync_to_async(tickets.comment_add)(actor=bob, ticket=ticket, body="First look")
         await tab.open()
         await sync_to_async(tickets.ticket_update)(actor=bob, ticket=ticket, status="in_progress")
-        await sync_to_async(tickets.comment_add)(actor=bob, ticket=ticket, body="Second look")
+        await sync_to_async(tickets.comment_add)(actor=sam, ticket=ticket, body="Second look")
         first = (await sync_to_async(lambda: list(alice.notifications.order_by("pk").values_list("pk", flat=True)))())[0]
         await sync_to_async(feeds.notifications_mark_read)(actor=alice, ids=[first])
         await tab.until(lambda f: f["type"] == "unread")
