@@ -22,10 +22,10 @@ from email import message_from_string
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from accounts import services as account_services
 from accounts.models import Role
 from feeds import selectors
 from feeds.models import Activity, Notification, OutboxMessage
@@ -80,7 +80,7 @@ def stack(fault_env, log_dir):
 
 
 def token(user) -> str:
-    return Token.objects.get_or_create(user=user)[0].key
+    return account_services.api_token_create(user=user)[1]
 
 
 def timed_post(url: str, body: dict, key: str) -> tuple[int, dict, float]:
