@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from servicedesk.api import Pagination
+from servicedesk.schema import ID, NOT_BLANK, page_parameters
 from policies.selectors import external_channel_payload
 from policies.services import external_channel_set
 from servicedesk.errors import ApplicationError
@@ -90,7 +91,7 @@ def _next_url(request, next_before: int | None) -> str | None:
 class FeedApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("context", str, enum=list(FEED_CONTEXTS)), OpenApiParameter("about", str),
-                    OpenApiParameter("before", int)],
+                    OpenApiParameter("before", ID)],
         responses=inline_serializer("Feed", {"results": serializers.ListField(), "next": serializers.CharField(allow_null=True)}),
     )
     def get(self, request):
@@ -114,7 +115,7 @@ def follow_payload(follow: Follow) -> dict:
 
 
 class FollowListApi(APIView):
-    @extend_schema(responses=inline_serializer("FollowList", {"results": serializers.ListField()}))
+    @extend_schema(parameters=page_parameters(), responses=inline_serializer("FollowList", {"results": serializers.ListField()}))
     def get(self, request):
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.follows_of(request.user), request, view=self)
@@ -136,7 +137,10 @@ class FollowDeleteApi(APIView):
 
 
 class WallApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("before", int)], responses=inline_serializer("Wall", {"results": serializers.ListField()}))
+    @extend_schema(parameters=[OpenApiParameter("wall_type", str, OpenApiParameter.PATH, enum=walls.types()),
+                               OpenApiParameter("key", str, OpenApiParameter.PATH, pattern=NOT_BLANK),
+                               OpenApiParameter("before", ID)],
+                   responses=inline_serializer("Wall", {"results": serializers.ListField()}))
     def get(self, request, wall_type: str, key: str):
         wall = walls.resolve(request.user, wall_type, key)
         before = _cursor(request.query_params.get("before"))
@@ -246,9 +250,14 @@ class MuteApi(APIView):
         services.mute_set(actor=request.user, target_type=data.validated_data["type"], key=data.validated_data["key"])
         return Response({"muted": True})
 
-    @extend_schema(request=FollowInput, responses={204: None})
+    @extend_schema(
+        request=None, responses={204: None},
+        parameters=[OpenApiParameter("type", str, enum=Follow.Type.values, required=True),
+                    OpenApiParameter("key", str, required=True, pattern=NOT_BLANK)],
+    )
     def delete(self, request):
-        data = FollowInput(data=request.data)
+        # What to unmute comes in the query string (a DELETE has no body in OpenAPI); a body still works.
+        data = FollowInput(data=request.data or request.query_params)
         data.is_valid(raise_exception=True)
         services.mute_set(actor=request.user, target_type=data.validated_data["type"], key=data.validated_data["key"], muted=False)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from servicedesk.api import Pagination
 from servicedesk.errors import Forbidden, NotVisible
+from servicedesk.schema import page_parameters
 from tickets.models import Service
 from tickets.selectors import ticket_get
 
@@ -94,7 +95,9 @@ class ChannelInput(serializers.Serializer):
 
 
 class ChannelListApi(APIView):
-    @extend_schema(responses=inline_serializer("ChannelOut", {"id": serializers.IntegerField()}, many=True))
+    forbidden_reads = {"get"}
+
+    @extend_schema(parameters=page_parameters(), responses=inline_serializer("ChannelOut", {"id": serializers.IntegerField()}, many=True))
     def get(self, request):
         _require_admin(request)
         paginator = Pagination()
@@ -129,6 +132,9 @@ def _channel_for_admin(request, channel_id: int) -> Channel:
 
 
 class ChannelDetailApi(APIView):
+    forbidden_reads = {"get"}
+    partial_patch = True
+
     @extend_schema(responses=inline_serializer("ChannelDetail", {"id": serializers.IntegerField()}))
     def get(self, request, channel_id: int):
         return Response(channel_json(_channel_for_admin(request, channel_id)))
@@ -164,7 +170,9 @@ class PolicyInput(serializers.Serializer):
 
 
 class PolicyListApi(APIView):
-    @extend_schema(responses=inline_serializer("PolicyOut", {"id": serializers.IntegerField()}, many=True))
+    forbidden_reads = {"get"}
+
+    @extend_schema(parameters=page_parameters(), responses=inline_serializer("PolicyOut", {"id": serializers.IntegerField()}, many=True))
     def get(self, request):
         _require_admin(request)
         paginator = Pagination()
@@ -195,6 +203,9 @@ def _policy_for_admin(request, policy_id: int):
 
 
 class PolicyDetailApi(APIView):
+    forbidden_reads = {"get"}
+    partial_patch = True
+
     @extend_schema(responses=inline_serializer("PolicyDetail", {"id": serializers.IntegerField()}))
     def get(self, request, policy_id: int):
         return Response(policy_json(_policy_for_admin(request, policy_id)))

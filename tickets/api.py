@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Team, User
 from servicedesk.api import Pagination
+from servicedesk.schema import ID, comma_list, page_parameters
 from servicedesk.errors import ApplicationError
 
 from . import selectors, services
@@ -80,7 +81,19 @@ class TicketUpdateInput(serializers.Serializer):
 
 class TicketListApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter(n, str) for n in ("status", "priority", "assignee", "team", "service", "kind", "q", "following", "breached", "sort")],
+        parameters=[
+            OpenApiParameter("status", comma_list(Status.values), explode=True, description="Comma-separated, repeatable."),
+            OpenApiParameter("kind", comma_list(Kind.values), explode=True, description="Comma-separated, repeatable."),
+            OpenApiParameter("priority", comma_list([str(p) for p in Priority.values]), explode=True,
+                             description="Comma-separated, repeatable."),
+            *(OpenApiParameter(n, ID) for n in ("team", "service")),
+            *(OpenApiParameter(n, str) for n in ("assignee", "requester", "q")),
+            *(OpenApiParameter(n, bool) for n in ("following", "breached")),
+            OpenApiParameter("sort", str, enum=list(selectors.SORTS)),
+            *page_parameters(),
+            OpenApiParameter("page", {"type": "integer", "maximum": 1_000_000},
+                             description="Page number of a ranked or sorted list (`q` or `sort` given)."),
+        ],
         responses=TicketOutput(many=True),
     )
     def get(self, request):
