@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from servicedesk.api import Pagination
-from servicedesk.schema import ID, NOT_BLANK, page_parameters
+from servicedesk.schema import ID, NOT_BLANK, KeyField, page_parameters
 from policies.selectors import external_channel_payload
 from policies.services import external_channel_set
 from servicedesk.errors import ApplicationError
@@ -107,7 +107,7 @@ class FeedApi(APIView):
 
 class FollowInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=Follow.Type.choices)
-    key = serializers.CharField(max_length=150)
+    key = KeyField()
 
 
 def follow_payload(follow: Follow) -> dict:
@@ -157,7 +157,7 @@ class WallApi(APIView):
 
 class WallRefInput(serializers.Serializer):
     type = serializers.CharField(max_length=16)
-    key = serializers.CharField(max_length=150)
+    key = KeyField()
 
 
 class PostInput(serializers.Serializer):

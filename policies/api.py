@@ -2,7 +2,6 @@
 webhook for listening. Request shapes here; rules in `policies.services`."""
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -24,7 +23,8 @@ def _require_admin(request) -> None:
         raise Forbidden("Only admins manage channels and policies.")
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                            {"type": "string", "pattern": "^[^\\u0000]*[^\\u0000\\s][^\\u0000]*$"}]})
 class ChannelField(serializers.Field):
     """A channel by id or slug."""
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -96,6 +96,16 @@ def add_component_rules(result, generator, request, public):
         if name in schemas:
             schemas[name].update(rules)
     return result
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "maxLength": 150, "pattern": NOT_BLANK},
+                            {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}]})
+class KeyField(serializers.CharField):
+    """What names a followable thing: an id (a number, or its digits), a username, a slug or a tag."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 150)
+        super().__init__(**kwargs)
 
 
 class ContractAutoSchema(AutoSchema):
@@ -190,6 +200,16 @@ class ContractAutoSchema(AutoSchema):
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
         if direction != "request" or not isinstance(schema, dict):
             return schema
+        if isinstance(field, serializers.DecimalField):
+            # DRF takes a number or its text; both are documented, with the field's digits.
+            whole = (field.max_digits or 30) - (field.decimal_places or 0)
+            places = field.decimal_places or 0
+            text = f"^-?[0-9]{{1,{whole}}}" + (f"(\\.[0-9]{{1,{places}}})?$" if places else "$")
+            limit = {k: float(v) for k, v in (("minimum", field.min_value), ("maximum", field.max_value)) if v is not None}
+            bound = float(10 ** whole) - 10 ** -places
+            number = {"type": "number", "minimum": -bound, "maximum": bound, **limit}
+            return {"oneOf": [number, {"type": "string", "pattern": text}],
+                    **({"default": schema["default"]} if "default" in schema else {})}
         if isinstance(field, serializers.TimeField):
             schema.pop("format", None)
             schema["pattern"] = TIME_PATTERN
