@@ -139,7 +139,8 @@ class AcceptApi(APIView):
 
 
 class UnacceptApi(APIView):
-    @extend_schema(request=None, responses=inline_serializer("Unaccepted", {"accepted_answer": serializers.IntegerField()}))
+    @extend_schema(request=None, responses=inline_serializer("Unaccepted", {
+        "question": serializers.IntegerField(), "accepted_answer": serializers.IntegerField(allow_null=True)}))
     def post(self, request, answer_id: int):
         answer = selectors.answer_get(user=request.user, answer_id=answer_id)
         question = services.answer_unaccept(actor=request.user, answer=answer)
@@ -345,6 +346,8 @@ class MembersApi(APIView):
 
 
 class RemovalsApi(APIView):
+    forbidden_reads = {"get"}
+
     @extend_schema(responses=inline_serializer("Removals", {"results": serializers.ListField()}))
     def get(self, request, slug: str):
         community = selectors.community_get(user=request.user, slug=slug)

@@ -156,7 +156,7 @@ class WallApi(APIView):
 
 
 class WallRefInput(serializers.Serializer):
-    type = serializers.CharField(max_length=16)
+    type = serializers.ChoiceField(choices=walls.types())
     key = KeyField()
 
 
@@ -242,22 +242,27 @@ class PostCommentsApi(APIView):
                          "created_at": c.created_at.isoformat()}, status=status.HTTP_201_CREATED)
 
 
+class MuteInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["ticket", "user", "tag"])
+    key = KeyField()
+
+
 class MuteApi(APIView):
-    @extend_schema(request=FollowInput, responses={200: None})
+    @extend_schema(request=MuteInput, responses={200: inline_serializer("Muted", {"muted": serializers.BooleanField()})})
     def post(self, request):
-        data = FollowInput(data=request.data)
+        data = MuteInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.mute_set(actor=request.user, target_type=data.validated_data["type"], key=data.validated_data["key"])
         return Response({"muted": True})
 
     @extend_schema(
         request=None, responses={204: None},
-        parameters=[OpenApiParameter("type", str, enum=Follow.Type.values, required=True),
+        parameters=[OpenApiParameter("type", str, enum=["ticket", "user", "tag"], required=True),
                     OpenApiParameter("key", str, required=True, pattern=NOT_BLANK)],
     )
     def delete(self, request):
         # What to unmute comes in the query string (a DELETE has no body in OpenAPI); a body still works.
-        data = FollowInput(data=request.data or request.query_params)
+        data = MuteInput(data=request.data or request.query_params)
         data.is_valid(raise_exception=True)
         services.mute_set(actor=request.user, target_type=data.validated_data["type"], key=data.validated_data["key"], muted=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -353,7 +358,7 @@ class FeedTokenRevokeApi(APIView):
 
 class FeedFilterInput(serializers.Serializer):
     name = serializers.CharField(max_length=60)
-    context = serializers.CharField(max_length=16, required=False, default="all")
+    context = serializers.ChoiceField(choices=list(FEED_CONTEXTS), required=False, default="all")
     about = serializers.CharField(max_length=170, required=False, allow_blank=True, default="")
 
 

@@ -317,6 +317,8 @@ class ListeningWebhookApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # No account signs in here, but a missing or wrong signature answers 401.
+    error_codes = {"401"}
 
     @extend_schema(request=None, responses={201: inline_serializer("Heard", {"stored": serializers.IntegerField()})})
     def post(self, request, source_id: int):

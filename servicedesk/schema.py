@@ -109,8 +109,11 @@ class KeyField(serializers.CharField):
 
 
 class ContractAutoSchema(AutoSchema):
-    # Reads a role rule can refuse with 403 although the view's permission classes let any signed-in
-    # person in (the view decides) are named by `forbidden_reads = {"get"}` on the view.
+    # Views can refine the error responses with class attributes:
+    # - `forbidden_reads = {"get"}`: a read a role rule can refuse with 403 although the permission
+    #   classes let any signed-in person in (the view decides);
+    # - `error_codes = {"401"}`: further codes the view answers by its own means;
+    # - `partial_patch = True`: the PATCH body is validated partially (see below).
 
     # --- responses -------------------------------------------------------------------------------
 
@@ -170,6 +173,8 @@ class ContractAutoSchema(AutoSchema):
             codes.append("404")
         if (write and auth) or getattr(self.view, "throttle_scope", None):
             codes.append("429")
+        # A view with its own way of refusing (a signature, say) names the extra codes it answers.
+        codes.extend(sorted(c for c in getattr(self.view, "error_codes", ()) if c not in codes))
         for code in codes:
             responses.setdefault(code, {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
