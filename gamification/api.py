@@ -58,6 +58,16 @@ class AchievementsApi(APIView):
 
 
 class PointEntryOutput(serializers.Serializer):
+    # Declared for the schema; the payload is built below.
+    id = serializers.IntegerField()
+    points = serializers.IntegerField()
+    reason = serializers.CharField()
+    rule = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    source = serializers.DictField()
+    campaign = serializers.CharField(allow_null=True)
+    reversal_of = serializers.IntegerField(allow_null=True)
+
     def to_representation(self, e):
         return {
             "id": e.pk,

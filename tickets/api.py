@@ -19,6 +19,37 @@ def _user(u):
 
 
 class TicketOutput(serializers.Serializer):
+    # Declared for the schema; the payload is built below.
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    title = serializers.CharField()
+    description = serializers.CharField()
+    description_html = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    priority = serializers.IntegerField()
+    impact = serializers.IntegerField()
+    urgency = serializers.IntegerField()
+    requester = serializers.CharField(allow_null=True)
+    assignee = serializers.CharField(allow_null=True)
+    team = serializers.IntegerField(allow_null=True)
+    team_name = serializers.CharField(allow_null=True)
+    service = serializers.IntegerField(allow_null=True)
+    service_name = serializers.CharField(allow_null=True)
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    problem = serializers.IntegerField(allow_null=True)
+    sla_due_at = serializers.DateTimeField(allow_null=True)
+    response_due_at = serializers.DateTimeField(allow_null=True)
+    sla_paused = serializers.BooleanField()
+    sla_breached = serializers.BooleanField()
+    first_response_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    me_too_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    url = serializers.CharField()
+
     def to_representation(self, t):
         return {
             "id": t.pk,
@@ -172,7 +203,24 @@ class TicketDetailApi(APIView):
         return Response(ticket_json(selectors.ticket_get(user=request.user, ticket_id=ticket_id)))
 
 
+class AttachmentOutput(serializers.Serializer):
+    id = serializers.CharField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    url = serializers.CharField()
+
+
 class CommentOutput(serializers.Serializer):
+    # Declared for the schema; the payload is built below.
+    id = serializers.IntegerField()
+    author = serializers.CharField()
+    body = serializers.CharField()
+    body_html = serializers.CharField()
+    internal = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    attachments = AttachmentOutput(many=True)
+
     def to_representation(self, c):
         return {
             "id": c.pk,

@@ -214,6 +214,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TicketVisibilityEnum": "tickets.models.Visibility",
         "CommunityVisibilityEnum": "communities.models.Community.Visibility",
+        "TicketKindEnum": "tickets.models.Kind",
+        "TicketStatusEnum": "tickets.models.Status",
     },
 }
 
