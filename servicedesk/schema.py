@@ -5,7 +5,8 @@
 - the error responses it can give, all with the `Error` body of API.md (`{"message", "errors"}`):
   400 for writes and for reads that take query parameters, 401 when sign-in is required, 403 for
   writes (role rules, and CSRF on session writes) and for reads a role rule can refuse, 404 when the
-  path names an object, 429 for writes (content rate limits) and for the throttled token endpoint;
+  path, the body or the query names an object, 429 for authenticated writes (content rate limits)
+  and for the throttled token endpoint;
 - the `{"results": [...], "next": url|null}` envelope for list responses of plain views, which is
   what every list view answers;
 - the input rules the views enforce: no NUL character in any text, and text that must not be blank

@@ -270,7 +270,11 @@ class AttachmentUploadApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer("AttachmentUpload", {"file": serializers.FileField()})},
+        request={"multipart/form-data": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary", "minLength": 1,
+                                    "description": "An image, PDF, text, CSV, Office document or ZIP, judged by content."}},
+        }},
         responses={201: inline_serializer("Attachment", {"id": serializers.CharField(), "filename": serializers.CharField()})},
     )
     def post(self, request, ticket_id: int):
