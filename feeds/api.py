@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from servicedesk.api import Pagination
-from servicedesk.schema import ID, NOT_BLANK, KeyField, page_parameters
+from servicedesk.schema import ID, NOT_BLANK, KeyField, TimeZoneField, page_parameters
 from policies.selectors import external_channel_payload
 from policies.services import external_channel_set
 from servicedesk.errors import ApplicationError
@@ -278,7 +278,7 @@ class PreferencesInput(serializers.Serializer):
     email_digest = serializers.BooleanField(required=False)
     quiet_hours_start = serializers.TimeField(required=False, allow_null=True)
     quiet_hours_end = serializers.TimeField(required=False, allow_null=True)
-    time_zone = serializers.CharField(required=False, max_length=64)
+    time_zone = TimeZoneField(required=False)
     external_channel = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 

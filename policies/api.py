@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from servicedesk.api import Pagination
 from servicedesk.errors import Forbidden, NotVisible
-from servicedesk.schema import page_parameters
+from servicedesk.schema import TimeZoneField, page_parameters
 from tickets.models import Service
 from tickets.selectors import ticket_get
 
@@ -166,7 +166,7 @@ class PolicyInput(serializers.Serializer):
     confidential_services = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), many=True, required=False, default=list)
     quiet_hours_start = serializers.TimeField(required=False, allow_null=True, default=None)
     quiet_hours_end = serializers.TimeField(required=False, allow_null=True, default=None)
-    time_zone = serializers.CharField(required=False, default="UTC", max_length=64)
+    time_zone = TimeZoneField(required=False, default="UTC")
 
 
 class PolicyListApi(APIView):

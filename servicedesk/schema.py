@@ -18,6 +18,7 @@ answers 400 even where a field would otherwise coerce it (`"5"` for an integer, 
 from __future__ import annotations
 
 import re
+from zoneinfo import available_timezones
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
@@ -106,6 +107,18 @@ class KeyField(serializers.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 150)
+        super().__init__(**kwargs)
+
+
+TIME_ZONES = sorted(available_timezones())
+
+
+@extend_schema_field({"type": "string", "enum": TIME_ZONES})
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone name; the services check it with `zoneinfo`, the schema lists the names."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
 
 

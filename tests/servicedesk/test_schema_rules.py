@@ -124,3 +124,12 @@ def test_unmuting_takes_the_query_string(api_as, alice):
     assert client.post("/api/v1/mutes/", {"type": "tag", "key": "printers"}, format="json").status_code == 200
     assert client.delete("/api/v1/mutes/?type=tag&key=printers").status_code == 204
     assert client.delete("/api/v1/mutes/?type=service&key=1").status_code == 400
+
+
+def test_a_time_zone_is_one_of_the_named_zones(api_as, alice, document):
+    schema = _resolve(document, document["paths"]["/api/v1/me/notification-preferences/"]["put"]["requestBody"]["content"]["application/json"]["schema"])
+    assert "Europe/Berlin" in schema["properties"]["time_zone"]["enum"]
+    client = api_as(alice)
+    assert client.put("/api/v1/me/notification-preferences/", {"time_zone": "Europe/Berlin"}, format="json").status_code == 200
+    response = client.put("/api/v1/me/notification-preferences/", {"time_zone": "Mars/Olympus"}, format="json")
+    assert response.status_code == 400 and "time_zone" in response.json()["errors"]
