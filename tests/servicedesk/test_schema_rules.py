@@ -134,3 +134,19 @@ def test_a_time_zone_is_one_of_the_named_zones(api_as, alice, document):
     assert client.put("/api/v1/me/notification-preferences/", {"time_zone": "Europe/Berlin"}, format="json").status_code == 200
     response = client.put("/api/v1/me/notification-preferences/", {"time_zone": "Mars/Olympus"}, format="json")
     assert response.status_code == 400 and "time_zone" in response.json()["errors"]
+
+
+def test_a_method_the_schema_does_not_list_is_405_with_an_allow_header(document, api_as, dave):
+    """What schemathesis's unsupported_method and allow_header_conformance checks demand, for every path."""
+    import re
+
+    client = api_as(dave)
+    for path, item in document["paths"].items():
+        url = re.sub(r"\{[^}]+\}", "1", path)
+        documented = {method.upper() for method in item}
+        for method in {"GET", "POST", "PUT", "PATCH", "DELETE"} - documented:
+            response = getattr(client, method.lower())(url)
+            assert response.status_code == 405, (method, path, response.status_code)
+            assert response.json()["message"], (method, path)
+            allowed = {m.strip() for m in response["Allow"].split(",")}
+            assert documented <= allowed, (method, path, allowed)
