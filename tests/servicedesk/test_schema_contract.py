@@ -109,17 +109,24 @@ def _describe(event) -> list[str]:
     return found
 
 
-def run_schemathesis(base_url: str, token: str) -> list[str]:
+def run_schemathesis(base_url: str, token: str) -> tuple[list[str], set[str]]:
+    """The contract failures found, and the operations that were exercised."""
     schema = schemathesis.openapi.from_url(f"{base_url}/api/schema/", config=_config(token))
     problems: list[str] = []
+    tested: set[str] = set()
     for event in schemathesis.engine.from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished) and event.status is Status.FAILURE:
-            problems.extend(_describe(event))
+        if isinstance(event, events.ScenarioFinished):
+            if event.status in (Status.SUCCESS, Status.FAILURE):
+                tested.add(event.label)
+            if event.status is Status.FAILURE:
+                problems.extend(_describe(event))
+            elif event.status is Status.ERROR:
+                problems.append(f"{event.label}: the scenario errored")
         elif isinstance(event, events.NonFatalError):
             problems.append(f"{event.label}: error {event.value!r}")
         elif isinstance(event, events.FatalError):
             problems.append(f"fatal: {event.exception!r}")
-    return sorted(set(problems))
+    return sorted(set(problems)), tested
 
 
 @pytest.fixture
@@ -133,5 +140,6 @@ def world(dave, alice, bob, erin):
 @pytest.mark.parametrize("role", ["alice", "bob", "dave"], ids=["end_user", "agent", "admin"])
 def test_the_api_does_what_its_schema_says(world, role, live_server):
     token = account_services.auth_token_for(user=world[role])
-    problems = run_schemathesis(live_server.url, token)
+    problems, tested = run_schemathesis(live_server.url, token)
+    assert len(tested) >= 110, f"only {len(tested)} operations were exercised"
     assert not problems, f"{len(problems)} contract failures:\n" + "\n".join(problems)
