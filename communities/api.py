@@ -1,10 +1,11 @@
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import account_named
 from servicedesk.errors import ApplicationError, NotVisible
+from servicedesk.schema import NOT_BLANK
 
 from . import selectors, services
 from .models import Community
@@ -81,7 +82,7 @@ class QuestionInput(serializers.Serializer):
 
 
 class QuestionListApi(APIView):
-    @extend_schema(responses=inline_serializer("Questions", {"results": serializers.ListField()}))
+    @extend_schema(parameters=[OpenApiParameter("show", str, enum=["all", "unanswered", "mine"])], responses=inline_serializer("Questions", {"results": serializers.ListField()}))
     def get(self, request, slug: str):
         community = selectors.community_readable(user=request.user, slug=slug)
         show = request.query_params.get("show", "all")
@@ -138,7 +139,8 @@ class AcceptApi(APIView):
 
 
 class UnacceptApi(APIView):
-    @extend_schema(request=None, responses=inline_serializer("Unaccepted", {"accepted_answer": serializers.IntegerField()}))
+    @extend_schema(request=None, responses=inline_serializer("Unaccepted", {
+        "question": serializers.IntegerField(), "accepted_answer": serializers.IntegerField(allow_null=True)}))
     def post(self, request, answer_id: int):
         answer = selectors.answer_get(user=request.user, answer_id=answer_id)
         question = services.answer_unaccept(actor=request.user, answer=answer)
@@ -222,7 +224,9 @@ class ArticleRevisionsApi(APIView):
 
 
 class ArticleDiffApi(APIView):
-    @extend_schema(responses=inline_serializer("ArticleDiff", {"diff": serializers.CharField()}))
+    @extend_schema(parameters=[OpenApiParameter("from", {"type": "integer", "minimum": -2**63, "maximum": 2**63 - 1}, required=True),
+                               OpenApiParameter("to", {"type": "integer", "minimum": -2**63, "maximum": 2**63 - 1}, required=True)],
+                   responses=inline_serializer("ArticleDiff", {"diff": serializers.CharField()}))
     def get(self, request, article_id: int):
         article = selectors.article_get(user=request.user, article_id=article_id)
         try:
@@ -342,6 +346,8 @@ class MembersApi(APIView):
 
 
 class RemovalsApi(APIView):
+    forbidden_reads = {"get"}
+
     @extend_schema(responses=inline_serializer("Removals", {"results": serializers.ListField()}))
     def get(self, request, slug: str):
         community = selectors.community_get(user=request.user, slug=slug)
@@ -509,7 +515,8 @@ class IdeaStatusInput(serializers.Serializer):
 
 
 class IdeaListApi(APIView):
-    @extend_schema(responses=inline_serializer("Ideas", {"results": serializers.ListField()}))
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=["new", "under_review", "planned", "done", "declined"])],
+                   responses=inline_serializer("Ideas", {"results": serializers.ListField()}))
     def get(self, request, slug: str):
         from .models import Idea
 
@@ -618,7 +625,7 @@ class PollVoteApi(APIView):
 
 
 class CommunitySearchApi(APIView):
-    @extend_schema(responses=inline_serializer("CommunitySearch", {"results": serializers.ListField()}))
+    @extend_schema(parameters=[OpenApiParameter("q", str, required=True, pattern=NOT_BLANK)], responses=inline_serializer("CommunitySearch", {"results": serializers.ListField()}))
     def get(self, request):
         text = (request.query_params.get("q") or "").strip()
         if not text:

@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from servicedesk.api import Pagination
+from servicedesk.schema import ID, NOT_BLANK, KeyField, TimeZoneField, page_parameters
 from policies.selectors import external_channel_payload
 from policies.services import external_channel_set
 from servicedesk.errors import ApplicationError
@@ -92,7 +93,7 @@ def _next_url(request, next_before: int | None) -> str | None:
 class FeedApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("context", str, enum=list(FEED_CONTEXTS)), OpenApiParameter("about", str),
-                    OpenApiParameter("before", int)],
+                    OpenApiParameter("before", ID)],
         responses=inline_serializer("Feed", {"results": serializers.ListField(), "next": serializers.CharField(allow_null=True)}),
     )
     def get(self, request):
@@ -108,7 +109,7 @@ class FeedApi(APIView):
 
 class FollowInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=Follow.Type.choices)
-    key = serializers.CharField(max_length=150)
+    key = KeyField()
 
 
 def follow_payload(follow: Follow) -> dict:
@@ -116,7 +117,7 @@ def follow_payload(follow: Follow) -> dict:
 
 
 class FollowListApi(APIView):
-    @extend_schema(responses=inline_serializer("FollowList", {"results": serializers.ListField()}))
+    @extend_schema(parameters=page_parameters(), responses=inline_serializer("FollowList", {"results": serializers.ListField()}))
     def get(self, request):
         paginator = Pagination()
         page = paginator.paginate_queryset(selectors.follows_of(request.user), request, view=self)
@@ -138,7 +139,10 @@ class FollowDeleteApi(APIView):
 
 
 class WallApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("before", int)], responses=inline_serializer("Wall", {"results": serializers.ListField()}))
+    @extend_schema(parameters=[OpenApiParameter("wall_type", str, OpenApiParameter.PATH, enum=walls.types()),
+                               OpenApiParameter("key", str, OpenApiParameter.PATH, pattern=NOT_BLANK),
+                               OpenApiParameter("before", ID)],
+                   responses=inline_serializer("Wall", {"results": serializers.ListField()}))
     def get(self, request, wall_type: str, key: str):
         wall = walls.resolve(request.user, wall_type, key)
         before = _cursor(request.query_params.get("before"))
@@ -154,8 +158,8 @@ class WallApi(APIView):
 
 
 class WallRefInput(serializers.Serializer):
-    type = serializers.CharField(max_length=16)
-    key = serializers.CharField(max_length=150)
+    type = serializers.ChoiceField(choices=walls.types())
+    key = KeyField()
 
 
 class PostInput(serializers.Serializer):
@@ -240,17 +244,27 @@ class PostCommentsApi(APIView):
                          "created_at": c.created_at.isoformat()}, status=status.HTTP_201_CREATED)
 
 
+class MuteInput(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["ticket", "user", "tag"])
+    key = KeyField()
+
+
 class MuteApi(APIView):
-    @extend_schema(request=FollowInput, responses={200: None})
+    @extend_schema(request=MuteInput, responses={200: inline_serializer("Muted", {"muted": serializers.BooleanField()})})
     def post(self, request):
-        data = FollowInput(data=request.data)
+        data = MuteInput(data=request.data)
         data.is_valid(raise_exception=True)
         services.mute_set(actor=request.user, target_type=data.validated_data["type"], key=data.validated_data["key"])
         return Response({"muted": True})
 
-    @extend_schema(request=FollowInput, responses={204: None})
+    @extend_schema(
+        request=None, responses={204: None},
+        parameters=[OpenApiParameter("type", str, enum=["ticket", "user", "tag"], required=True),
+                    OpenApiParameter("key", str, required=True, pattern=NOT_BLANK)],
+    )
     def delete(self, request):
-        data = FollowInput(data=request.data)
+        # What to unmute comes in the query string (a DELETE has no body in OpenAPI); a body still works.
+        data = MuteInput(data=request.data or request.query_params)
         data.is_valid(raise_exception=True)
         services.mute_set(actor=request.user, target_type=data.validated_data["type"], key=data.validated_data["key"], muted=False)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -266,7 +280,7 @@ class PreferencesInput(serializers.Serializer):
     email_digest = serializers.BooleanField(required=False)
     quiet_hours_start = serializers.TimeField(required=False, allow_null=True)
     quiet_hours_end = serializers.TimeField(required=False, allow_null=True)
-    time_zone = serializers.CharField(required=False, max_length=64)
+    time_zone = TimeZoneField(required=False)
     external_channel = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
@@ -346,7 +360,7 @@ class FeedTokenRevokeApi(APIView):
 
 class FeedFilterInput(serializers.Serializer):
     name = serializers.CharField(max_length=60)
-    context = serializers.CharField(max_length=16, required=False, default="all")
+    context = serializers.ChoiceField(choices=list(FEED_CONTEXTS), required=False, default="all")
     about = serializers.CharField(max_length=170, required=False, allow_blank=True, default="")
 
 

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import user_visible
 from communities.models import Community
+from servicedesk.schema import WHITESPACE
 from tickets import selectors as ticket_selectors
 from tickets.models import Service
 
@@ -17,11 +18,15 @@ from . import selectors, services
 from .models import Campaign, Rule
 
 
+SCOPE_PATTERN = (f"^[{WHITESPACE}]*(global|team:[0-9]{{1,18}}|community:[^\\u0000]*[^\\u0000{WHITESPACE}])?"
+                 f"[{WHITESPACE}]*$")
+
+
 class LeaderboardApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("period", str, enum=["week", "month", "all"]),
-            OpenApiParameter("scope", str, description="global, team:<id> or community:<slug>"),
+            OpenApiParameter("scope", str, description="global, team:<id> or community:<slug>", pattern=SCOPE_PATTERN),
         ],
         responses=inline_serializer("Leaderboard", {
             "results": serializers.ListField(child=serializers.DictField()), "me": serializers.DictField(),
@@ -55,6 +60,16 @@ class AchievementsApi(APIView):
 class PointEntryOutput(serializers.Serializer):
     """An entry whose source the viewer may not see (context "hidden": {entry id: label}) keeps
     its points, rule and date but names neither title nor reason nor link."""
+
+    # Declared for the schema; the payload is built below.
+    id = serializers.IntegerField()
+    points = serializers.IntegerField()
+    reason = serializers.CharField()
+    rule = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    source = serializers.DictField()
+    campaign = serializers.CharField(allow_null=True)
+    reversal_of = serializers.IntegerField(allow_null=True)
 
     def to_representation(self, e):
         label = self.context.get("hidden", {}).get(e.pk)

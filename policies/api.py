@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from django.core.validators import ProhibitNullCharactersValidator
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -14,6 +13,7 @@ from rest_framework.views import APIView
 
 from servicedesk.api import Pagination
 from servicedesk.errors import Forbidden, NotVisible
+from servicedesk.schema import TimeZoneField, page_parameters
 from tickets.models import Service
 from tickets.selectors import ticket_get
 
@@ -61,7 +61,8 @@ class Line(Text):
     check = staticmethod(one_line)
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                            {"type": "string", "pattern": "^[^\\u0000]*[^\\u0000\\s][^\\u0000]*$"}]})
 class ChannelField(serializers.Field):
     """A channel by id or slug."""
 
@@ -134,7 +135,9 @@ class ChannelInput(serializers.Serializer):
 
 
 class ChannelListApi(APIView):
-    @extend_schema(responses=inline_serializer("ChannelOut", {"id": serializers.IntegerField()}, many=True))
+    forbidden_reads = {"get"}
+
+    @extend_schema(parameters=page_parameters(), responses=inline_serializer("ChannelOut", {"id": serializers.IntegerField()}, many=True))
     def get(self, request):
         _require_admin(request)
         paginator = Pagination()
@@ -169,6 +172,9 @@ def _channel_for_admin(request, channel_id: int) -> Channel:
 
 
 class ChannelDetailApi(APIView):
+    forbidden_reads = {"get"}
+    partial_patch = True
+
     @extend_schema(responses=inline_serializer("ChannelDetail", {"id": serializers.IntegerField()}))
     def get(self, request, channel_id: int):
         return Response(channel_json(_channel_for_admin(request, channel_id)))
@@ -200,11 +206,13 @@ class PolicyInput(serializers.Serializer):
     confidential_services = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), many=True, required=False, default=list)
     quiet_hours_start = serializers.TimeField(required=False, allow_null=True, default=None)
     quiet_hours_end = serializers.TimeField(required=False, allow_null=True, default=None)
-    time_zone = Line(required=False, default="UTC", max_length=64)
+    time_zone = TimeZoneField(required=False, default="UTC")
 
 
 class PolicyListApi(APIView):
-    @extend_schema(responses=inline_serializer("PolicyOut", {"id": serializers.IntegerField()}, many=True))
+    forbidden_reads = {"get"}
+
+    @extend_schema(parameters=page_parameters(), responses=inline_serializer("PolicyOut", {"id": serializers.IntegerField()}, many=True))
     def get(self, request):
         _require_admin(request)
         paginator = Pagination()
@@ -235,6 +243,9 @@ def _policy_for_admin(request, policy_id: int):
 
 
 class PolicyDetailApi(APIView):
+    forbidden_reads = {"get"}
+    partial_patch = True
+
     @extend_schema(responses=inline_serializer("PolicyDetail", {"id": serializers.IntegerField()}))
     def get(self, request, policy_id: int):
         return Response(policy_json(_policy_for_admin(request, policy_id)))
@@ -346,6 +357,8 @@ class ListeningWebhookApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # No account signs in here, but a missing or wrong signature answers 401.
+    error_codes = {"401"}
 
     @extend_schema(request=None, responses={201: inline_serializer("Heard", {"stored": serializers.IntegerField()})})
     def post(self, request, source_id: int):

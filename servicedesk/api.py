@@ -84,8 +84,30 @@ class Pagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw in (None, ""):
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            raise ApplicationError("Invalid page size.", errors={"page_size": ["Give a whole number."]}) from None
+        return min(self.max_page_size, max(1, size))
+
     def get_paginated_response(self, data):
         return Response({"results": data, "next": self.get_next_link()})
+
+    def get_schema_operation_parameters(self, view):
+        from servicedesk.schema import NO_NUL
+
+        return [
+            {"name": self.cursor_query_param, "required": False, "in": "query",
+             "description": "The `next` link's cursor; one that names no page answers 404.",
+             "schema": {"type": "string", "pattern": NO_NUL}},
+            {"name": self.page_size_query_param, "required": False, "in": "query",
+             "description": "Items per page; values are clamped to 1..100 (default 25).",
+             "schema": {"type": "integer"}},
+        ]
 
     def get_paginated_response_schema(self, schema):
         return {

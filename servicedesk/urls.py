@@ -11,7 +11,7 @@ from policies.api_urls import urlpatterns as policies_api
 from tickets import api as tickets_api
 
 from . import health
-from .schema import CachedSpectacularAPIView
+from .schema_view import CachedSpectacularAPIView
 
 api_v1 = [
     path("auth/token/", accounts_api.TokenObtainApi.as_view(), name="auth-token"),

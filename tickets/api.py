@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Team, User
 from servicedesk.api import Pagination
+from servicedesk.schema import ID, comma_list, page_parameters
 from servicedesk.errors import ApplicationError
 
 from . import selectors, services
@@ -18,6 +19,37 @@ def _user(u):
 
 
 class TicketOutput(serializers.Serializer):
+    # Declared for the schema; the payload is built below.
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    title = serializers.CharField()
+    description = serializers.CharField()
+    description_html = serializers.CharField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    priority = serializers.IntegerField()
+    impact = serializers.IntegerField()
+    urgency = serializers.IntegerField()
+    requester = serializers.CharField(allow_null=True)
+    assignee = serializers.CharField(allow_null=True)
+    team = serializers.IntegerField(allow_null=True)
+    team_name = serializers.CharField(allow_null=True)
+    service = serializers.IntegerField(allow_null=True)
+    service_name = serializers.CharField(allow_null=True)
+    visibility = serializers.ChoiceField(choices=Visibility.choices)
+    problem = serializers.IntegerField(allow_null=True)
+    sla_due_at = serializers.DateTimeField(allow_null=True)
+    response_due_at = serializers.DateTimeField(allow_null=True)
+    sla_paused = serializers.BooleanField()
+    sla_breached = serializers.BooleanField()
+    first_response_at = serializers.DateTimeField(allow_null=True)
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    me_too_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    url = serializers.CharField()
+
     def to_representation(self, t):
         return {
             "id": t.pk,
@@ -80,7 +112,19 @@ class TicketUpdateInput(serializers.Serializer):
 
 class TicketListApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter(n, str) for n in ("status", "priority", "assignee", "team", "service", "kind", "q", "following", "breached", "sort")],
+        parameters=[
+            OpenApiParameter("status", comma_list(Status.values), explode=True, description="Comma-separated, repeatable."),
+            OpenApiParameter("kind", comma_list(Kind.values), explode=True, description="Comma-separated, repeatable."),
+            OpenApiParameter("priority", comma_list([str(p) for p in Priority.values]), explode=True,
+                             description="Comma-separated, repeatable."),
+            *(OpenApiParameter(n, ID) for n in ("team", "service")),
+            *(OpenApiParameter(n, str) for n in ("assignee", "requester", "q")),
+            *(OpenApiParameter(n, bool) for n in ("following", "breached")),
+            OpenApiParameter("sort", str, enum=list(selectors.SORTS)),
+            *page_parameters(),
+            OpenApiParameter("page", {"type": "integer", "maximum": 1_000_000},
+                             description="Page number of a ranked or sorted list (`q` or `sort` given)."),
+        ],
         responses=TicketOutput(many=True),
     )
     def get(self, request):
@@ -159,7 +203,24 @@ class TicketDetailApi(APIView):
         return Response(ticket_json(selectors.ticket_get(user=request.user, ticket_id=ticket_id)))
 
 
+class AttachmentOutput(serializers.Serializer):
+    id = serializers.CharField()
+    filename = serializers.CharField()
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    url = serializers.CharField()
+
+
 class CommentOutput(serializers.Serializer):
+    # Declared for the schema; the payload is built below.
+    id = serializers.IntegerField()
+    author = serializers.CharField()
+    body = serializers.CharField()
+    body_html = serializers.CharField()
+    internal = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    attachments = AttachmentOutput(many=True)
+
     def to_representation(self, c):
         return {
             "id": c.pk,
@@ -209,7 +270,11 @@ class AttachmentUploadApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        request={"multipart/form-data": inline_serializer("AttachmentUpload", {"file": serializers.FileField()})},
+        request={"multipart/form-data": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary", "minLength": 1,
+                                    "description": "An image, PDF, text, CSV, Office document or ZIP, judged by content."}},
+        }},
         responses={201: inline_serializer("Attachment", {"id": serializers.CharField(), "filename": serializers.CharField()})},
     )
     def post(self, request, ticket_id: int):

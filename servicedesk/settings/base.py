@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "servicedesk.ratelimit.RateLimitMiddleware",
+    "servicedesk.contract.ContractQueryMiddleware",
 ]
 
 ROOT_URLCONF = "servicedesk.urls"
@@ -247,11 +248,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "servicedesk.api.Pagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "servicedesk.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "servicedesk.schema.ContractAutoSchema",
     "DEFAULT_THROTTLE_RATES": {"auth_token": env("TOKEN_THROTTLE_RATE", default="10/min")},
     "NUM_PROXIES": PROXY_COUNT,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["servicedesk.contract.ContractJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -263,9 +264,17 @@ SPECTACULAR_SETTINGS = {
     # scripts and styles from this origin only.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Request bodies get their own components, so input rules (patterns, required) stay off responses.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "servicedesk.schema.add_component_rules",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TicketVisibilityEnum": "tickets.models.Visibility",
         "CommunityVisibilityEnum": "communities.models.Community.Visibility",
+        "TicketKindEnum": "tickets.models.Kind",
+        "TicketStatusEnum": "tickets.models.Status",
     },
 }
 
