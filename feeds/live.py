@@ -18,22 +18,43 @@ logger = logging.getLogger(__name__)
 
 
 def send_many(messages: list[tuple[str, dict]]) -> None:
-    """Send every (group, message) in one event-loop pass: one connection, not one per group."""
+    """Send every (group, message) in one event-loop pass: one connection pool, not one per group.
+
+    Groups are served concurrently (LIVE_SEND_CONCURRENCY at a time; each group's own messages in
+    order), so a thousand personal pushes cost a few dozen round trips, not a thousand.
+    """
     layer = get_channel_layer()
     if layer is None or not messages:
         return
 
     timeout = settings.LIVE_LAYER_TIMEOUT_SECONDS
+    by_group: dict[str, list[dict]] = {}
+    for group, message in messages:
+        by_group.setdefault(group, []).append(message)
 
     async def _send_all():
-        for done, (group, message) in enumerate(messages):
-            try:
-                await asyncio.wait_for(layer.group_send(group, message), timeout)
-            except Exception:  # noqa: BLE001 - a lost hint is recovered by resume
-                # Redis is unreachable or slow: the rest would fail the same way, one time-out
-                # each. Give up at once; clients resume from PostgreSQL when they reconnect.
-                logger.warning("live push to %s failed; dropping %s more", group, len(messages) - done - 1, exc_info=True)
-                return
+        gate = asyncio.Semaphore(max(1, settings.LIVE_SEND_CONCURRENCY))
+        failed = asyncio.Event()
+
+        async def _group(group: str, queued: list[dict]) -> None:
+            async with gate:
+                for message in queued:
+                    if failed.is_set():
+                        return
+                    try:
+                        await asyncio.wait_for(layer.group_send(group, message), timeout)
+                    except Exception:  # noqa: BLE001 - a lost hint is recovered by resume
+                        # Redis is unreachable or slow: the rest would fail the same way, one
+                        # time-out each. Give up at once; clients resume from PostgreSQL.
+                        if not failed.is_set():
+                            failed.set()
+                            logger.warning("live push to %s failed; dropping the rest of %s", group, len(messages), exc_info=True)
+                        return
+
+        groups = list(by_group.items())
+        # The first group alone: when Redis is down, that one failure ends it, no burst of tries.
+        await _group(*groups[0])
+        await asyncio.gather(*(_group(group, queued) for group, queued in groups[1:]))
 
     try:
         async_to_sync(_send_all)()

@@ -104,6 +104,7 @@ class OutboxMessage(models.Model):
     class Kind(models.TextChoices):
         EMAIL = "email", "E-mail"
         FANOUT = "fanout", "Feed fan-out"
+        DELIVER = "deliver", "Per-person delivery"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"

@@ -1,11 +1,14 @@
 """Writes of the event spine. Every other domain publishes through `activity_publish`."""
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import logging
 import re
 import secrets
+import time
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -104,56 +107,145 @@ def activity_publish(
         + [ActivityAudience(activity=activity, group=g) for g in sorted(audience.groups)]
     )
 
-    notifications: list[Notification] = []
-    merged: list[Notification] = []
+    candidates: list = []
+    if notification is not None:
+        candidates = _notify_candidates(notify, actor)
+    addressed = sorted(audience.users)
+    deferred = max(len(candidates), len(addressed)) > settings.FANOUT_INLINE_MAX
+    spec = None
     if notification is not None:
         kind = notification_kinds.info(notification.kind)
-        seen: set[int] = set()
-        candidates = []
-        for person in notify:
-            if person.pk in seen or (actor is not None and person.pk == actor.pk):
-                continue
-            seen.add(person.pk)
-            candidates.append(person)
-        people = fanout.admitted_people(audience, candidates)
-        prefs = {
-            p.user_id: p
-            for p in NotificationPreference.objects.filter(kind=notification.kind, user_id__in=[p.pk for p in people])
-        } if people else {}
-        coalesce_key = _coalesce_key(kind_name=notification.kind, kind=kind, actor=actor, url=notification.url)
-        for person in people:
-            pref = prefs.get(person.pk)
-            in_app = pref.in_app if pref else kind.in_app
-            email = pref.email if pref else kind.email
-            if not (in_app or email):
-                continue
-            note = Notification(
-                recipient=person, kind=notification.kind, text=notification.text[:500], url=notification.url,
-                activity=activity, read=not in_app, actor=actor, coalesce_key=coalesce_key,
-            )
-            note.wants_email = email
-            notifications.append(note)
-        notifications, merged = _notifications_write(notifications, base_text=notification.text)
-        _outbox_notification_emails(notifications, urgent=kind.urgent)
+        spec = {
+            "kind": notification.kind, "text": notification.text, "url": notification.url,
+            "coalesce_key": _coalesce_key(kind_name=notification.kind, kind=kind, actor=actor, url=notification.url),
+        }
 
-    _timeline_write(activity, audience)
-
+    stream_names = [s for s in (activity.stream, activity.target_stream) if s] + [f"tag:{t}" for t in tags]
     payload = activity_payload(activity, actor_username=actor.username if actor else None)
-    messages = live.activity_messages(
-        payload=payload,
-        audience=audience.as_payload(),
-        recipients=sorted(audience.users),
-        stream_names=[s for s in (activity.stream, activity.target_stream) if s] + [f"tag:{t}" for t in tags],
-    )
+    if deferred:
+        # Many people: the commit sends one message per stream (every subscriber at once) and
+        # workers do the per-person part in chunks, each chunk an outbox row of its own.
+        _timeline_write(activity, audience, addressed_now=False)
+        _deliveries_enqueue(activity, addressed=addressed, notify_ids=[p if isinstance(p, int) else p.pk for p in candidates], spec=spec)
+        messages = live.activity_messages(payload=payload, audience=audience.as_payload(), recipients=[], stream_names=stream_names)
+    else:
+        if candidates and isinstance(candidates[0], int):
+            candidates = list(User.objects.filter(pk__in=candidates).order_by("pk"))
+        _timeline_write(activity, audience)
+        messages = live.activity_messages(
+            payload=payload, audience=audience.as_payload(), recipients=addressed, stream_names=stream_names,
+        )
+        if spec is not None:
+            messages += _notify_people(activity=activity, actor=actor, audience=audience, people=candidates, spec=spec)
+    transaction.on_commit(lambda: live.send_many(messages))
+    return activity
+
+
+def _notify_candidates(notify, actor: User | None) -> list:
+    """The distinct people to tell, the actor left out: User objects, or just their ids when
+    `notify` is a queryset (so a big follower list is never loaded in the request)."""
+    from django.db.models import QuerySet
+
+    if isinstance(notify, QuerySet):
+        ids = notify.exclude(pk=actor.pk) if actor is not None else notify
+        return sorted(set(ids.values_list("pk", flat=True)))
+    seen: set[int] = set()
+    out = []
+    for person in notify:
+        if person.pk in seen or (actor is not None and person.pk == actor.pk):
+            continue
+        seen.add(person.pk)
+        out.append(person)
+    return out
+
+
+def _notify_people(*, activity: Activity, actor: User | None, audience: Audience, people: list, spec: dict) -> list:
+    """Notifications (and their e-mail rows) for these people, those the audience admits and whose
+    settings want it. Returns the live messages to send once committed."""
+    kind = notification_kinds.info(spec["kind"])
+    people = fanout.admitted_people(audience, people)
+    if not people:
+        return []
+    prefs = {
+        p.user_id: p
+        for p in NotificationPreference.objects.filter(kind=spec["kind"], user_id__in=[p.pk for p in people])
+    }
+    notes = []
+    for person in people:
+        pref = prefs.get(person.pk)
+        in_app = pref.in_app if pref else kind.in_app
+        email = pref.email if pref else kind.email
+        if not (in_app or email):
+            continue
+        note = Notification(
+            recipient=person, kind=spec["kind"], text=spec["text"][:500], url=spec["url"],
+            activity=activity, read=not in_app, actor=actor, coalesce_key=spec["coalesce_key"],
+        )
+        note.wants_email = email
+        notes.append(note)
+    notifications, merged = _notifications_write(notes, base_text=spec["text"])
+    _outbox_notification_emails(notifications, urgent=kind.urgent)
     # Every stored notification goes out, read ones (in-app turned off: e-mail only) included:
     # the notifications page lists them and a resume replays them, so the live list must too.
     # The client shows a toast and counts unread only for unread ones.
-    messages += [live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications]
-    if notification is not None and merged:
+    messages = [live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications]
+    if merged:
         # A repeat is no new notification (no toast); the badge still shows it unread again.
         messages += [live.unread_message(user_id=uid, count=n) for uid, n in _unread_counts([m.recipient_id for m in merged]).items()]
-    transaction.on_commit(lambda: live.send_many(messages))
-    return activity
+    return messages
+
+
+def _deliveries_enqueue(activity: Activity, *, addressed: list[int], notify_ids: list[int], spec: dict | None) -> None:
+    """One outbox row per FANOUT_CHUNK people: their feed entries, personal live pushes,
+    notifications and e-mails, done by a worker. Each chunk is delivered once (the row is locked
+    and marked sent in the transaction that writes its rows)."""
+    addressed_set, notify_set = set(addressed), set(notify_ids) if spec is not None else set()
+    people = sorted(addressed_set | notify_set)
+    size = max(1, settings.FANOUT_CHUNK)
+    due = timezone.now() + timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS)
+    rows = []
+    for number, start in enumerate(range(0, len(people), size)):
+        chunk = people[start:start + size]
+        rows.append(OutboxMessage(
+            key=f"deliver:{activity.pk}:{number}", kind=OutboxMessage.Kind.DELIVER, next_attempt_at=due,
+            payload={
+                "activity_id": activity.pk,
+                "addressed": [u for u in chunk if u in addressed_set],
+                "notify": [u for u in chunk if u in notify_set],
+                "notification": spec,
+            },
+        ))
+    if rows:
+        outbox_enqueue(rows)
+
+
+def _deliver_chunk(message: OutboxMessage) -> None:
+    activity = Activity.objects.select_related("actor").filter(pk=message.payload["activity_id"]).first()
+    if activity is None:
+        return
+    # The audience as it stands now: access narrowed since publishing is not widened again.
+    rows = list(ActivityAudience.objects.filter(activity=activity).values_list("user_id", "group"))
+    audience = Audience.of(users=[u for u, _ in rows if u is not None], groups=[g for _, g in rows if g])
+    addressed = [uid for uid in message.payload.get("addressed", []) if uid in audience.users]
+    if addressed:
+        _addressed_entries_write(activity, addressed)
+    payload = activity_payload(activity)
+    messages = [
+        (streams_user_group(uid), {"type": "live.activity", "activity": payload, "audience": None}) for uid in addressed
+    ]
+    spec = message.payload.get("notification")
+    notify_ids = message.payload.get("notify", [])
+    if spec and notify_ids:
+        people = list(User.objects.filter(pk__in=notify_ids).order_by("pk"))
+        messages += _notify_people(activity=activity, actor=activity.actor, audience=audience, people=people, spec=spec)
+    if messages:
+        transaction.on_commit(lambda: live.send_many(messages))
+
+
+def streams_user_group(user_id: int) -> str:
+    from .streams import user_group_name
+
+    return user_group_name(user_id)
 
 
 def _coalesce_key(*, kind_name: str, kind: notification_kinds.KindInfo, actor: User | None, url: str) -> str:
@@ -231,16 +323,11 @@ def _unread_counts(user_ids: list[int]) -> dict[int, int]:
     return {uid: counts.get(uid, 0) for uid in sorted(set(user_ids))}
 
 
-def _timeline_write(activity: Activity, audience: Audience) -> None:
-    """Addressed people get the activity in their feed now; followers get it from the fan-out task."""
-    addressed = sorted(audience.users)
-    if addressed:
-        streams = fanout.streams_of(activity)
-        muted_q = Q()
-        for target_type, target_key in streams:
-            muted_q |= Q(target_type=target_type, target_key=target_key)
-        muted = set(Mute.objects.filter(muted_q, user_id__in=addressed).values_list("user_id", flat=True))
-        fanout.write_entries(activity, [uid for uid in addressed if uid not in muted])
+def _timeline_write(activity: Activity, audience: Audience, *, addressed_now: bool = True) -> None:
+    """Addressed people get the activity in their feed now (or from their delivery chunk);
+    followers get it from the fan-out task."""
+    if addressed_now and audience.users:
+        _addressed_entries_write(activity, sorted(audience.users))
     outbox_enqueue(
         [
             OutboxMessage(
@@ -251,6 +338,15 @@ def _timeline_write(activity: Activity, audience: Audience) -> None:
             )
         ]
     )
+
+
+def _addressed_entries_write(activity: Activity, addressed: list[int]) -> None:
+    streams = fanout.streams_of(activity)
+    muted_q = Q()
+    for target_type, target_key in streams:
+        muted_q |= Q(target_type=target_type, target_key=target_key)
+    muted = set(Mute.objects.filter(muted_q, user_id__in=addressed).values_list("user_id", flat=True))
+    fanout.write_entries(activity, [uid for uid in addressed if uid not in muted])
 
 
 def _fan_out(message: OutboxMessage) -> None:
@@ -314,23 +410,69 @@ def outbox_enqueue(rows: list[OutboxMessage]) -> list[OutboxMessage]:
 
 
 def _dispatch_outbox(keys: list[str]) -> None:
-    from .tasks import outbox_deliver
-
     # Rows held back (quiet hours) are left to the sweep, which sends them when they are due.
     horizon = timezone.now() + timedelta(seconds=settings.OUTBOX_SWEEP_GRACE_SECONDS + 1)
     pending = OutboxMessage.objects.filter(key__in=keys, status=OutboxMessage.Status.PENDING, next_attempt_at__lte=horizon)
-    ids = list(pending.values_list("id", flat=True))
-    for done, message_id in enumerate(ids):
+    _enqueue_deliveries(list(pending.order_by("id").values_list("id", "kind")))
+
+
+def _delivery_batches(rows: list[tuple[int, str]]) -> list[list[int]]:
+    """E-mails in batches of OUTBOX_EMAIL_BATCH (one task, one mail connection each); a fan-out
+    or a delivery chunk is a task of its own."""
+    emails = [pk for pk, kind in rows if kind == OutboxMessage.Kind.EMAIL]
+    size = max(1, settings.OUTBOX_EMAIL_BATCH)
+    batches = [[pk] for pk, kind in rows if kind != OutboxMessage.Kind.EMAIL]
+    batches += [emails[i:i + size] for i in range(0, len(emails), size)]
+    return batches
+
+
+def _enqueue_deliveries(rows: list[tuple[int, str]]) -> int:
+    """Ask workers to deliver these rows; returns how many batches were enqueued. Stops at the
+    first broker failure: every row is committed, so the sweep sends the rest later."""
+    from .tasks import outbox_deliver, outbox_deliver_batch
+
+    batches = _delivery_batches(rows)
+    for done, batch in enumerate(batches):
         try:
-            outbox_deliver.apply_async((message_id,), retry=True, retry_policy=settings.OUTBOX_PUBLISH_RETRY_POLICY)
+            if len(batch) == 1:
+                outbox_deliver.apply_async((batch[0],), retry=True, retry_policy=settings.OUTBOX_PUBLISH_RETRY_POLICY)
+            else:
+                outbox_deliver_batch.apply_async((batch,), retry=True, retry_policy=settings.OUTBOX_PUBLISH_RETRY_POLICY)
         except Exception:  # noqa: BLE001 - the sweep re-sends anything not enqueued
-            # The broker is unreachable: stop here rather than wait once per row. Every row is
-            # committed, so the sweep sends the rest when the broker is back.
+            # The broker is unreachable: stop here rather than wait once per batch.
             logger.warning(
-                "could not enqueue outbox message %s; the sweep will send it and %s more",
-                message_id, len(ids) - done - 1, exc_info=True,
+                "could not enqueue outbox messages %s; the sweep will send them and %s more batches",
+                batch[:5], len(batches) - done - 1, exc_info=True,
             )
-            return
+            return done
+    return len(batches)
+
+
+_email_connection: contextvars.ContextVar = contextvars.ContextVar("outbox_email_connection", default=None)
+
+
+def outbox_messages_deliver(*, message_ids: list[int]) -> int:
+    """Deliver several outbox messages, each at most once, e-mails over one mail connection.
+    Returns how many this call sent."""
+    from django.core.mail import get_connection
+
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except Exception:  # noqa: BLE001 - each send then tries on its own, and records its failure
+        logger.warning("could not open a mail connection", exc_info=True)
+    token = _email_connection.set(connection)
+    try:
+        sent = 0
+        for message_id in message_ids:
+            sent += outbox_message_deliver(message_id=message_id)
+        return sent
+    finally:
+        _email_connection.reset(token)
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001 - every message is already recorded
+            logger.warning("closing the mail connection failed", exc_info=True)
 
 
 def outbox_message_deliver(*, message_id: int) -> bool:
@@ -366,14 +508,57 @@ def outbox_message_deliver(*, message_id: int) -> bool:
         return True
 
 
-def outbox_sweep(*, limit: int = 200) -> int:
-    """Send what is due and still pending: crashes between commit and send end up here."""
-    due = list(
-        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=timezone.now())
-        .order_by("next_attempt_at")
-        .values_list("id", flat=True)[:limit]
-    )
-    return sum(1 for message_id in due if outbox_message_deliver(message_id=message_id))
+def outbox_sweep(*, budget_seconds: float | None = None, batch: int | None = None) -> int:
+    """Send what is due and still pending: crashes between commit and send, and everything
+    written while the broker was away, end up here.
+
+    It drains in batches until nothing is due or the time budget is spent, delivering in this
+    worker (the broker may still be away). One sweep at a time: a second one finds the lock
+    taken and returns at once, so sweeps never pile up behind each other.
+    """
+    budget = settings.OUTBOX_SWEEP_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    size = batch or settings.OUTBOX_SWEEP_BATCH
+    deadline = time.monotonic() + budget
+    with _sweep_lock() as held:
+        if not held:
+            return 0
+        sent, after = 0, 0
+        while time.monotonic() < deadline:
+            due = list(
+                OutboxMessage.objects.filter(
+                    status=OutboxMessage.Status.PENDING, next_attempt_at__lte=timezone.now(), id__gt=after
+                ).order_by("id").values_list("id", "kind")[:size]
+            )
+            if not due:
+                break
+            after = due[-1][0]
+            for chunk in _delivery_batches(due):
+                sent += outbox_messages_deliver(message_ids=chunk)
+                if time.monotonic() >= deadline:
+                    break
+        return sent
+
+
+@contextmanager
+def _sweep_lock():
+    """A session-level PostgreSQL advisory lock (no lock elsewhere: one process anyway)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_SWEEP_LOCK_ID])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_SWEEP_LOCK_ID])
+
+
+_SWEEP_LOCK_ID = 0x5D0_0B0C
 
 
 def _send_notification_email(message: OutboxMessage) -> None:
@@ -393,10 +578,15 @@ def _send_notification_email(message: OutboxMessage) -> None:
         body=body,
         to=[notification.recipient.email],
         headers={"X-Servicedesk-Delivery": message.key},
+        connection=_email_connection.get(),
     ).send(fail_silently=False)
 
 
-_SENDERS = {OutboxMessage.Kind.EMAIL: _send_notification_email, OutboxMessage.Kind.FANOUT: _fan_out}
+_SENDERS = {
+    OutboxMessage.Kind.EMAIL: _send_notification_email,
+    OutboxMessage.Kind.FANOUT: _fan_out,
+    OutboxMessage.Kind.DELIVER: _deliver_chunk,
+}
 
 
 @transaction.atomic
@@ -836,6 +1026,7 @@ def _send_digest(message: OutboxMessage) -> None:
         + f"\n\nAll notifications: {base}/notifications/\nChange how you are told: {base}/account/notifications/",
         to=[user.email],
         headers={"X-Servicedesk-Delivery": message.key},
+        connection=_email_connection.get(),
     ).send(fail_silently=False)
 
 

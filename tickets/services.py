@@ -98,8 +98,11 @@ def ticket_follows(ticket: Ticket):
     return Follow.objects.filter(target_type=Follow.Type.TICKET, target_id=ticket.pk)
 
 
-def _followers_to_notify(ticket: Ticket) -> list[User]:
-    return [f.user for f in ticket_follows(ticket).filter(user__is_active=True).select_related("user")]
+def _followers_to_notify(ticket: Ticket):
+    """A queryset, not a list: a big incident's followers are told by workers, never loaded here."""
+    return User.objects.filter(
+        is_active=True, follows__target_type=Follow.Type.TICKET, follows__target_id=ticket.pk
+    ).order_by("pk")
 
 
 def _change(ticket: Ticket, actor: User | None, field: str, old, new) -> TicketChange:

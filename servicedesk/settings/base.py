@@ -224,8 +224,24 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=30.0)
 # An outbox row younger than this is left to the task enqueued on commit.
 OUTBOX_SWEEP_GRACE_SECONDS = env.float("OUTBOX_SWEEP_GRACE_SECONDS", default=10.0)
+# One sweep drains pending rows in batches until none is due or its time budget is spent.
+OUTBOX_SWEEP_BUDGET_SECONDS = env.float("OUTBOX_SWEEP_BUDGET_SECONDS", default=20.0)
+OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=500)
+# E-mails go out in tasks of this many rows, each over one connection to the mail server.
+OUTBOX_EMAIL_BATCH = env.int("OUTBOX_EMAIL_BATCH", default=200)
+# An activity telling or addressing more people than this hands per-person delivery (feed
+# entries, personal live pushes, notifications, e-mails) to workers, FANOUT_CHUNK people a task.
+FANOUT_INLINE_MAX = env.int("FANOUT_INLINE_MAX", default=20)
+FANOUT_CHUNK = env.int("FANOUT_CHUNK", default=500)
+# Personal live pushes run this many groups at once (well under redis-py's pool of 100).
+LIVE_SEND_CONCURRENCY = env.int("LIVE_SEND_CONCURRENCY", default=32)
 CELERY_BEAT_SCHEDULE = {
-    "outbox-sweep": {"task": "feeds.tasks.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS},
+    # A sweep not started within one interval is dropped (a newer one follows): no pile-up after
+    # an outage.
+    "outbox-sweep": {
+        "task": "feeds.tasks.outbox_sweep", "schedule": OUTBOX_SWEEP_SECONDS,
+        "options": {"expires": max(1.0, OUTBOX_SWEEP_SECONDS)},
+    },
     "api-tokens-purge": {"task": "accounts.tasks.api_tokens_purge", "schedule": 24 * 3600.0},
 }
 

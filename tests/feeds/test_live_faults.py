@@ -66,7 +66,7 @@ def test_a_notification_both_pushed_and_replayed_reaches_the_socket_once(alice, 
 
 
 def test_after_commit_a_broker_outage_costs_one_failed_publish_not_one_per_outbox_row(alice, make_user, monkeypatch):
-    from feeds.tasks import outbox_deliver
+    from feeds.tasks import outbox_deliver, outbox_deliver_batch
 
     people = [make_user() for _ in range(5)]
     calls = []
@@ -76,6 +76,7 @@ def test_after_commit_a_broker_outage_costs_one_failed_publish_not_one_per_outbo
         raise OSError("Connection refused")
 
     monkeypatch.setattr(outbox_deliver, "apply_async", broker_down)
+    monkeypatch.setattr(outbox_deliver_batch, "apply_async", broker_down)
     services.activity_publish(
         actor=alice, verb="posted", obj=ObjectRef("user", "alice", "Alice"), audience=Audience.of(groups=[SIGNED_IN]),
         notify=people, notification=NotificationSpec(kind="post.mention", text="hello"),
