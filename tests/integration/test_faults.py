@@ -64,8 +64,8 @@ def fault_env(stack_env, private_redis):
 def stack(fault_env, log_dir):
     started = []
 
-    def asgi():
-        proc = processes.start_asgi_server(fault_env, log_dir)
+    def asgi(env_overrides: dict | None = None):
+        proc = processes.start_asgi_server({**fault_env, **(env_overrides or {})}, log_dir)
         started.append(proc)
         return proc
 
@@ -448,3 +448,50 @@ def test_unreliable_target_gets_no_duplicates_and_every_ambiguous_post_is_listed
         assert f"Post #{post.pk}</a>" in page
         status, detail = http("GET", f"{base}/api/v1/outbound/{post.pk}/", headers={"Authorization": f"Token {bob_key}"})
         assert status == 200 and detail["status"] == "ambiguous" and detail["attempts"][-1]["outcome"] == "ambiguous"
+
+
+# --- 4. a big incident's comment while Redis is down ---------------------------------------------
+
+INCIDENT_FOLLOWERS = int(os.environ.get("FAULT_INCIDENT_FOLLOWERS", "60"))
+
+
+def test_a_big_incident_comment_during_a_redis_outage_answers_fast_and_every_follower_gets_one_email(
+    bob, make_user, stack, private_redis, stack_env
+):
+    """Per-person delivery goes in chunks (FANOUT_CHUNK 25 here); while Redis is away nothing can
+    be enqueued, so the sweep, which beat keeps scheduling, delivers every chunk once it is back."""
+    mail_dir = Path(stack_env["EMAIL_FILE_PATH"])
+    chunks = {"FANOUT_CHUNK": "25", "OUTBOX_EMAIL_BATCH": "10"}
+    base = stack.asgi(env_overrides=chunks).extra["base_url"]
+    alice = make_user("alice", display_name="Alice Martin")
+    ticket = tickets.ticket_create(actor=alice, kind="incident", title="Nobody can print", visibility="public")
+    followers = [make_user(f"follower{i}") for i in range(INCIDENT_FOLLOWERS)]
+    for person in followers:
+        tickets.ticket_follow(actor=person, ticket=ticket)
+    bob_key = token(bob)
+    worker = stack.worker(env_overrides=chunks, name="sweeper")
+
+    private_redis.stop()
+    status, answer, seconds = timed_post(f"{base}/api/v1/tickets/{ticket.pk}/comments/", {"body": "Printers are back"}, bob_key)
+    assert status == 201, answer
+    assert seconds < 2, f"the comment answered in {seconds:.2f}s with Redis down"
+    activity = Activity.objects.filter(stream=f"ticket:{ticket.pk}", verb="commented").latest("id")
+    rows = OutboxMessage.objects.filter(key__startswith=f"deliver:{activity.pk}:")
+    assert rows.count() == 3 and not rows.exclude(status=OutboxMessage.Status.PENDING).exists(), "62 people, 3 chunks"
+    time.sleep(OUTAGE_SECONDS)
+    assert worker.alive(), "the worker and its beat ride out the outage"
+    private_redis.start()
+
+    people = {p.pk for p in followers} | {alice.pk}
+    notes = Notification.objects.filter(activity=activity)
+    wait_for(lambda: notes.count() == len(people), timeout=120, interval=0.5, what="every follower to be told")
+    expected = {f"notification:{n}:email" for n in notes.values_list("pk", flat=True)}
+    wait_for(lambda: set(delivered(mail_dir)) >= expected, timeout=120, interval=0.5, what="every e-mail")
+    # A few more sweeps run (counted in the worker's log); none sends anything again.
+    sweeps = worker.log().count("feeds.tasks.outbox_sweep[")
+    wait_for(lambda: worker.log().count("feeds.tasks.outbox_sweep[") >= sweeps + 3, timeout=60, what="more sweeps")
+    counts = delivered(mail_dir)
+    assert {key for key in counts if key.startswith("notification:")} == expected
+    assert [key for key, n in counts.items() if n > 1] == [], "each follower got exactly one e-mail"
+    assert set(notes.values_list("recipient_id", flat=True)) == people
+    assert not rows.exclude(status=OutboxMessage.Status.SENT).exists()
