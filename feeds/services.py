@@ -228,11 +228,15 @@ def _deliver_chunk(message: OutboxMessage) -> None:
     audience = Audience.of(users=[u for u, _ in rows if u is not None], groups=[g for _, g in rows if g])
     addressed = [uid for uid in message.payload.get("addressed", []) if uid in audience.users]
     if addressed:
+        # The activity is committed already: its personal pushes go first, before this chunk's
+        # writes, so open sockets hear of it without waiting for notifications and e-mails.
+        # A chunk delivered again pushes again; clients and sockets drop repeats by id.
+        payload = activity_payload(activity)
+        live.send_many([
+            (streams_user_group(uid), {"type": "live.activity", "activity": payload, "audience": None}) for uid in addressed
+        ])
         _addressed_entries_write(activity, addressed)
-    payload = activity_payload(activity)
-    messages = [
-        (streams_user_group(uid), {"type": "live.activity", "activity": payload, "audience": None}) for uid in addressed
-    ]
+    messages = []
     spec = message.payload.get("notification")
     notify_ids = message.payload.get("notify", [])
     if spec and notify_ids:

@@ -232,7 +232,7 @@ OUTBOX_EMAIL_BATCH = env.int("OUTBOX_EMAIL_BATCH", default=200)
 # An activity telling or addressing more people than this hands per-person delivery (feed
 # entries, personal live pushes, notifications, e-mails) to workers, FANOUT_CHUNK people a task.
 FANOUT_INLINE_MAX = env.int("FANOUT_INLINE_MAX", default=20)
-FANOUT_CHUNK = env.int("FANOUT_CHUNK", default=500)
+FANOUT_CHUNK = env.int("FANOUT_CHUNK", default=250)
 # Personal live pushes run this many groups at once (well under redis-py's pool of 100).
 LIVE_SEND_CONCURRENCY = env.int("LIVE_SEND_CONCURRENCY", default=32)
 CELERY_BEAT_SCHEDULE = {
