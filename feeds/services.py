@@ -452,31 +452,49 @@ def _enqueue_deliveries(rows: list[tuple[int, str]]) -> int:
     return len(batches)
 
 
-_email_connection: contextvars.ContextVar = contextvars.ContextVar("outbox_email_connection", default=None)
+class _MailConnection:
+    """One mail connection for a batch, opened on the first e-mail (a batch of fan-outs opens none)."""
+
+    def __init__(self):
+        self.connection = None
+
+    def get(self):
+        if self.connection is None:
+            from django.core.mail import get_connection
+
+            self.connection = get_connection(fail_silently=False)
+            try:
+                self.connection.open()
+            except Exception:  # noqa: BLE001 - each send then tries on its own, and records its failure
+                logger.warning("could not open a mail connection", exc_info=True)
+        return self.connection
+
+    def close(self):
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except Exception:  # noqa: BLE001 - every message is already recorded
+                logger.warning("closing the mail connection failed", exc_info=True)
+
+
+_mail: contextvars.ContextVar = contextvars.ContextVar("outbox_mail_connection", default=None)
+
+
+def _mail_connection():
+    holder = _mail.get()
+    return holder.get() if holder is not None else None
 
 
 def outbox_messages_deliver(*, message_ids: list[int]) -> int:
     """Deliver several outbox messages, each at most once, e-mails over one mail connection.
     Returns how many this call sent."""
-    from django.core.mail import get_connection
-
-    connection = get_connection(fail_silently=False)
+    holder = _MailConnection()
+    token = _mail.set(holder)
     try:
-        connection.open()
-    except Exception:  # noqa: BLE001 - each send then tries on its own, and records its failure
-        logger.warning("could not open a mail connection", exc_info=True)
-    token = _email_connection.set(connection)
-    try:
-        sent = 0
-        for message_id in message_ids:
-            sent += outbox_message_deliver(message_id=message_id)
-        return sent
+        return sum(1 for message_id in message_ids if outbox_message_deliver(message_id=message_id))
     finally:
-        _email_connection.reset(token)
-        try:
-            connection.close()
-        except Exception:  # noqa: BLE001 - every message is already recorded
-            logger.warning("closing the mail connection failed", exc_info=True)
+        _mail.reset(token)
+        holder.close()
 
 
 def outbox_message_deliver(*, message_id: int) -> bool:
@@ -582,7 +600,7 @@ def _send_notification_email(message: OutboxMessage) -> None:
         body=body,
         to=[notification.recipient.email],
         headers={"X-Servicedesk-Delivery": message.key},
-        connection=_email_connection.get(),
+        connection=_mail_connection(),
     ).send(fail_silently=False)
 
 
@@ -1030,7 +1048,7 @@ def _send_digest(message: OutboxMessage) -> None:
         + f"\n\nAll notifications: {base}/notifications/\nChange how you are told: {base}/account/notifications/",
         to=[user.email],
         headers={"X-Servicedesk-Delivery": message.key},
-        connection=_email_connection.get(),
+        connection=_mail_connection(),
     ).send(fail_silently=False)
 
 
