@@ -143,7 +143,8 @@ def test_notification_burst_survives_two_worker_kills_and_a_redis_restart(bob, m
     markers = tmp_path / "markers"
     markers.mkdir()
     worker_env = {"EMAIL_BACKEND": "tests.support.email_backends.PausableFileBackend", "SLOW_EMAIL_MARKER_DIR": str(markers)}
-    base = stack.asgi().extra["base_url"]
+    # Every comment is bob's: without this his repeats coalesce into one notification (and e-mail).
+    base = stack.asgi(env_overrides={"NOTIFICATION_COALESCE_SECONDS": "0"}).extra["base_url"]
     alice = make_user("alice", display_name="Alice Martin")
     ticket = tickets.ticket_create(actor=alice, kind="incident", title="Mail server is slow", visibility="public")
     for i in range(BURST_FOLLOWERS):
