@@ -103,7 +103,9 @@ def pooled(database: dict) -> dict:
     if database.get("ENGINE") != "django.db.backends.postgresql" or not env.bool("DB_POOL", default=True):
         return database
     database.setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env.int("DB_POOL_MIN", default=2),
+        # 1 by default: Celery's prefork children close their pool after every task, and a larger
+        # minimum would open that many connections per task there.
+        "min_size": env.int("DB_POOL_MIN", default=1),
         "max_size": env.int("DB_POOL_MAX", default=10),
         "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
     }
