@@ -170,6 +170,9 @@ CHANNEL_LAYER_SOCKET_TIMEOUT = 15.0
 # before carrying on without it: the outbox sweep and client resume make up for what was skipped.
 REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
 LIVE_LAYER_TIMEOUT_SECONDS = env.float("LIVE_LAYER_TIMEOUT_SECONDS", default=2.0)
+# A socket's group memberships expire after this long unless renewed: open sockets renew theirs
+# every third of it, so channels whose disconnect never cleaned up stop being sent to in minutes.
+LIVE_GROUP_EXPIRY_SECONDS = env.int("LIVE_GROUP_EXPIRY_SECONDS", default=300)
 # Sessions live in PostgreSQL, so signing in and staying signed in never depend on Redis.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 if REDIS_URL:
@@ -182,6 +185,7 @@ if REDIS_URL:
                 "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
                 "prefix": CHANNEL_PREFIX,
                 "capacity": 500,
+                "group_expiry": LIVE_GROUP_EXPIRY_SECONDS,
             },
         }
     }
@@ -196,7 +200,9 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"group_expiry": LIVE_GROUP_EXPIRY_SECONDS}}
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
