@@ -395,8 +395,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "resumed", "activities": len(activities), "notifications": len(notifications)})
 
     def _missed(self, since: int, notifications_since: int | None):
-        activities = selectors.activities_since(user=self.user, since=since, streams=frozenset(self.subscriptions))
-        activities = selectors.visible_now(user=self.user, activities=activities)
+        activities = selectors.activities_since(
+            user=self.user, since=since, streams=frozenset(self.subscriptions), groups=self.groups_of_user
+        )
+        # Subscribed streams were decided a moment ago (force): the socket's access cache answers them.
+        activities = selectors.visible_now(user=self.user, activities=activities, may_see=self._may_see_now)
         if notifications_since is None:
             notes = selectors.notifications_after_activity(user=self.user, activity_id=since)
         else:
