@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections import deque
 from importlib import import_module
@@ -205,8 +206,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         leaving them, e.g. its disconnect failed, stops being sent to within minutes); an open
         socket renews its own every third of that. Cancelled when the socket ends."""
         period = max(0.5, settings.LIVE_GROUP_EXPIRY_SECONDS / 3)
+        # Jittered, so thousands of sockets opened in one reconnect storm do not renew in lockstep.
+        wait = period * random.uniform(0.2, 1.0)
         while True:
-            await asyncio.sleep(period)
+            await asyncio.sleep(wait)
+            wait = period * random.uniform(0.8, 1.0)
             if self.closing or self.user is None:
                 return
             try:
