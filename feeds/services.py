@@ -22,14 +22,13 @@ from servicedesk import ratelimit
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 from servicedesk.text import one_line
 
-from . import fanout, live, notification_kinds, selectors
+from . import fanout, live, live_tickets, notification_kinds, selectors
 from .audience import Audience
 from .models import (
     Activity,
     ActivityAudience,
     ActivityTag,
     Follow,
-    LiveTicket,
     Mute,
     Notification,
     NotificationPreference,
@@ -412,27 +411,15 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None, al
 
 
 def live_ticket_issue(*, user: User) -> str:
+    """A single-use ticket for opening one live socket (see feeds.live_tickets): no database write."""
     ratelimit.consume(actor=user, action="live_ticket")
-    key = secrets.token_urlsafe(32)
-    LiveTicket.objects.create(
-        key_hash=hashlib.sha256(key.encode()).hexdigest(),
-        user=user,
-        expires_at=timezone.now() + timedelta(seconds=settings.LIVE_TICKET_TTL_SECONDS),
-    )
-    return key
+    return live_tickets.issue(user)
 
 
-def live_ticket_consume(*, key: str) -> User | None:
-    """Spend a live ticket. Each ticket opens exactly one socket, within its lifetime."""
-    if not key or len(key) > 200:
-        return None
-    key_hash = hashlib.sha256(key.encode()).hexdigest()
-    now = timezone.now()
-    spent = LiveTicket.objects.filter(key_hash=key_hash, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
-    if spent != 1:
-        return None
-    ticket = LiveTicket.objects.select_related("user").get(key_hash=key_hash)
-    return ticket.user if ticket.user.is_active else None
+def live_ticket_consume(*, key: str) -> bool:
+    """Spend a live ticket: True once per ticket within its lifetime, False after (or if forged,
+    expired or Redis cannot record the use)."""
+    return live_tickets.spend(key)
 
 
 def follow_write(*, user: User, target_type: str, target_key: str, target_id: int | None = None,

@@ -203,6 +203,9 @@ LIVE_LAYER_TIMEOUT_SECONDS = env.float("LIVE_LAYER_TIMEOUT_SECONDS", default=2.0
 # Channel layer connections per process and event loop, and how long a caller waits for a free one.
 REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=50)
 REDIS_POOL_TIMEOUT = env.float("REDIS_POOL_TIMEOUT", default=10.0)
+# A socket's group memberships expire after this long unless renewed: open sockets renew theirs
+# every third of it, so channels whose disconnect never cleaned up stop being sent to in minutes.
+LIVE_GROUP_EXPIRY_SECONDS = env.int("LIVE_GROUP_EXPIRY_SECONDS", default=300)
 # Sessions live in PostgreSQL, so signing in and staying signed in never depend on Redis.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 if REDIS_URL:
@@ -221,6 +224,7 @@ if REDIS_URL:
                 }],
                 "prefix": CHANNEL_PREFIX,
                 "capacity": 500,
+                "group_expiry": LIVE_GROUP_EXPIRY_SECONDS,
             },
         }
     }
@@ -235,7 +239,9 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"group_expiry": LIVE_GROUP_EXPIRY_SECONDS}}
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
