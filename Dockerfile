@@ -19,4 +19,4 @@ USER desk
 # Behind proxies of yours, set PROXY_COUNT to their number (docker-compose.yml runs one).
 ENV PROXY_COUNT=0
 EXPOSE 8000
-CMD ["python", "-m", "uvicorn", "servicedesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]
+CMD ["python", "-m", "servicedesk.serve", "servicedesk.asgi:application", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections import deque
 from importlib import import_module
@@ -115,6 +116,8 @@ def _cache_seconds() -> float:
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
+    refresher: asyncio.Task | None = None
+
     async def connect(self):
         self.user = None
         self.closing = False
@@ -178,6 +181,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not await self._account_ok(force=True):
             return
         await self.accept()
+        self.refresher = asyncio.create_task(self._keep_memberships())
         last_activity, last_notification = await database_sync_to_async(selectors.last_ids)(user)
         unread = await database_sync_to_async(selectors.notifications_unread_count)(user)
         await self.send_json(
@@ -190,15 +194,48 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    async def disconnect(self, code):
-        if self.user is None:
-            return
-        groups = [live_groups.user_group_name(self.user.pk)] + [streams.group_name(s) for s in self.subscriptions]
+    def _groups(self) -> list[str]:
+        """Every group this socket belongs to: the person's, the session's, each subscribed stream's."""
+        groups = [live_groups.user_group_name(self.user.pk)] + [streams.group_name(s) for s in sorted(self.subscriptions)]
         if self.session_key:
             groups.append(live_groups.session_group_name(self.session_key))
+        return groups
+
+    async def _keep_memberships(self):
+        """Group memberships expire after LIVE_GROUP_EXPIRY_SECONDS (so a socket that died without
+        leaving them, e.g. its disconnect failed, stops being sent to within minutes); an open
+        socket renews its own every third of that. Cancelled when the socket ends."""
+        period = max(0.5, settings.LIVE_GROUP_EXPIRY_SECONDS / 3)
+        # Jittered, so thousands of sockets opened in one reconnect storm do not renew in lockstep.
+        wait = period * random.uniform(0.2, 1.0)
+        while True:
+            await asyncio.sleep(wait)
+            wait = period * random.uniform(0.8, 1.0)
+            if self.closing or self.user is None:
+                return
+            try:
+                for group in self._groups():
+                    await asyncio.wait_for(
+                        self.channel_layer.group_add(group, self.channel_name), settings.LIVE_LAYER_TIMEOUT_SECONDS
+                    )
+            except Exception:  # noqa: BLE001 - Redis down: try again next period (this re-joins after a restart)
+                logger.warning("could not renew live group memberships", exc_info=True)
+
+    def _stop_refresher(self) -> None:
+        if self.refresher is not None:
+            self.refresher.cancel()
+            self.refresher = None
+
+    async def disconnect(self, code):
+        self._stop_refresher()
+        if self.user is None:
+            return
+        async def leave():
+            for group in self._groups():
+                await self.channel_layer.group_discard(group, self.channel_name)
+
         try:
-            for group in groups:
-                await asyncio.wait_for(self.channel_layer.group_discard(group, self.channel_name), settings.LIVE_LAYER_TIMEOUT_SECONDS)
+            await asyncio.wait_for(leave(), settings.LIVE_LAYER_TIMEOUT_SECONDS)
         except Exception:  # noqa: BLE001 - memberships expire by themselves (group_expiry)
             logger.warning("could not leave live groups on disconnect", exc_info=True)
 
@@ -213,6 +250,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
             except Exception:  # noqa: BLE001 - the client is already gone
                 pass
+        finally:
+            self._stop_refresher()
 
     # --- the account and access checks
 
@@ -360,8 +399,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "resumed", "activities": len(activities), "notifications": len(notifications)})
 
     def _missed(self, since: int, notifications_since: int | None):
-        activities = selectors.activities_since(user=self.user, since=since, streams=frozenset(self.subscriptions))
-        activities = selectors.visible_now(user=self.user, activities=activities)
+        activities = selectors.activities_since(
+            user=self.user, since=since, streams=frozenset(self.subscriptions), groups=self.groups_of_user
+        )
+        # Subscribed streams were decided a moment ago (force): the socket's access cache answers them.
+        activities = selectors.visible_now(user=self.user, activities=activities, may_see=self._may_see_now)
         if notifications_since is None:
             notes = selectors.notifications_after_activity(user=self.user, activity_id=since)
         else:

@@ -130,16 +130,6 @@ class OutboxMessage(models.Model):
         return f"{self.kind} {self.key} ({self.status})"
 
 
-class LiveTicket(models.Model):
-    """A single-use, short-lived credential for opening /ws/live/ without a session cookie."""
-
-    key_hash = models.CharField(max_length=64, unique=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    used_at = models.DateTimeField(null=True, blank=True)
-
-
 class Follow(models.Model):
     """Someone follows a person, ticket, service, community or tag. One table for every kind, so a
     feed's fan-out reads one index whatever is followed."""

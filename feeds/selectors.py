@@ -1,10 +1,7 @@
 """Reads of the event spine shared by pages, the API and the live consumer."""
 from __future__ import annotations
 
-import hashlib
-
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from accounts.models import User
 from servicedesk.errors import NotVisible
@@ -39,31 +36,54 @@ def on_streams(streams) -> Q:
     return condition
 
 
-def activities_since(*, user: User, since: int, streams: frozenset[str] = frozenset(), limit: int = RESUME_LIMIT) -> list[Activity]:
+def activities_since(*, user: User, since: int, streams: frozenset[str] = frozenset(), limit: int = RESUME_LIMIT,
+                     groups: frozenset[str] | None = None) -> list[Activity]:
     """What a live client missed since `since`: activities addressed to the user or in their feed,
-    plus those on the streams it subscribes to that the user may see. Oldest first."""
-    groups = user_groups(user)
+    plus those on the streams it subscribes to that the user may see. Oldest first.
+
+    One query, driven by indexes from the user's side: the ids come from the user's timeline (its
+    primary key is (user, activity)), their audience rows ((user, activity) index) and the
+    subscribed streams (stream indexes), each already limited to ids after `since`, so a resume
+    costs the same however many activities everyone else has had since. Pass `groups` when the
+    caller knows them (the live consumer does) to save reading them again."""
+    from django.db import connection
+
     from .models import TimelineEntry
 
-    addressed = Exists(ActivityAudience.objects.filter(activity=OuterRef("pk"), user=user))
-    in_feed = Exists(TimelineEntry.objects.filter(activity=OuterRef("pk"), user=user))
-    condition = Q(addressed) | Q(in_feed)
+    # Each part stops at `limit` ids where the database allows it (PostgreSQL; not SQLite).
+    cap = slice(None, limit) if connection.features.supports_slicing_ordering_in_compound else slice(None)
+    parts = [
+        TimelineEntry.objects.filter(user=user, activity_id__gt=since)
+        .order_by("activity_id").values_list("activity_id", flat=True)[cap],
+        ActivityAudience.objects.filter(user=user, activity_id__gt=since)
+        .order_by("activity_id").values_list("activity_id", flat=True)[cap],
+    ]
     if streams:
-        condition |= on_streams(streams) & Q(_visible_to(user, groups))
-    return list(
-        Activity.objects.filter(pk__gt=since).filter(condition).select_related("actor").order_by("pk")[:limit]
-    )
+        groups = user_groups(user) if groups is None else groups
+        parts.append(
+            Activity.objects.filter(pk__gt=since).filter(on_streams(streams)).filter(_visible_to(user, groups))
+            .order_by("pk").values_list("pk", flat=True)[cap]
+        )
+    if cap.stop is None:
+        parts = [part.order_by() for part in parts]
+    ids = parts[0].union(*parts[1:])
+    return list(Activity.objects.filter(pk__in=ids).select_related("actor").order_by("pk")[:limit])
 
 
-def visible_now(*, user: User, activities: list[Activity]) -> list[Activity]:
+def visible_now(*, user: User, activities: list[Activity], may_see=None) -> list[Activity]:
     """Drop activities about an object whose access gates them (a ticket) that the user may not
-    see now, whatever audience rows were written for them: one check per object, not per row."""
+    see now, whatever audience rows were written for them: one check per object, not per row.
+    `may_see(names) -> {name: bool}` may answer from a fresher cache (the live consumer's)."""
     from . import streams
 
     decided: dict[str, bool] = {}
+    gated_of = {a.pk: streams.gating_streams([a.stream, a.target_stream]) for a in activities}
+    wanted = sorted({name for names in gated_of.values() for name in names})
+    if may_see is not None and wanted:
+        decided.update(may_see(wanted))
     out = []
     for activity in activities:
-        gated = streams.gating_streams([activity.stream, activity.target_stream])
+        gated = gated_of[activity.pk]
         for name in gated:
             if name not in decided:
                 decided[name] = streams.may_subscribe(user, name)
@@ -277,14 +297,12 @@ def wall_owner(wall) -> dict:
 
 
 def live_ticket_user(*, key: str) -> User | None:
-    """The active person an unspent, unexpired live ticket belongs to, without spending it."""
-    if not isinstance(key, str) or not key or len(key) > 200:
-        return None
-    from .models import LiveTicket
+    """The active person an authentic, unexpired, unspent live ticket belongs to, without spending
+    it (one query: the account)."""
+    from . import live_tickets
 
-    ticket = (
-        LiveTicket.objects.select_related("user")
-        .filter(key_hash=hashlib.sha256(key.encode()).hexdigest(), used_at__isnull=True, expires_at__gt=timezone.now())
-        .first()
-    )
-    return ticket.user if ticket is not None and ticket.user.is_active else None
+    payload = live_tickets.read(key)
+    if payload is None or live_tickets.is_spent(payload):
+        return None
+    user = User.objects.filter(pk=payload["u"], is_active=True).first()
+    return user if user is not None and live_tickets.matches(payload, user) else None

@@ -25,14 +25,13 @@ from servicedesk import ratelimit
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 from servicedesk.text import one_line
 
-from . import fanout, live, notification_kinds, selectors
+from . import fanout, live, live_tickets, notification_kinds, selectors
 from .audience import Audience
 from .models import (
     Activity,
     ActivityAudience,
     ActivityTag,
     Follow,
-    LiveTicket,
     Mute,
     Notification,
     NotificationPreference,
@@ -624,36 +623,30 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None, al
 
 
 def live_ticket_issue(*, user: User) -> str:
+    """A single-use ticket for opening one live socket (see feeds.live_tickets): no database write."""
     ratelimit.consume(actor=user, action="live_ticket")
-    key = secrets.token_urlsafe(32)
-    LiveTicket.objects.create(
-        key_hash=hashlib.sha256(key.encode()).hexdigest(),
-        user=user,
-        expires_at=timezone.now() + timedelta(seconds=settings.LIVE_TICKET_TTL_SECONDS),
-    )
-    return key
+    return live_tickets.issue(user)
 
 
-def live_ticket_consume(*, key: str) -> User | None:
-    """Spend a live ticket. Each ticket opens exactly one socket, within its lifetime."""
-    if not key or len(key) > 200:
-        return None
-    key_hash = hashlib.sha256(key.encode()).hexdigest()
-    now = timezone.now()
-    spent = LiveTicket.objects.filter(key_hash=key_hash, used_at__isnull=True, expires_at__gt=now).update(used_at=now)
-    if spent != 1:
-        return None
-    ticket = LiveTicket.objects.select_related("user").get(key_hash=key_hash)
-    return ticket.user if ticket.user.is_active else None
+def live_ticket_consume(*, key: str) -> bool:
+    """Spend a live ticket: True once per ticket within its lifetime, False after (or if forged,
+    expired or Redis cannot record the use)."""
+    return live_tickets.spend(key)
 
 
 def follow_write(*, user: User, target_type: str, target_key: str, target_id: int | None = None,
                  reason: str = "manual") -> tuple[Follow, bool]:
-    """Record a follow. Domain services check who may follow what before calling this."""
+    """Record a follow. Domain services check who may follow what before calling this.
+
+    Every new follow, however it came about (a manual follow, becoming assignee, commenting, "me
+    too", logging a ticket, joining a community), starts the person's feed with the recent history
+    of what they now follow, as far as they may see it, once the follow is committed."""
     follow, created = Follow.objects.get_or_create(
         user=user, target_type=target_type, target_key=target_key,
         defaults={"target_id": target_id, "reason": reason},
     )
+    if created:
+        backfill_on_commit(user_id=user.pk, target_type=target_type, target_key=target_key)
     return follow, created
 
 
@@ -667,10 +660,7 @@ def follow_create(*, actor: User, target_type: str, key) -> tuple[Follow, bool]:
 
     wall = walls.resolve(actor, target_type, key)
     ratelimit.consume(actor=actor, action="follow")
-    follow, created = follow_write(user=actor, target_type=wall.type, target_key=wall.key, target_id=wall.target_id)
-    if created:
-        backfill_on_commit(user_id=actor.pk, target_type=wall.type, target_key=wall.key)
-    return follow, created
+    return follow_write(user=actor, target_type=wall.type, target_key=wall.key, target_id=wall.target_id)
 
 
 def backfill_on_commit(*, user_id: int, target_type: str, target_key: str) -> None:
@@ -696,14 +686,27 @@ def follow_delete(*, actor: User, follow_id: int) -> None:
 
 
 def timeline_backfill(*, user_id: int, target_type: str, target_key: str, limit: int = 50) -> int:
-    """Copy the recent activities of a newly followed stream that the person may see."""
+    """Copy the recent activities of a followed stream that the person may see into their feed:
+    the same audience rules as the feed itself (internal notes only for staff), nothing about a
+    ticket, person or tag they muted, and nothing once the follow is gone again. Safe to repeat."""
+    from .models import TimelineEntry
+
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return 0
+    if not Follow.objects.filter(user=user, target_type=target_type, target_key=target_key).exists():
+        return 0
     stream = f"{target_type}:{target_key}"
     recent = selectors.stream_activities(viewer=user, stream=stream, before=None, limit=limit)
-    for activity in recent:
-        fanout.write_entries(activity, [user.pk])
+    if not recent:
+        return 0
+    muted = set(Mute.objects.filter(user=user).values_list("target_type", "target_key"))
+    if muted:
+        recent = [activity for activity in recent if not fanout.streams_of(activity) & muted]
+    TimelineEntry.objects.bulk_create(
+        [TimelineEntry(user_id=user.pk, activity_id=a.pk, context=fanout.context_for(a)) for a in recent],
+        ignore_conflicts=True,
+    )
     return len(recent)
 
 

@@ -1,7 +1,11 @@
 """Error pages: JSON in API.md's shape under /api/, HTML elsewhere."""
+import sys
+
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+
+from servicedesk.overload import is_overload, overload_response
 
 
 def _is_api(request) -> bool:
@@ -15,6 +19,10 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    # Called while the exception is being handled: one raised outside a view (a middleware that
+    # could not get a database connection) is overload, not a bug.
+    if is_overload(sys.exc_info()[1]):
+        return overload_response(request)
     if _is_api(request):
         return JsonResponse({"message": "Something went wrong on our side. It has been logged."}, status=500)
     return HttpResponseServerError(loader.get_template("500.html").render())

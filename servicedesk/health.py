@@ -1,9 +1,28 @@
-"""`/healthz`: is every component this process depends on reachable?"""
+"""`/healthz`: is every component this process depends on reachable?
+
+Cheap enough to be polled hard: the database probe borrows a pooled connection (no new
+PostgreSQL backend per call) and the Redis/broker ping goes through one shared client per URL
+and is remembered for HEALTH_REDIS_CACHE_SECONDS."""
 from __future__ import annotations
+
+import threading
+import time
 
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+
+_clients: dict[str, object] = {}
+_pings: dict[str, tuple[float, str | None]] = {}  # url -> (monotonic time, error or None)
+_lock = threading.Lock()
+
+
+class ProbeFailed(Exception):
+    """A failed probe, remembered: `kind` is the original exception's class name."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
 
 
 def _database() -> str:
@@ -13,14 +32,33 @@ def _database() -> str:
     return "ok"
 
 
-def _redis_ping(url: str) -> str:
-    import redis
+def _client(url: str):
+    client = _clients.get(url)
+    if client is None:
+        import redis
 
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-    try:
-        client.ping()
-    finally:
-        client.close()
+        with _lock:
+            client = _clients.get(url)
+            if client is None:
+                pool = redis.BlockingConnectionPool.from_url(
+                    url, max_connections=2, timeout=1, socket_connect_timeout=1, socket_timeout=1
+                )
+                client = _clients[url] = redis.Redis(connection_pool=pool)
+    return client
+
+
+def _redis_ping(url: str) -> str:
+    now = time.monotonic()
+    cached = _pings.get(url)
+    if cached is None or now - cached[0] >= settings.HEALTH_REDIS_CACHE_SECONDS:
+        try:
+            _client(url).ping()
+            error = None
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            error = type(exc).__name__
+        cached = _pings[url] = (time.monotonic(), error)
+    if cached[1] is not None:
+        raise ProbeFailed(cached[1])
     return "ok"
 
 
@@ -47,7 +85,7 @@ def healthz(request):
         try:
             checks[name] = probe()
         except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
-            checks[name] = f"error: {type(exc).__name__}"
+            checks[name] = f"error: {getattr(exc, 'kind', type(exc).__name__)}"
             healthy = False
     checks["status"] = "ok" if healthy else "unavailable"
     return JsonResponse(checks, status=200 if healthy else 503)

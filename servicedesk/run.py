@@ -16,7 +16,8 @@ def _commands() -> list[tuple[str, list[str]]]:
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "8000")
     # Forwarded headers are the application's business (PROXY_COUNT), never uvicorn's.
-    web = [py, "-m", "uvicorn", "servicedesk.asgi:application", "--host", host, "--port", port, "--no-proxy-headers"]
+    # servicedesk.serve is uvicorn with a bounded graceful shutdown that closes open sockets.
+    web = [py, "-m", "servicedesk.serve", "servicedesk.asgi:application", "--host", host, "--port", port, "--no-proxy-headers"]
     web_workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
     if web_workers > 1:
         # Several processes share live events only through Redis.

@@ -112,6 +112,8 @@ def _change(ticket: Ticket, actor: User | None, field: str, old, new) -> TicketC
 
 
 def _follow(ticket: Ticket, user: User, reason: str) -> bool:
+    """Every way of following a ticket (logging it, assignment, a comment, "me too", a manual
+    follow) goes through here and so brings its recent history into the person's feed alike."""
     _, created = follow_write(user=user, target_type=Follow.Type.TICKET, target_key=str(ticket.pk), target_id=ticket.pk, reason=reason)
     return created
 
@@ -634,12 +636,7 @@ def ticket_follow(*, actor: User, ticket: Ticket) -> bool:
     if not can_see(actor, ticket):
         raise ApplicationError("Not found.", status=404)
     ratelimit.consume(actor=actor, action="follow")
-    created = _follow(ticket, actor, Follow.Reason.MANUAL)
-    if created:
-        from feeds.services import backfill_on_commit
-
-        backfill_on_commit(user_id=actor.pk, target_type="ticket", target_key=str(ticket.pk))
-    return created
+    return _follow(ticket, actor, Follow.Reason.MANUAL)
 
 
 @transaction.atomic

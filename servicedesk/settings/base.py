@@ -58,7 +58,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "servicedesk.ratelimit.RateLimitMiddleware",
     "servicedesk.contract.ContractQueryMiddleware",
+    # Last, so its process_exception sees a view's errors first: a saturated pool answers 503.
+    "servicedesk.overload.OverloadMiddleware",
 ]
+# Retry-After on a 503 answered because no database connection was free (servicedesk/overload.py).
+OVERLOAD_RETRY_AFTER_SECONDS = env.int("OVERLOAD_RETRY_AFTER_SECONDS", default=2)
+# /healthz pings Redis at most this often per process and reuses the answer in between.
+HEALTH_REDIS_CACHE_SECONDS = env.float("HEALTH_REDIS_CACHE_SECONDS", default=1.0)
 
 ROOT_URLCONF = "servicedesk.urls"
 WSGI_APPLICATION = "servicedesk.wsgi.application"
@@ -84,6 +90,30 @@ VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+
+
+def pooled(database: dict) -> dict:
+    """PostgreSQL through a bounded psycopg 3 pool per process (Django's native pool).
+
+    Under ASGI every request runs in a thread of its own, so a persistent connection (CONN_MAX_AGE)
+    is never reused and each concurrent request opened one until PostgreSQL refused more ("too many
+    clients"). A pool caps a process at DB_POOL_MAX connections; a request that finds none free
+    waits up to DB_POOL_TIMEOUT seconds and then answers 503 with Retry-After (servicedesk/overload.py).
+    DB_POOL=false turns it off (CONN_MAX_AGE applies again). SQLite is left as it is."""
+    if database.get("ENGINE") != "django.db.backends.postgresql" or not env.bool("DB_POOL", default=True):
+        return database
+    database.setdefault("OPTIONS", {})["pool"] = {
+        # 1 by default: Celery's prefork children close their pool after every task, and a larger
+        # minimum would open that many connections per task there.
+        "min_size": env.int("DB_POOL_MIN", default=1),
+        "max_size": env.int("DB_POOL_MAX", default=10),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+    }
+    database["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+    return database
+
+
+pooled(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -170,18 +200,31 @@ CHANNEL_LAYER_SOCKET_TIMEOUT = 15.0
 # before carrying on without it: the outbox sweep and client resume make up for what was skipped.
 REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
 LIVE_LAYER_TIMEOUT_SECONDS = env.float("LIVE_LAYER_TIMEOUT_SECONDS", default=2.0)
+# Channel layer connections per process and event loop, and how long a caller waits for a free one.
+REDIS_MAX_CONNECTIONS = env.int("REDIS_MAX_CONNECTIONS", default=50)
+REDIS_POOL_TIMEOUT = env.float("REDIS_POOL_TIMEOUT", default=10.0)
+# A socket's group memberships expire after this long unless renewed: open sockets renew theirs
+# every third of it, so channels whose disconnect never cleaned up stop being sent to in minutes.
+LIVE_GROUP_EXPIRY_SECONDS = env.int("LIVE_GROUP_EXPIRY_SECONDS", default=300)
 # Sessions live in PostgreSQL, so signing in and staying signed in never depend on Redis.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Bounded pool per process (and event loop): bursts wait for a connection, never fail.
+            "BACKEND": "servicedesk.channel_layer.PooledRedisChannelLayer",
             "CONFIG": {
                 # redis-py reads time out after 5 s by default, the same time channels_redis blocks
                 # waiting for a message: an idle socket's consumer would crash every few seconds.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
+                "hosts": [{
+                    "address": REDIS_URL,
+                    "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
+                    "max_connections": REDIS_MAX_CONNECTIONS,
+                    "pool_timeout": REDIS_POOL_TIMEOUT,
+                }],
                 "prefix": CHANNEL_PREFIX,
                 "capacity": 500,
+                "group_expiry": LIVE_GROUP_EXPIRY_SECONDS,
             },
         }
     }
@@ -196,7 +239,9 @@ if REDIS_URL:
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"group_expiry": LIVE_GROUP_EXPIRY_SECONDS}}
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")

@@ -7,6 +7,11 @@ os.environ.setdefault("CHANNEL_PREFIX", "sdtest")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
+# Small pools: the test process and every uvicorn/Celery process an integration test starts get
+# their own, and all of them (with other runs on the machine) share PostgreSQL's max_connections.
+os.environ.setdefault("DB_POOL_MIN", "1")
+os.environ.setdefault("DB_POOL_MAX", "4")
+os.environ.setdefault("DB_POOL_TIMEOUT", "10")
 
 from .base import *  # noqa: E402,F401,F403
 from .base import REST_FRAMEWORK, env  # noqa: E402

@@ -28,9 +28,17 @@
     return;
   }
 
-  var BACKOFF_START_MS = 500;
-  var BACKOFF_CAP_MS = 15000;
+  // Reconnect delays: "full jitter" exponential backoff. After the n-th failure
+  // in a row the wait is uniformly random in [0, min(cap, base * 2^(n-1))), so
+  // thousands of tabs dropped at once (a server restart, a reconnect storm)
+  // spread their returns instead of arriving together.
+  var BACKOFF_START_MS = 1000;
+  var BACKOFF_CAP_MS = 30000;
   var STABLE_AFTER_MS = 10000; // a connection this old is "healthy": reset backoff
+  // 1013 "try again later": the server is up but cannot serve sockets now
+  // (e.g. Redis is down). Retry, but never sooner than this.
+  var TRY_AGAIN_LATER = 1013;
+  var TRY_AGAIN_MIN_MS = 1000;
   var TOAST_MS = 8000;
   var MAX_TOASTS = 5;
   var RECENT_IDS = 500;
@@ -52,6 +60,7 @@
   var state = null;
   var attempt = 0; // consecutive failed connection attempts
   var reconnectTimer = null;
+  var notBefore = 0; // after a 1013, no reconnect (not even "tab shown") before this time
   var stableTimer = null;
   var stopped = false; // refused by the server: no more retries this page load
   var leaving = false; // page is being unloaded or put in the back/forward cache
@@ -207,29 +216,39 @@
         return;
       }
       if (leaving) return;
-      scheduleReconnect();
+      scheduleReconnect(event.code);
     });
     // "error" is always followed by "close", which does the work.
   }
 
-  function scheduleReconnect() {
+  // The wait before reconnect attempt number `failures` (1 = first retry).
+  // `random` is Math.random unless a test passes its own.
+  function backoffDelay(failures, random) {
+    var n = Math.max(1, Math.floor(Number(failures) || 1));
+    var ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_START_MS * Math.pow(2, Math.min(n - 1, 30)));
+    return Math.floor((random || Math.random)() * ceiling);
+  }
+
+  function scheduleReconnect(closeCode) {
     if (stopped || leaving || reconnectTimer) return;
     attempt += 1;
     if (attempt >= OFFLINE_AFTER_FAILURES || !navigator.onLine) setState("offline");
     else setState("connecting");
-    // Full jitter: a random delay up to the exponential ceiling, so that a
-    // server restart is not met by every open tab reconnecting in lockstep.
-    var ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_START_MS * Math.pow(2, attempt - 1));
+    var delay = backoffDelay(attempt);
+    if (closeCode === TRY_AGAIN_LATER) {
+      delay = Math.max(delay, TRY_AGAIN_MIN_MS);
+      notBefore = Date.now() + delay;
+    }
     reconnectTimer = setTimeout(function () {
       reconnectTimer = null;
       connect();
-    }, Math.random() * ceiling);
+    }, delay);
   }
 
   // The user is back (tab shown, network up): try now rather than wait out
   // a long backoff delay.
   function reconnectNow() {
-    if (stopped || leaving || isOpenOrOpening()) return;
+    if (stopped || leaving || isOpenOrOpening() || Date.now() < notBefore) return;
     clearTimeout(reconnectTimer);
     reconnectTimer = null;
     connect();
@@ -531,6 +550,7 @@
   window.ServiceDeskLive = {
     subscribe: subscribe,
     state: function () { return state; },
+    backoffDelay: backoffDelay,
   };
 
   scan(document);

@@ -35,7 +35,7 @@ from tests.support import processes
 from tests.support.processes import http, wait_for
 from tests.support.redis_server import RedisServer
 from tests.support.webhook_target import Target
-from tests.policies.conftest import make_channel, make_policy  # noqa: F401 - shared fixtures
+from tests.policies.conftest import allow_loopback, make_channel, make_policy  # noqa: F401 - shared fixtures
 from policies.models import OutboundPost, OutboundStatus
 
 pytestmark = pytest.mark.integration
@@ -56,8 +56,12 @@ def private_redis(tmp_path):
 
 @pytest.fixture
 def fault_env(stack_env, private_redis):
-    """The stack's environment pointed at the private Redis (broker, cache and channel layer)."""
-    return {**stack_env, "REDIS_URL": private_redis.url(), "TOKEN_THROTTLE_RATE": "1000/min"}
+    """The stack's environment pointed at the private Redis (broker, cache and channel layer).
+    Coalescing is off: the burst counts one e-mail per reply, and one agent's replies would merge."""
+    return {
+        **stack_env, "REDIS_URL": private_redis.url(), "TOKEN_THROTTLE_RATE": "1000/min",
+        "NOTIFICATION_COALESCE_SECONDS": "0",
+    }
 
 
 @pytest.fixture
@@ -386,6 +390,7 @@ async def wait_async(predicate, timeout: float, what: str) -> None:
 # --- 3. an unreliable outbound target ----------------------------------------------------------
 
 OUTBOUND_WORKER_ENV = {
+    "OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",  # the flaky target is local
     "POLICIES_HTTP_TIMEOUT": "1.5",
     "POLICIES_CONNECT_TIMEOUT": "1",
     "POLICIES_RETRY_BASE_SECONDS": "0.3",
@@ -401,7 +406,7 @@ def flaky(body: bytes, attempt: int) -> str:
 
 
 def test_unreliable_target_gets_no_duplicates_and_every_ambiguous_post_is_listed(
-    bob, dave, stack, make_channel, make_policy  # noqa: F811
+    bob, dave, stack, make_channel, make_policy, allow_loopback  # noqa: F811
 ):
     base = stack.asgi().extra["base_url"]
     worker = stack.worker(env_overrides=OUTBOUND_WORKER_ENV)

@@ -91,7 +91,7 @@ def start_asgi_server(env: dict, log_dir: Path, port: int | None = None) -> Proc
     port = port or free_port()
     proc = spawn(
         "asgi",
-        ["-m", "uvicorn", "servicedesk.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        ["-m", "servicedesk.serve", "servicedesk.asgi:application", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
         env,
         log_dir,
     )
