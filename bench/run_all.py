@@ -98,7 +98,9 @@ def build_dataset(size: str) -> dict:
     spec = SIZES[size]
     shape = dataset_shape(spec["db"])
     want = {"tickets": spec["tickets"], "users": spec["users"], "activities": spec["activities"]}
-    if shape == want:
+    # The benchmarks themselves add a ticket and a few activities: within 1 % is the same shape.
+    if shape and shape["users"] == want["users"] and all(
+            want[k] <= shape[k] <= want[k] * 1.01 for k in ("tickets", "activities")):
         log(f"dataset {size} reused: {shape}")
         return {"size": size, "reused": True, "seconds": 0, **shape}
     started = time.perf_counter()

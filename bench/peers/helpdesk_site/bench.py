@@ -25,7 +25,8 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.core.signals import request_started  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -79,9 +80,12 @@ def main():
     agents, users, tickets, repeat = (int(x) for x in sys.argv[1:5])
     config = "best" if os.environ.get("HELPDESK_BEST") == "1" else "defaults"
     migrated = "helpdesk_ticket" in connection.introspection.table_names()
-    if not migrated or Ticket.objects.count() != tickets or User.objects.filter(is_staff=True).count() != agents:
+    if (not migrated or Ticket.objects.count() != tickets or User.objects.filter(is_staff=True).count() != agents
+            or UserSettings.objects.count() != User.objects.count()):
         load(agents, users, tickets)
     settings.ALLOWED_HOSTS = ["*"]
+    # Each request would reset the query log before it could be counted.
+    request_started.disconnect(reset_queries)
     rng = random.Random(5)
     agent = User.objects.filter(is_staff=True).order_by("pk").first()
     client = Client()

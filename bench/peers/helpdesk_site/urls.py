@@ -1,3 +1,7 @@
+from django.contrib import admin
 from django.urls import include, path
 
-urlpatterns = [path("helpdesk/", include("helpdesk.urls", namespace="helpdesk"))]
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("helpdesk/", include("helpdesk.urls", namespace="helpdesk")),
+]
