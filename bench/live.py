@@ -225,15 +225,18 @@ async def run_async(base: str, data: dict, count: int, rounds: int = 3) -> dict:
                 return
             await asyncio.sleep(0.5)
 
-    await asyncio.gather(*(reconnect(c) for c in clients), return_exceptions=True)
+    # Bounded: a client that has not resumed after 90 s counts as not resumed.
+    tasks = [asyncio.create_task(reconnect(c)) for c in clients]
+    await asyncio.wait(tasks, timeout=90)
+    for task in tasks:
+        task.cancel()
     storm = {
         "clients": count, "resumed": len(resumed_at), "http_5xx": sum(1 for s in statuses if isinstance(s, int) and s >= 500),
         "socket_errors": sum(1 for s in statuses if s == 0), "attempts": len(statuses),
         "last_resumed_s": max(resumed_at) if resumed_at else None, "p50_resumed_s": pct(resumed_at, 50),
     }
     for c in clients:
-        if c.ws is not None:
-            await c.ws.close()
+        c.drop()
     return {"fanout": fanout, "storm": storm}
 
 

@@ -35,7 +35,9 @@ def write_report(results: dict, path: Path, targets: dict) -> None:
         "## Machine",
         "",
         f"- CPU: {m['cpu']}, {m['cores']} cores; memory {m['memory_gb']} GB; Linux {m['kernel']}",
-        f"- PostgreSQL {m['postgres']}, Redis {m['redis']}, Python {m['python']}",
+        f"- PostgreSQL {m['postgres']} at {m.get('postgres_at', '127.0.0.1:5432')} "
+        f"({m.get('postgres_settings', 'max_connections=100, shared_buffers=16384 (8 kB pages), work_mem=4096 kB')}), "
+        f"Redis {m['redis']}, Python {m['python']}",
         "",
         "## Datasets",
         "",
@@ -107,11 +109,12 @@ def write_report(results: dict, path: Path, targets: dict) -> None:
             lines += ["", "## Celery (one worker, prefork 2): e-mail notification delivery", "",
                       f"The fan-out comment to {c['sockets']} followers queued {c['emails']} e-mail deliveries; "
                       f"{c['pending_at_start']} were still pending when measuring started, drained in {c['drain_s']:.1f} s "
-                      f"→ **{(c['tasks_per_s'] or 0):.0f} tasks/s per worker**; {c['left']} left pending after 300 s."]
-        if stack.get("shutdown"):
-            lines += ["", "Shutdown on SIGTERM: " + ", ".join(
-                f"{k} {'did not exit within 15 s (killed)' if v == float('inf') else f'exited in {v:.1f} s'}"
-                for k, v in stack["shutdown"].items()) + "."]
+                      f"→ **{(c['tasks_per_s'] or 0):.0f} tasks/s per worker**; {c['left']} left pending after 120 s."]
+        for phase, took in (stack.get("shutdown") or {}).items():
+            lines += ["", f"Shutdown on SIGTERM {phase}: " + ", ".join(
+                f"{k} {'did not exit within 15 s (killed)' if v in (float('inf'), 'inf', 'Infinity') else f'exited in {float(v):.1f} s'}"
+                for k, v in took.items()) + "."]
+        lines += ["", f"Database connections of the stack: CONN_MAX_AGE = {stack.get('conn_max_age', 'application default')}."]
         lines.append("")
     peers = results.get("peers")
     if peers:

@@ -59,6 +59,9 @@ def machine() -> dict:
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(int(mem) / 1024 / 1024, 1),
         "postgres": sh(f"psql '{PG}/postgres' -Atc 'SHOW server_version'"),
+        "postgres_at": PG.rsplit("@", 1)[-1],
+        "postgres_settings": sh(f"psql '{PG}/postgres' -Atc \"SELECT string_agg(name || '=' || setting, ', ') FROM pg_settings "
+                                f"WHERE name IN ('max_connections', 'shared_buffers', 'work_mem')\""),
         "redis": sh("redis-cli -h 127.0.0.1 INFO server | grep redis_version | cut -d: -f2"),
         "python": platform.python_version(), "load_before": os.getloadavg(),
         "kernel": platform.release(),
@@ -159,10 +162,33 @@ def stack_benchmarks(size: str, quick: bool) -> dict:
 
     connection.close()  # the stack gets the connections
 
-    result: dict = {"http": [], "live": [], "celery": None, "shutdown": None}
-    stack = Stack(f"{PG}/{db}").start()
-    try:
-        if http_load.available():
+    result: dict = {"http": [], "live": [], "celery": None, "shutdown": {},
+                    "conn_max_age": os.environ.get("BENCH_CONN_MAX_AGE") or "application default"}
+
+    def retrying(fn, seconds=120):
+        """The harness's own reads: the stack under test may hold every PostgreSQL connection."""
+        from django.db import OperationalError
+
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                return fn()
+            except OperationalError:
+                connection.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+            finally:
+                connection.close()
+
+    def save():
+        (OUT / "stack-partial.json").write_text(json.dumps(result, indent=2, default=str))
+
+    # Each phase gets a fresh stack, so that what one phase leaves behind (connections, queues)
+    # does not decide the next one's figures.
+    if http_load.available():
+        stack = Stack(f"{PG}/{db}").start()
+        try:
             seconds = 8 if quick else 20
             cases = [
                 ("feed", "/api/v1/feed/", {"token": reader_token}),
@@ -178,19 +204,26 @@ def stack_benchmarks(size: str, quick: bool) -> dict:
                     result["http"].append(http_load.run(stack.base, name.replace(" ", "-") + f"-{connections}", path,
                                                         connections=connections, seconds=seconds, **kwargs)
                                           | {"name": name})
-        else:
-            log("wrk is not installed (apt-get install wrk): HTTP load skipped")
-        for count in counts:
-            log(f"live fan-out to {count} sockets + reconnect storm")
-            before = OutboxMessage.objects.filter(kind="email").order_by("-pk").values_list("pk", flat=True).first() or 0
+                    save()
+        finally:
+            result["shutdown"]["after HTTP load"] = stack.stop()
+    else:
+        log("wrk is not installed (apt-get install wrk): HTTP load skipped")
+    for count in counts:
+        log(f"live fan-out to {count} sockets + reconnect storm")
+        before = retrying(lambda: OutboxMessage.objects.filter(kind="email").order_by("-pk")
+                          .values_list("pk", flat=True).first() or 0)
+        stack = Stack(f"{PG}/{db}").start()
+        try:
             outcome = live.run(stack.base, data, count)
             result["live"].append(outcome)
-            # Celery: the e-mail deliveries that comment queued, drained by one worker (prefork 2).
+            save()
+            # Celery: the e-mail deliveries those comments queued, drained by one worker (prefork 2).
             emails = OutboxMessage.objects.filter(kind="email", pk__gt=before)
-            started, total = time.perf_counter(), emails.count()
+            started, total = time.perf_counter(), retrying(emails.count)
             first_pending = None
-            while time.perf_counter() - started < 300:
-                pending = emails.filter(status="pending").count()
+            while time.perf_counter() - started < 120:
+                pending = retrying(lambda: emails.filter(status="pending").count())
                 first_pending = pending if first_pending is None else first_pending
                 if pending == 0:
                     break
@@ -198,10 +231,10 @@ def stack_benchmarks(size: str, quick: bool) -> dict:
             drained = time.perf_counter() - started
             result["celery"] = {"emails": total, "pending_at_start": first_pending, "drain_s": drained,
                                 "tasks_per_s": (first_pending / drained) if first_pending and drained else None,
-                                "left": emails.filter(status="pending").count(), "sockets": count}
-            connection.close()
-    finally:
-        result["shutdown"] = stack.stop()
+                                "left": retrying(lambda: emails.filter(status="pending").count()), "sockets": count}
+            save()
+        finally:
+            result["shutdown"][f"after {count} sockets"] = stack.stop()
     return result
 
 
@@ -232,6 +265,9 @@ def main() -> None:
     if not args.skip_stack:
         results["stack"] = stack_benchmarks(top, args.quick)
     results["machine"]["load_after"] = os.getloadavg()
+    notes = BENCH / "NOTES.md"  # the written analysis of the last run (why a target is missed)
+    if notes.exists():
+        results["notes"] = [ln[2:].strip() for ln in notes.read_text().splitlines() if ln.startswith("- ")]
     (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
     from bench.report import write_report
 

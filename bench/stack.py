@@ -26,7 +26,11 @@ def free_port() -> int:
 
 
 def stack_env(database_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    # The harness process sets CONN_MAX_AGE for its own in-process reads; the stack keeps the
+    # application's own connection settings unless BENCH_CONN_MAX_AGE says otherwise.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k != "CONN_MAX_AGE"}
+    if os.environ.get("BENCH_CONN_MAX_AGE"):
+        env["CONN_MAX_AGE"] = os.environ["BENCH_CONN_MAX_AGE"]
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "servicedesk.settings.test",
