@@ -107,9 +107,10 @@ def write_report(results: dict, path: Path, targets: dict) -> None:
         c = stack.get("celery")
         if c:
             lines += ["", "## Celery (one worker, prefork 2): e-mail notification delivery", "",
-                      f"The fan-out comment to {c['sockets']} followers queued {c['emails']} e-mail deliveries; "
-                      f"{c['pending_at_start']} were still pending when measuring started, drained in {c['drain_s']:.1f} s "
-                      f"→ **{(c['tasks_per_s'] or 0):.0f} tasks/s per worker**; {c['left']} left pending after 120 s."]
+                      f"The {c['sockets']}-follower fan-out comments queued {c['emails']} e-mail deliveries; {c['sent']} sent, "
+                      f"{c['left']} left pending after the wait. First to last sent: {_ms(c['send_span_s'])} s "
+                      f"→ **{(c['tasks_per_s'] or 0):.0f} tasks/s per worker**; the last e-mail went out "
+                      f"{_ms(c['last_sent_after_first_queued_s'])} s after the first was queued."]
         for phase, took in (stack.get("shutdown") or {}).items():
             lines += ["", f"Shutdown on SIGTERM {phase}: " + ", ".join(
                 f"{k} {'did not exit within 15 s (killed)' if v in (float('inf'), 'inf', 'Infinity') else f'exited in {float(v):.1f} s'}"
@@ -124,7 +125,8 @@ def write_report(results: dict, path: Path, targets: dict) -> None:
         else:
             lines += [f"Peer data: {peers.get('shape', '')}", "", "| peer read | config | p50 ms | p99 ms | queries |", "|---|---|---|---|---|"]
             for row in peers["rows"]:
-                lines.append(f"| {row['name']} | {row['config']} | {row['p50']:.2f} | {row['p99']:.2f} | {row.get('queries') or '—'} |")
+                lines.append(f"| {row['name']} | {row['config']} | {row['p50']:.2f} | {row['p99']:.2f} | "
+                             f"{row.get('queries') or 'not captured'} |")
             lines.append("")
 
             def peer(name, config="defaults"):
