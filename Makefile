@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= demo
 PYTEST_ARGS ?=
 
-.PHONY: install run test services chromium migrate seed check-deploy bench clean
+.PHONY: install run test services chromium migrate seed check-deploy bench bench-quick clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,19 @@ test: install node_modules/.installed chromium services
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=servicedesk.settings.production $(PY) manage.py check --deploy --fail-level WARNING
+
+## make bench: datasets S and M, every benchmark, peers in the same run; writes bench/REPORT.md
+## (own databases servicedesk_bench*, Redis REDIS_URL under prefix CHANNEL_PREFIX; never part of make test)
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/0
+BENCH_CHANNEL_PREFIX ?= bench
+ARGS ?=
+bench: install services
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	REDIS_URL=$(BENCH_REDIS_URL) CHANNEL_PREFIX=$(BENCH_CHANNEL_PREFIX) $(PY) bench/run_all.py $(ARGS)
+
+## make bench-quick: the same at dataset S only (fewer sockets, shorter load runs)
+bench-quick:
+	$(MAKE) bench ARGS=--quick
 
 clean:
 	rm -rf $(VENV) node_modules var staticfiles
