@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feeds', '0008_notification_coalescing'),
+        ('feeds', '0009_live_tickets_are_signed_not_stored'),
     ]
 
     operations = [
