@@ -132,12 +132,18 @@ def test_two_servers_two_workers_deliver_every_notification_once(stack_env, log_
         for n, token in enumerate(tokens):
             post(base_b if n % 2 == 0 else base_a, f"/api/v1/tickets/{incident.pk}/comments/", token, {"body": f"Update {n}: still on it"})
 
-        expected = {
-            listener.user.pk: set(Notification.objects.filter(recipient=listener.user).values_list("id", flat=True))
-            for listener in burst
-        }
+        def stored():
+            return {
+                listener.user.pk: set(Notification.objects.filter(recipient=listener.user).values_list("id", flat=True))
+                for listener in burst
+            }
+
+        # Above FANOUT_INLINE_MAX people (followers plus the agents who replied and so follow) the
+        # workers write the notifications, after the requests answered: wait for them.
         # One notification per reply per follower: replies from different agents do not coalesce.
-        assert [len(ids) for ids in expected.values()] == [ACTORS] * RECIPIENTS
+        wait_for(lambda: [len(ids) for ids in stored().values()] == [ACTORS] * RECIPIENTS,
+                 timeout=60, interval=0.2, what="every reply's notification for every follower")
+        expected = stored()
 
         def all_live():
             return all(expected[ls.user.pk] <= set(ls.ids("notification")) for ls in burst) and all(
