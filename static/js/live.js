@@ -551,6 +551,7 @@
     subscribe: subscribe,
     state: function () { return state; },
     backoffDelay: backoffDelay,
+    safeUrl: safeUrl,
   };
 
   scan(document);

@@ -1,15 +1,8 @@
 /* Live: put new notifications at the top of the first page as they arrive.
    Built with textContent only: notification text is user-generated. */
 (function () {
-  function safeUrl(url) {
-    if (!url) return null;
-    try {
-      var parsed = new URL(String(url), window.location.href);
-      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
-    } catch (e) {
-      return null;
-    }
-  }
+  // live.js (loaded before this file) owns the rule: only http(s) links, never script.
+  var safeUrl = window.ServiceDeskLive.safeUrl;
 
   function buildItem(notification) {
     var item = document.createElement("li");
