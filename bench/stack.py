@@ -1,4 +1,4 @@
-"""Start the real stack for the load benchmarks: 2 uvicorn processes and a Celery worker.
+"""Start the real stack for the load benchmarks: 2 ASGI processes (servicedesk.serve, i.e. uvicorn) and a Celery worker.
 
 Only public interfaces are used afterwards (HTTP, websockets), so the benchmarks keep working
 whatever the fan-out, the connection pool or the consumer look like inside.
@@ -73,7 +73,7 @@ class Stack:
         return proc
 
     def start(self, *, worker: bool = True) -> "Stack":
-        self._spawn("web", ["-m", "uvicorn", "servicedesk.asgi:application", "--host", "127.0.0.1",
+        self._spawn("web", ["-m", "servicedesk.serve", "servicedesk.asgi:application", "--host", "127.0.0.1",
                             "--port", str(self.port), "--workers", str(self.web_workers), "--no-access-log",
                             "--no-proxy-headers", "--backlog", "4096"])
         if worker:
