@@ -34,18 +34,6 @@ def _clean_redis():
     client.close()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _close_connection_pools(django_db_setup):
-    """Closed connections go back to the pool, which would keep the test database in use when
-    pytest-django drops it: close the pools before that."""
-    yield
-    from django.db import connections
-
-    for connection in connections.all(initialized_only=True):
-        if hasattr(connection, "close_pool"):
-            connection.close_pool()
-
-
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Throttle counters live in the cache; each test starts with none."""
