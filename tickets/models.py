@@ -36,6 +36,15 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", "Public"
 
 
+class Channel(models.TextChoices):
+    """Where a ticket or a comment came in."""
+
+    WEB = "web", "Web"
+    EMAIL = "email", "E-mail"
+    SLACK = "slack", "Slack"
+    TEAMS = "teams", "Microsoft Teams"
+
+
 class Priority(models.IntegerChoices):
     CRITICAL = 1, "1 · Critical"
     HIGH = 2, "2 · High"
@@ -135,6 +144,7 @@ class Ticket(models.Model):
     resolution_breached_at = models.DateTimeField(null=True, blank=True)
 
     me_too_count = models.PositiveIntegerField(default=0)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
     search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
@@ -185,6 +195,7 @@ class Comment(models.Model):
     body = models.TextField()
     body_html = models.TextField()
     internal = models.BooleanField(default=False)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

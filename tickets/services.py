@@ -31,6 +31,7 @@ from . import sla
 from .models import (
     OPEN_STATUSES,
     Attachment,
+    Channel,
     Comment,
     Deflection,
     Kind,
@@ -193,6 +194,7 @@ def ticket_create(
     service: Service | None = None,
     requester: User | None = None,
     team: Team | None = None,
+    channel: str = Channel.WEB,
 ) -> Ticket:
     errors: dict[str, list[str]] = {}
     if kind not in Kind.values:
@@ -206,6 +208,8 @@ def ticket_create(
             errors[field] = ["Choose 1 (high), 2 (medium) or 3 (low)."]
     if visibility not in Visibility.values:
         errors["visibility"] = ["Choose private or public."]
+    if channel not in Channel.values:
+        errors["channel"] = ["Unknown channel."]
     if errors:
         raise ApplicationError("The ticket could not be logged.", errors=errors)
     if kind == Kind.PROBLEM and not _staff(actor):
@@ -227,6 +231,7 @@ def ticket_create(
         urgency=urgency,
         priority=priority_from(impact, urgency),
         visibility=visibility,
+        channel=channel,
     )
     ticket.save()
     _apply_sla(ticket)
@@ -448,15 +453,16 @@ def ticket_close_stale(*, now=None) -> int:
 # --- conversation ------------------------------------------------------------------------------
 
 
-def _comment_write(ticket: Ticket, actor: User, body: str, *, internal: bool) -> Comment:
+def _comment_write(ticket: Ticket, actor: User, body: str, *, internal: bool, channel: str = "web") -> Comment:
     comment = Comment.objects.create(
-        ticket=ticket, author=actor, body=body, body_html=markdown.render(body), internal=internal
+        ticket=ticket, author=actor, body=body, body_html=markdown.render(body), internal=internal, channel=channel
     )
     return comment
 
 
 @transaction.atomic
-def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = False, attachments: Iterable[Attachment] = ()) -> Comment:
+def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = False, attachments: Iterable[Attachment] = (),
+                channel: str = "web") -> Comment:
     if not body or not body.strip():
         raise ApplicationError("Write something first.", errors={"body": ["This field may not be blank."]})
     if len(body) > 20_000:
@@ -470,7 +476,9 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         raise ApplicationError("This ticket is closed. Log a new one, or ask an agent to reopen it.")
     ratelimit.consume(actor=actor, action="comment")
 
-    comment = _comment_write(ticket, actor, body, internal=internal)
+    if channel not in Channel.values:
+        raise ApplicationError("Unknown channel.", errors={"channel": ["Unknown channel."]})
+    comment = _comment_write(ticket, actor, body, internal=internal, channel=channel)
     for attachment in attachments:
         if attachment.ticket_id != ticket.pk or attachment.comment_id is not None:
             raise ApplicationError("That attachment belongs elsewhere.", errors={"attachments": ["Unknown attachment."]})
