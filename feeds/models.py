@@ -299,3 +299,26 @@ class SavedFeedFilter(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "name"], name="saved_feed_filter_name_once")]
         ordering = ["name"]
+
+
+class MailSent(models.Model):
+    """A notification e-mail the desk sent: a reply naming its Message-ID finds the thread and the
+    notifications it told of."""
+
+    message_id = models.CharField(max_length=255, unique=True)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    object_type = models.CharField(max_length=32, blank=True)
+    object_key = models.CharField(max_length=128, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["recipient", "object_type", "object_key"])]
+
+
+class MailSuppression(models.Model):
+    """An address mail is no longer sent to (it bounced)."""
+
+    address = models.CharField(max_length=254, unique=True)  # lower case
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -25,13 +25,15 @@ from servicedesk import ratelimit
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 from servicedesk.text import one_line
 
-from . import fanout, live, live_tickets, notification_kinds, selectors
+from . import fanout, live, live_tickets, mail_threads, notification_kinds, selectors
 from .audience import Audience
 from .models import (
     Activity,
     ActivityAudience,
     ActivityTag,
     Follow,
+    MailSent,
+    MailSuppression,
     Mute,
     Notification,
     NotificationPreference,
@@ -587,20 +589,62 @@ def _send_notification_email(message: OutboxMessage) -> None:
         _send_digest(message)
         return
     notification = (
-        Notification.objects.select_related("recipient").filter(pk=message.payload["notification_id"]).first()
+        Notification.objects.select_related("recipient", "activity").filter(pk=message.payload["notification_id"]).first()
     )
-    if notification is None or not notification.recipient.email:
+    if notification is None or not notification.recipient.email or mail_address_suppressed(notification.recipient.email):
         return
     link = f"{settings.SITE_URL.rstrip('/')}{notification.url}" if notification.url.startswith("/") else notification.url
     body = notification.text + (f"\n\n{link}" if link else "")
+    activity = notification.activity
+    thread = mail_threads.thread_for(activity.object_type, activity.object_key) if activity else None
+    if thread is not None:
+        body += "\n\nReply to this e-mail to answer on the ticket; write above the quoted text."
     body += "\n\nYou receive this because of your notification settings in the Service Desk."
+    message_id = mail_threads.message_id_for(message.key)
+    MailSent.objects.get_or_create(
+        message_id=message_id,
+        defaults={"recipient": notification.recipient, "notification": notification,
+                  "object_type": thread.object_type if thread else "", "object_key": thread.object_key if thread else ""},
+    )
     EmailMessage(
-        subject=f"[Service Desk] {one_line(notification.text)[:120]}",
+        subject=mail_threads.subject_with_tag(f"[Service Desk] {one_line(notification.text)[:120]}", thread),
         body=body,
         to=[notification.recipient.email],
-        headers={"X-Servicedesk-Delivery": message.key},
+        headers={"X-Servicedesk-Delivery": message.key, "Message-ID": message_id, "Auto-Submitted": "auto-generated",
+                 **mail_threads.thread_headers(thread)},
         connection=_mail_connection(),
     ).send(fail_silently=False)
+
+
+def mail_address_suppressed(address: str) -> bool:
+    return MailSuppression.objects.filter(address=address.strip().lower()).exists()
+
+
+@transaction.atomic
+def mail_address_suppress(*, address: str, reason: str) -> bool:
+    """Stop sending mail to an address (it bounced). True when it was not suppressed before."""
+    address = address.strip().lower()
+    if not address or "@" not in address:
+        return False
+    _, created = MailSuppression.objects.get_or_create(address=address, defaults={"reason": reason[:500]})
+    return created
+
+
+def mail_thread_find(*, message_ids: Iterable[str]) -> MailSent | None:
+    """The e-mail the desk sent that one of these Message-IDs names (the latest such), if any."""
+    ids = [m.strip() for m in message_ids if m and m.strip()]
+    if not ids:
+        return None
+    return MailSent.objects.filter(message_id__in=ids).exclude(object_type="").order_by("-id").first()
+
+
+@transaction.atomic
+def mail_replied(*, actor: User, object_type: str, object_key: str) -> int:
+    """Someone answered by e-mail about an object: the notifications we e-mailed them about it are read."""
+    ids = MailSent.objects.filter(
+        recipient=actor, object_type=object_type, object_key=object_key, notification__isnull=False
+    ).values_list("notification_id", flat=True)
+    return notifications_mark_read(actor=actor, ids=list(ids))
 
 
 _SENDERS = {
@@ -1034,7 +1078,7 @@ def digests_send(*, now=None) -> int:
 
 def _send_digest(message: OutboxMessage) -> None:
     user = User.objects.filter(pk=message.payload["digest_for"], is_active=True).first()
-    if user is None or not user.email:
+    if user is None or not user.email or mail_address_suppressed(user.email):
         return
     since = datetime.fromisoformat(message.payload["since"])
     until = datetime.fromisoformat(message.payload["until"])

@@ -29,6 +29,9 @@ def _commands() -> list[tuple[str, list[str]]]:
         celery = [py, "-m", "celery", "-A", "servicedesk"]
         commands.append(("worker", celery + ["worker", "-l", "info", "--concurrency", os.environ.get("WORKER_CONCURRENCY", "2")]))
         commands.append(("beat", celery + ["beat", "-l", "info"]))
+    if os.environ.get("MAIL_RECEIVER_PORT"):
+        # The SMTP/LMTP receiver for mail routed straight to the desk (127.0.0.1 only).
+        commands.append(("mail", [py, "-m", "intake.receiver"]))
     return commands
 
 

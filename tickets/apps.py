@@ -48,4 +48,12 @@ class TicketsConfig(AppConfig):
             )
 
         walls.register("ticket", ticket_wall)
+
+        from feeds import mail_threads
+
+        def ticket_tag(key: str) -> str | None:
+            ticket = Ticket.objects.filter(pk=int(key)).only("kind").first() if key.isdecimal() else None
+            return ticket.number if ticket else None
+
+        mail_threads.register("ticket", ticket_tag)
         walls.register("service", service_wall)

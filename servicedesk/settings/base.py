@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "accounts",
     "feeds",
     "tickets",
+    "intake",
     "communities",
     "gamification",
     "policies",
@@ -298,6 +299,21 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Service Desk <servicedesk@localhost>")
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The desk's own mailbox: notification e-mails about a ticket name it as Reply-To, and the domain
+# of the Message-IDs the desk makes (so its own mail is recognised when it comes back in).
+MAIL_DESK_ADDRESS = env("MAIL_DESK_ADDRESS", default="Service Desk <desk@localhost>")
+MAIL_DOMAIN = env("MAIL_DOMAIN", default="servicedesk.localhost")
+# Inbound e-mail: the largest message imported (larger ones are refused with a reply), how many
+# messages one sender may send in an hour, how often the IMAP mailboxes are polled, and the port
+# of the SMTP/LMTP receiver `make run` starts (unset: no receiver; it listens on 127.0.0.1).
+INBOUND_MAIL_MAX_BYTES = env.int("INBOUND_MAIL_MAX_BYTES", default=15 * 1024 * 1024)
+INBOUND_MAIL_PER_SENDER_PER_HOUR = env.int("INBOUND_MAIL_PER_SENDER_PER_HOUR", default=30)
+MAIL_POLL_SECONDS = env.float("MAIL_POLL_SECONDS", default=60.0)
+MAIL_IMAP_TIMEOUT = env.float("MAIL_IMAP_TIMEOUT", default=20.0)
+MAIL_RECEIVER_PORT = env.int("MAIL_RECEIVER_PORT", default=0)
+MAIL_RECEIVER_PROTOCOL = env("MAIL_RECEIVER_PROTOCOL", default="smtp")
+# Chat intake: how old a signed Slack request may be.
+CHAT_SIGNATURE_MAX_AGE_SECONDS = env.int("CHAT_SIGNATURE_MAX_AGE_SECONDS", default=300)
 
 # --- API
 REST_FRAMEWORK = {
@@ -428,3 +444,8 @@ CELERY_BEAT_SCHEDULE.update(
         "listening-poll": {"task": "policies.tasks.listening_poll", "schedule": LISTENING_POLL_SECONDS},
     }
 )
+
+# --- Inbound e-mail: every active IMAP mailbox is polled this often.
+CELERY_BEAT_SCHEDULE["mail-poll"] = {
+    "task": "intake.tasks.mail_poll", "schedule": MAIL_POLL_SECONDS, "options": {"expires": max(1.0, MAIL_POLL_SECONDS)},
+}

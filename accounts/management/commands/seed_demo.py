@@ -49,6 +49,9 @@ class Command(BaseCommand):
 
         if gamification_demo.seed():
             self.stdout.write("created demo points, a campaign and a bounty")
+        from intake import demo as intake_demo
+
+        intake_demo.seed()
         self.stdout.write(self.style.SUCCESS("Demo data ready: alice, erin, bob, carol, dave."))
 
     def _seed_tickets(self, desk):
