@@ -272,3 +272,74 @@ def _require_admin(actor: User) -> None:
         from servicedesk.errors import Forbidden
 
         raise Forbidden("Only admins manage inbound channels.")
+
+
+class Replayed(Exception):
+    """This signed chat request was served before."""
+
+
+def chat_ticket_log(*, connection, fingerprint: str, external_user: str, text: str, thread: str,
+                    event_id: str = "") -> tuple[Ticket | None, str]:
+    """A chat message or slash command logs a ticket for the mapped person, who follows it.
+    Returns the ticket (None when nothing was logged) and what to answer in the chat."""
+    from .models import ChatConnection, ChatRequest
+
+    with transaction.atomic():
+        if ChatRequest.objects.filter(connection=connection, fingerprint=fingerprint).exists():
+            raise Replayed()
+        if event_id and ChatRequest.objects.filter(connection=connection, fingerprint=f"event:{event_id}").exists():
+            return None, "Already logged."  # the chat tool retried an event we have
+        try:
+            with transaction.atomic():
+                ChatRequest.objects.create(connection=connection, fingerprint=fingerprint, thread=thread[:255])
+        except IntegrityError:
+            raise Replayed() from None
+        ChatConnection.objects.filter(pk=connection.pk).update(last_event_at=timezone.now())
+        username = (connection.people or {}).get(external_user)
+        person = User.objects.filter(username=username, is_active=True).first() if username else None
+        if person is None:
+            return None, "Your chat account is not linked to the service desk yet; ask an admin to link it."
+        text = " ".join(text.split()) if len(text) < 200 else text.strip()
+        if not text:
+            return None, "Describe the problem after the command, for example: /ticket VPN drops every few minutes."
+        channel = Channel.SLACK if connection.kind == ChatConnection.Kind.SLACK else Channel.TEAMS
+        try:
+            with transaction.atomic():
+                ticket = tickets.ticket_create(actor=person, kind=Kind.INCIDENT, title=text.splitlines()[0][:200],
+                                               description=text[:20_000], team=connection.team, channel=channel)
+        except ApplicationError as exc:
+            return None, f"The ticket could not be logged: {exc.message}"
+        ChatRequest.objects.filter(connection=connection, fingerprint=fingerprint).update(ticket=ticket)
+        if event_id:
+            ChatRequest.objects.create(connection=connection, fingerprint=f"event:{event_id}", ticket=ticket, thread=thread[:255])
+    url = f"{settings.SITE_URL.rstrip('/')}{ticket.get_absolute_url()}"
+    return ticket, f"Logged {ticket.number}: {ticket.title} - you follow it. {url}"
+
+
+@transaction.atomic
+def chat_connection_create(*, actor: User, name: str, kind: str, secret: str, people: dict, team=None):
+    from .models import ChatConnection
+
+    _require_admin(actor)
+    if ChatConnection.objects.filter(name__iexact=name).exists():
+        raise ApplicationError("That name is taken.", errors={"name": ["Another connection has that name."]})
+    unknown = sorted(set(people.values()) - set(User.objects.filter(username__in=people.values()).values_list("username", flat=True)))
+    if unknown:
+        raise ApplicationError("Unknown people.", errors={"people": [f"No account named {', '.join(unknown)}."]})
+    if kind == ChatConnection.Kind.TEAMS:
+        from . import chat
+
+        try:
+            chat.teams_sign(secret, b"")
+        except Exception:  # noqa: BLE001 - binascii.Error and friends
+            raise ApplicationError("Not a Teams security token.",
+                                   errors={"secret": ["Paste the security token Teams showed (base64)."]}) from None
+    base = slugify(name)[:100] or "chat"
+    slug, n = base, 1
+    while ChatConnection.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    connection = ChatConnection(name=name, slug=slug, kind=kind, secret=secret, people=people, team=team)
+    connection.full_clean()
+    connection.save()
+    return connection

@@ -113,6 +113,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("feeds.urls")),
     path("", include("tickets.urls")),
+    path("", include("intake.urls")),
     path("", include("communities.urls")),
     path("", include("gamification.urls")),
     path("", include("policies.urls")),

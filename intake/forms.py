@@ -1,0 +1,43 @@
+from django import forms
+
+from accounts.models import Team
+
+from .models import ChatConnection, Mailbox
+
+
+class MailboxForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    kind = forms.ChoiceField(choices=Mailbox.Kind.choices)
+    address = forms.EmailField(help_text="The address people write to, e.g. desk@example.com.")
+    host = forms.CharField(max_length=200, required=False, help_text="IMAP server (IMAP mailboxes only).")
+    port = forms.IntegerField(min_value=1, max_value=65535, initial=993)
+    use_tls = forms.BooleanField(required=False, initial=True, label="Use TLS")
+    username = forms.CharField(max_length=200, required=False, label="IMAP user")
+    secret = forms.CharField(max_length=500, required=False, label="IMAP password",
+                             widget=forms.PasswordInput(render_value=False), help_text="Stored, never shown again.")
+    folder = forms.CharField(max_length=200, initial="INBOX")
+    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False, help_text="New tickets go to this team.")
+    unknown_senders = forms.ChoiceField(choices=Mailbox.UnknownSenders.choices, label="Senders without an account")
+
+
+class ChatConnectionForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    kind = forms.ChoiceField(choices=ChatConnection.Kind.choices)
+    secret = forms.CharField(max_length=500, label="Signing secret or security token",
+                             widget=forms.PasswordInput(render_value=False), help_text="Stored, never shown again.")
+    people = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                             help_text="One per line: chat user id = username here, e.g. U024BE7LH = alice.")
+    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False)
+
+    def clean_people(self) -> dict:
+        mapping = {}
+        for number, line in enumerate(self.cleaned_data["people"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            if "=" not in line:
+                raise forms.ValidationError(f"Line {number}: write it as 'chat id = username'.")
+            external, username = (part.strip() for part in line.split("=", 1))
+            if not external or not username:
+                raise forms.ValidationError(f"Line {number}: both sides are needed.")
+            mapping[external] = username
+        return mapping

@@ -1,0 +1,124 @@
+"""Slack and Teams open tickets only through signed, fresh, first-time requests."""
+import base64
+import json
+import time
+from datetime import datetime, timezone
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+
+from intake import chat, services
+from intake.models import ChatConnection
+from tickets.models import Ticket
+
+SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+TEAMS_SECRET = base64.b64encode(b"a teams security token").decode()
+
+
+@pytest.fixture
+def slack(dave, alice, bob):
+    return services.chat_connection_create(actor=dave, name="Slack", kind="slack", secret=SLACK_SECRET,
+                                           people={"U0ALICE": "alice"}, team=bob.team)
+
+
+@pytest.fixture
+def teams(dave, alice):
+    return services.chat_connection_create(actor=dave, name="Teams", kind="teams", secret=TEAMS_SECRET,
+                                           people={"aad-alice": "alice"})
+
+
+def slack_post(path, body: bytes, *, ts=None, secret=SLACK_SECRET, sign=True, content_type="application/x-www-form-urlencoded"):
+    ts = int(time.time()) if ts is None else ts
+    headers = {"HTTP_X_SLACK_REQUEST_TIMESTAMP": str(ts)}
+    if sign:
+        headers["HTTP_X_SLACK_SIGNATURE"] = chat.slack_sign(secret, body, ts)
+    return Client().post(path, body, content_type=content_type, **headers)
+
+
+def command(text="VPN drops every few minutes", user="U0ALICE"):
+    return urlencode({"command": "/ticket", "text": text, "user_id": user, "channel_id": "C01"}).encode()
+
+
+def test_a_signed_slash_command_logs_a_ticket_the_person_follows(slack, alice):
+    response = slack_post(f"/intake/slack/{slack.slug}/commands/", command())
+    assert response.status_code == 200
+    ticket = Ticket.objects.get()
+    assert (ticket.requester, ticket.channel, ticket.title, ticket.team) == (alice, "slack", "VPN drops every few minutes", slack.team)
+    assert ticket.number in response.json()["text"]
+    assert alice.follows.filter(target_type="ticket", target_key=str(ticket.pk)).exists()
+
+
+@pytest.mark.parametrize("case", ["unsigned", "wrong secret", "stale"])
+def test_unsigned_forged_or_stale_slack_requests_are_401_and_change_nothing(slack, case):
+    kwargs = {"unsigned": {"sign": False}, "wrong secret": {"secret": "not-the-secret"},
+              "stale": {"ts": int(time.time()) - 600}}[case]
+    response = slack_post(f"/intake/slack/{slack.slug}/commands/", command(), **kwargs)
+    assert response.status_code == 401 and not Ticket.objects.exists()
+
+
+def test_a_replayed_slack_request_is_403_and_logs_nothing_more(slack):
+    body, ts = command(), int(time.time())
+    signature = chat.slack_sign(SLACK_SECRET, body, ts)
+    first = Client().post(f"/intake/slack/{slack.slug}/commands/", body, content_type="application/x-www-form-urlencoded",
+                          HTTP_X_SLACK_REQUEST_TIMESTAMP=str(ts), HTTP_X_SLACK_SIGNATURE=signature)
+    again = Client().post(f"/intake/slack/{slack.slug}/commands/", body, content_type="application/x-www-form-urlencoded",
+                          HTTP_X_SLACK_REQUEST_TIMESTAMP=str(ts), HTTP_X_SLACK_SIGNATURE=signature)
+    assert (first.status_code, again.status_code) == (200, 403) and Ticket.objects.count() == 1
+
+
+def test_an_unlinked_chat_user_logs_nothing(slack):
+    response = slack_post(f"/intake/slack/{slack.slug}/commands/", command(user="U0STRANGER"))
+    assert response.status_code == 200 and "not linked" in response.json()["text"] and not Ticket.objects.exists()
+
+
+def test_slack_events_verify_the_url_and_a_retried_event_is_logged_once(slack):
+    path = f"/intake/slack/{slack.slug}/events/"
+    challenge = slack_post(path, json.dumps({"type": "url_verification", "challenge": "abc"}).encode(), content_type="application/json")
+    assert challenge.json() == {"challenge": "abc"}
+    event = json.dumps({"type": "event_callback", "event_id": "Ev01", "event": {
+        "type": "app_mention", "user": "U0ALICE", "text": "<@UDESK> printer on floor 2 is jammed", "channel": "C01", "ts": "1.2"}}).encode()
+    first = slack_post(path, event, content_type="application/json")
+    retry = slack_post(path, event, ts=int(time.time()) + 1, content_type="application/json")
+    assert first.status_code == retry.status_code == 200
+    assert list(Ticket.objects.values_list("title", flat=True)) == ["printer on floor 2 is jammed"]
+
+
+def teams_body(text="<at>Desk</at> Outlook keeps asking for my password", activity_id="act-1", when=None):
+    when = when or datetime.now(timezone.utc)
+    return json.dumps({"type": "message", "id": activity_id, "timestamp": when.isoformat().replace("+00:00", "Z"),
+                       "text": text, "from": {"id": "29:x", "aadObjectId": "aad-alice"}, "conversation": {"id": "19:chan"}}).encode()
+
+
+def teams_post(connection, body, authorization):
+    headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+    return Client().post(f"/intake/teams/{connection.slug}/", body, content_type="application/json", **headers)
+
+
+def test_a_signed_teams_message_logs_a_ticket(teams, alice):
+    body = teams_body()
+    response = teams_post(teams, body, chat.teams_sign(TEAMS_SECRET, body))
+    assert response.status_code == 200 and response.json()["type"] == "message"
+    ticket = Ticket.objects.get()
+    assert (ticket.requester, ticket.channel, ticket.title) == (alice, "teams", "Outlook keeps asking for my password")
+
+
+def test_unsigned_forged_stale_or_replayed_teams_requests_change_nothing(teams):
+    body = teams_body()
+    assert teams_post(teams, body, None).status_code == 401
+    assert teams_post(teams, body, "HMAC " + base64.b64encode(b"x" * 32).decode()).status_code == 401
+    stale = teams_body(when=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    assert teams_post(teams, stale, chat.teams_sign(TEAMS_SECRET, stale)).status_code == 401
+    assert not Ticket.objects.exists()
+    signed = chat.teams_sign(TEAMS_SECRET, body)
+    assert teams_post(teams, body, signed).status_code == 200
+    assert teams_post(teams, body, signed).status_code == 403
+    assert Ticket.objects.count() == 1
+
+
+def test_only_admins_create_chat_connections(alice):
+    from servicedesk.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        services.chat_connection_create(actor=alice, name="Mine", kind="slack", secret="s", people={})
+    assert not ChatConnection.objects.exists()
