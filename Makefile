@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= demo
 PYTEST_ARGS ?=
 
-.PHONY: install run test services chromium migrate seed check-deploy bench bench-quick clean
+.PHONY: install run test services chromium dovecot migrate seed check-deploy bench bench-quick clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,7 @@ $(VENV)/.installed: requirements.txt
 install: $(VENV)/.installed
 
 ## make run: migrate, seed the demo accounts and serve http://127.0.0.1:8000
+## (with MAIL_RECEIVER_PORT=2525 also the SMTP receiver on 127.0.0.1:2525 for desk@localhost)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --password "$(DEMO_PASSWORD)"
@@ -30,6 +31,11 @@ chromium:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+dovecot:
+	@test -x /usr/sbin/dovecot || { \
+	  echo "installing Debian's dovecot-imapd for the mail intake tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+
 services:
 	@pg_isready -h 127.0.0.1 -q || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
 	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || redis-server --daemonize yes --port 6379 --save "" --appendonly no
@@ -37,7 +43,7 @@ services:
 	  echo "PostgreSQL or Redis did not come up on 127.0.0.1" >&2; exit 1
 
 ## make test: the whole suite on real PostgreSQL, Redis, Celery, ASGI servers and Chromium
-test: install node_modules/.installed chromium services
+test: install node_modules/.installed chromium dovecot services
 	DJANGO_SETTINGS_MODULE=servicedesk.settings.test $(PY) -m pytest $(PYTEST_ARGS)
 
 check-deploy: install

@@ -1,8 +1,10 @@
-"""`make run` on the embedded defaults: SQLite, in-memory channel layer, eager Celery."""
+"""`make run` on the embedded defaults: SQLite, in-memory channel layer, eager Celery; with
+MAIL_RECEIVER_PORT set, also the SMTP receiver for desk@localhost."""
 import http.cookiejar
 import os
 import re
 import signal
+import smtplib
 import subprocess
 import urllib.parse
 import urllib.request
@@ -15,9 +17,10 @@ pytestmark = pytest.mark.integration
 
 
 def test_make_run_serves_the_login_page_with_demo_data(tmp_path):
-    port = free_port()
+    port, mail_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_", "REDIS_", "DATABASE_", "CELERY_", "EMAIL_", "CHANNEL_"))}
-    env.update({"PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DEMO_PASSWORD": "demo-pass"})
+    env.update({"PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DEMO_PASSWORD": "demo-pass",
+                "MAIL_RECEIVER_PORT": str(mail_port)})
     log = open(tmp_path / "run.log", "wb")
     proc = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -45,6 +48,15 @@ def test_make_run_serves_the_login_page_with_demo_data(tmp_path):
         assert "Alice Martin" in home
         with opener.open(f"{base}/healthz", timeout=5) as response:
             assert b'"redis": "embedded"' in response.read()
+
+        # Mail to the demo desk from alice's address is a ticket of alice's.
+        wait_for(lambda: "receiver on 127.0.0.1" in (tmp_path / "run.log").read_text(), timeout=30, what="the receiver")
+        with smtplib.SMTP("127.0.0.1", mail_port, timeout=20) as smtp:
+            smtp.sendmail("alice@example.com", ["desk@localhost"], (
+                "From: Alice <alice@example.com>\r\nTo: desk@localhost\r\nSubject: Badge reader at door 3 is dead\r\n"
+                "Message-ID: <make-run-1@example.com>\r\n\r\nIt beeps red for everyone.\r\n").encode())
+        with opener.open(f"{base}/tickets/mine/", timeout=10) as response:
+            assert "Badge reader at door 3 is dead" in response.read().decode()
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
