@@ -17,7 +17,8 @@ class MailboxForm(forms.Form):
                              widget=forms.PasswordInput(render_value=False), help_text="Stored, never shown again.")
     folder = forms.CharField(max_length=200, initial="INBOX")
     team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False, help_text="New tickets go to this team.")
-    unknown_senders = forms.ChoiceField(choices=Mailbox.UnknownSenders.choices, label="Senders without an account")
+    unknown_senders = forms.ChoiceField(choices=Mailbox.UnknownSenders.choices, label="Senders without an account",
+                                        initial=Mailbox.UnknownSenders.REFUSE)
 
 
 class ChatConnectionForm(forms.Form):

@@ -52,10 +52,11 @@ def test_managers_find_the_dashboard_and_communications_under_manage(nav, carol)
 
 
 def test_admins_also_find_administration_under_manage(nav, dave):
-    assert nav(dave)["manage"] == ["Dashboard", "Communications", "API", "Administration"]
+    assert nav(dave)["manage"] == ["Dashboard", "Communications", "Inbound channels", "API", "Administration"]
 
 
-@pytest.mark.parametrize("path, link", [("/manage/", "Dashboard"), ("/communications/review/", "Communications")])
+@pytest.mark.parametrize("path, link", [("/manage/", "Dashboard"), ("/communications/review/", "Communications"),
+                                        ("/inbound/", "Inbound channels")])
 def test_a_page_inside_the_menu_marks_its_link_and_the_menu(nav, dave, path, link):
     seen = nav(dave, path)
     assert 'aria-current="true"' in seen["manage_summary"]
