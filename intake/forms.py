@@ -29,6 +29,8 @@ class ChatConnectionForm(forms.Form):
     people = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
                              help_text="One per line: chat user id = username here, e.g. U024BE7LH = alice.")
     team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False)
+    outbound_channel = forms.SlugField(required=False, label="Replies go through",
+                                       help_text="Slug of the outbound channel that takes updates back to the chat.")
 
     def clean_people(self) -> dict:
         mapping = {}

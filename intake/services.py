@@ -317,7 +317,8 @@ def chat_ticket_log(*, connection, fingerprint: str, external_user: str, text: s
 
 
 @transaction.atomic
-def chat_connection_create(*, actor: User, name: str, kind: str, secret: str, people: dict, team=None):
+def chat_connection_create(*, actor: User, name: str, kind: str, secret: str, people: dict, team=None,
+                           outbound_channel: str = ""):
     from .models import ChatConnection
 
     _require_admin(actor)
@@ -339,7 +340,8 @@ def chat_connection_create(*, actor: User, name: str, kind: str, secret: str, pe
     while ChatConnection.objects.filter(slug=slug).exists():
         n += 1
         slug = f"{base}-{n}"
-    connection = ChatConnection(name=name, slug=slug, kind=kind, secret=secret, people=people, team=team)
+    connection = ChatConnection(name=name, slug=slug, kind=kind, secret=secret, people=people, team=team,
+                                outbound_channel=outbound_channel)
     connection.full_clean()
     connection.save()
     return connection

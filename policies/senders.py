@@ -123,7 +123,12 @@ def _webhook(out: Outgoing) -> Result:
 
 
 def _slack(out: Outgoing) -> Result:
-    return _post_json(out.config["url"], {"text": out.text})
+    payload = {"text": out.text}
+    # A reply to a chat thread: the recipient is "<channel>/<thread ts>" (see intake).
+    thread_ts = out.recipient.rsplit("/", 1)[-1] if "/" in out.recipient else ""
+    if thread_ts:
+        payload["thread_ts"] = thread_ts
+    return _post_json(out.config["url"], payload)
 
 
 def _teams(out: Outgoing) -> Result:

@@ -738,6 +738,31 @@ def ticket_announce(*, ticket, change: str) -> list[OutboundPost]:
                 recipient=ticket.requester.email if channel.kind == Channel.Kind.EMAIL else "",
                 dedupe_key=f"{EventKind.TICKET_CLOSED}:{ticket.pk}:{ticket.resolution_count}:{channel.pk}",
             ))
+    posts += _chat_thread_updates(ticket, change)
+    return posts
+
+
+def _chat_thread_updates(ticket, change: str) -> list[OutboundPost]:
+    """A ticket logged from a chat tool: its resolution and closing go back to the thread it was
+    logged from, through the connection's outbound channel and that channel's policies."""
+    from intake.models import ChatRequest
+
+    event = {"resolved": EventKind.TICKET_RESOLVED, "closed": EventKind.TICKET_CLOSED}.get(change)
+    if event is None:
+        return []
+    requests = ChatRequest.objects.filter(ticket=ticket).exclude(connection__outbound_channel="").select_related("connection")
+    posts = []
+    for request in requests.order_by("id"):
+        channel = Channel.objects.filter(
+            slug=request.connection.outbound_channel, active=True, kind__in=[Channel.Kind.SLACK, Channel.Kind.TEAMS],
+        ).first()
+        if channel is None:
+            continue
+        posts.append(outbound_create(
+            actor=None, channel=channel, body=f"Update on {ticket.number} ({ticket.title}): {change}.", ticket=ticket,
+            event=event, recipient=request.thread,
+            dedupe_key=f"chat:{event}:{ticket.pk}:{ticket.resolution_count}:{channel.pk}",
+        ))
     return posts
 
 

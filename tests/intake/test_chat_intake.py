@@ -122,3 +122,45 @@ def test_only_admins_create_chat_connections(alice):
     with pytest.raises(Forbidden):
         services.chat_connection_create(actor=alice, name="Mine", kind="slack", secret="s", people={})
     assert not ChatConnection.objects.exists()
+
+
+def test_resolving_a_chat_ticket_answers_in_its_thread_through_the_channel_and_its_policies(
+        dave, alice, bob, monkeypatch, django_capture_on_commit_callbacks):
+    from policies import senders
+    from policies import services as policies
+    from policies.models import OutboundPost
+
+    relay = policies.channel_create(actor=dave, name="Slack replies", kind="slack", audience="internal",
+                                    config={"url": "https://hooks.slack.example/services/T/B/X"})
+    policies.policy_create(actor=dave, channel=relay, name="Ticket updates", allowed_events=["ticket_resolved"])
+    connection = services.chat_connection_create(actor=dave, name="Slack", kind="slack", secret=SLACK_SECRET,
+                                                 people={"U0ALICE": "alice"}, outbound_channel=relay.slug)
+    sent = []
+    monkeypatch.setattr(senders, "_post_json", lambda url, payload, headers=None: sent.append(payload) or senders.Result(senders.SENT, http_status=200))
+    event = json.dumps({"type": "event_callback", "event_id": "Ev77", "event": {
+        "type": "app_mention", "user": "U0ALICE", "text": "wifi down in room 4", "channel": "C09", "ts": "1700.01"}}).encode()
+    assert slack_post(f"/intake/slack/{connection.slug}/events/", event, content_type="application/json").status_code == 200
+    ticket = Ticket.objects.get()
+
+    from tickets import services as tickets
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tickets.ticket_update(actor=bob, ticket=ticket, status="resolved")
+    post = OutboundPost.objects.get(ticket=ticket)
+    assert (post.channel, post.event, post.recipient) == (relay, "ticket_resolved", "C09/1700.01")
+    assert sent == [{"text": post.text, "thread_ts": "1700.01"}]
+
+
+def test_chat_thread_updates_still_pass_the_channels_policies(dave, alice, bob):
+    from policies import services as policies
+    from policies.models import OutboundPost
+    from tickets import services as tickets
+
+    relay = policies.channel_create(actor=dave, name="Slack replies", kind="slack", audience="internal",
+                                    config={"url": "https://hooks.slack.example/services/T/B/X"})
+    # No policy names ticket resolutions: the engine blocks the post.
+    connection = services.chat_connection_create(actor=dave, name="Slack", kind="slack", secret=SLACK_SECRET,
+                                                 people={"U0ALICE": "alice"}, outbound_channel=relay.slug)
+    slack_post(f"/intake/slack/{connection.slug}/commands/", command())
+    tickets.ticket_update(actor=bob, ticket=Ticket.objects.get(), status="resolved")
+    assert OutboundPost.objects.get().status == "blocked"
