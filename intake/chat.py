@@ -26,12 +26,12 @@ def verify_slack(*, secret: str, body: bytes, timestamp: str | None, signature: 
         raise NotSigned("The request is too old.")
     base = b"v0:" + timestamp.encode() + b":" + body
     expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature):
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
         raise NotSigned("The signature does not match.")
-    return hashlib.sha256(signature.encode()).hexdigest()
+    return hashlib.sha256(signature.encode("utf-8", "replace")).hexdigest()
 
 
-def verify_teams(*, secret: str, body: bytes, authorization: str | None, sent_at: str | None, max_age: int) -> str:
+def verify_teams(*, secret: str, body: bytes, authorization: str | None, sent_at: object, max_age: int) -> str:
     if not secret or not authorization or not authorization.startswith("HMAC "):
         raise NotSigned("The request is not signed.")
     try:
@@ -39,15 +39,17 @@ def verify_teams(*, secret: str, body: bytes, authorization: str | None, sent_at
     except (binascii.Error, ValueError):
         raise NotSigned("The connection's security token is not valid base64.") from None
     expected = base64.b64encode(hmac.new(key, body, hashlib.sha256).digest()).decode()
-    if not hmac.compare_digest(expected, authorization[5:].strip()):
+    if not hmac.compare_digest(expected.encode(), authorization[5:].strip().encode("utf-8", "replace")):
         raise NotSigned("The signature does not match.")
     try:
-        when = datetime.fromisoformat((sent_at or "").replace("Z", "+00:00")).timestamp()
+        when = datetime.fromisoformat(sent_at.replace("Z", "+00:00")).timestamp() if isinstance(sent_at, str) else None
+        if when is None:
+            raise ValueError(sent_at)
     except ValueError:
         raise NotSigned("The request has no valid timestamp.") from None
     if abs(time.time() - when) > max_age:
         raise NotSigned("The request is too old.")
-    return hashlib.sha256(authorization.encode()).hexdigest()
+    return hashlib.sha256(authorization.encode("utf-8", "replace")).hexdigest()
 
 
 def slack_sign(secret: str, body: bytes, timestamp: int) -> str:

@@ -105,7 +105,7 @@ def _import(parsed: parsing.Parsed, mailbox: Mailbox | None, written_files: list
         if not can_see(person, ticket):
             # Never appended, never confirmed: the ticket does not exist for this sender.
             raise Refused(f"The sender may not see {ticket.number}.", reply=False)
-        body = parsing.new_text(parsed.text)
+        body = parsing.new_text(parsed.text)[:20_000]
         files = _attachments(person, ticket, parsed, written_files)
         if not body and not files:
             return _store(mailbox, parsed=parsed, outcome=Outcome.IGNORED, reason="The reply had no new text.")

@@ -164,3 +164,37 @@ def test_chat_thread_updates_still_pass_the_channels_policies(dave, alice, bob):
     slack_post(f"/intake/slack/{connection.slug}/commands/", command())
     tickets.ticket_update(actor=bob, ticket=Ticket.objects.get(), status="resolved")
     assert OutboundPost.objects.get().status == "blocked"
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b"5", b'{"type": "event_callback", "event": []}',
+                                  b'{"type": "event_callback", "event": {"type": "message", "text": 5, "user": []}}',
+                                  b"\xff\xfe", b'{"type": "url_verification", "challenge": {"a": 1}}'])
+def test_signed_but_malformed_slack_events_never_answer_500(slack, body):
+    response = slack_post(f"/intake/slack/{slack.slug}/events/", body, content_type="application/json")
+    assert response.status_code in (200, 400) and not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize("body", [b"text=%ff%fe&user_id=U0ALICE", b"\x00\x01", b"text=&user_id=U0ALICE", b"user_id=U0ALICE&text=" + b"x" * 30000])
+def test_signed_but_odd_slash_commands_never_answer_500(slack, body):
+    response = slack_post(f"/intake/slack/{slack.slug}/commands/", body)
+    assert response.status_code == 200 and "text" in response.json()
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[]", b'{"timestamp": 5}', b'{"timestamp": "2026-13-45T00:00:00Z"}'])
+def test_malformed_teams_requests_never_answer_500(teams, body):
+    response = teams_post(teams, body, chat.teams_sign(TEAMS_SECRET, body))
+    assert response.status_code in (400, 401) and not Ticket.objects.exists()
+
+
+def test_chat_endpoints_take_only_posts_and_unknown_connections_are_404(slack):
+    assert Client().get(f"/intake/slack/{slack.slug}/commands/").status_code == 405
+    assert slack_post("/intake/slack/nope/commands/", command()).status_code == 404
+
+
+def test_signature_headers_with_odd_characters_are_401_not_500(slack, teams):
+    body = command()
+    odd = Client().post(f"/intake/slack/{slack.slug}/commands/", body, content_type="application/x-www-form-urlencoded",
+                        HTTP_X_SLACK_REQUEST_TIMESTAMP=str(int(time.time())), HTTP_X_SLACK_SIGNATURE="v0=é✓")
+    assert odd.status_code == 401
+    assert teams_post(teams, teams_body(), "HMAC é✓").status_code == 401
+    assert not Ticket.objects.exists()
