@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from servicedesk import similarity
 from servicedesk.errors import Forbidden, NotVisible
 
 from .models import Answer, Community, JoinRequest, Membership, Question, Removal
@@ -366,30 +367,17 @@ def text_search(qs, text: str, fields: tuple[str, ...]):
 
 
 def article_suggestions(*, user: User, text: str, limit: int = 3):
-    """Knowledge the caller may read that matches what they are about to log."""
+    """Knowledge the caller may read that matches what they are about to log, ranked like duplicate
+    tickets (servicedesk.similarity) on PostgreSQL and on SQLite alike."""
     text = text.strip()[:200]
     if len(text) < 3:
         return []
+    vector = None
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+        from django.contrib.postgres.search import SearchVector
 
-        # Any of the words, ranked: a summary is a description, not a query with every word required.
-        words = [w for w in text.replace("'", " ").split() if len(w) > 2][:12]
-        if not words:
-            return []
         vector = SearchVector("title", weight="A", config="english") + SearchVector("body", weight="B", config="english")
-        query = None
-        for w in words:
-            part = SearchQuery(w, config="english")
-            query = part if query is None else query | part
-        qs = articles_for(user).annotate(search=vector).filter(search=query).annotate(rank=SearchRank(vector, query))
-        return list(qs.order_by("-rank", "-helpful_count", "-id")[:limit])
-    # Without full-text search: any word of four letters or more in the title.
-    words = [w for w in text.split() if len(w) > 3][:12]
-    condition = Q()
-    for word in words:
-        condition |= Q(title__icontains=word)
-    return list(articles_for(user).filter(condition)[:limit]) if words else []
+    return similarity.ranked(articles_for(user), text, limit=limit, vector=vector, fts_table="communities_article_fts")
 
 
 def community_search(*, user: User, text: str, limit: int = 20) -> list[Hit]:
