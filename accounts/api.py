@@ -5,6 +5,7 @@ from django.db import transaction
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -99,10 +100,54 @@ class TokenRevokeApi(APIView):
         return Response(status=204)
 
 
+class ProfileInput(serializers.Serializer):
+    display_name = serializers.CharField(max_length=150, required=False)
+    title = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    location = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    expertise_tags = serializers.ListField(child=serializers.CharField(max_length=40), max_length=15, required=False)
+    time_zone = serializers.ChoiceField(
+        choices=sorted(services.time_zone_names()), required=False, help_text="An IANA zone such as Europe/Paris."
+    )
+
+
+MeOutput = inline_serializer("Me", {"username": serializers.CharField()})
+
+
 class MeApi(APIView):
-    @extend_schema(responses=inline_serializer("Me", {"username": serializers.CharField()}))
+    @extend_schema(responses=MeOutput)
     def get(self, request):
         return Response(selectors.user_profile(viewer=request.user, user=request.user))
+
+    @extend_schema(request=ProfileInput, responses=MeOutput)
+    def patch(self, request):
+        data = ProfileInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.profile_update(actor=request.user, user=request.user, fields=dict(data.validated_data))
+        return Response(selectors.user_profile(viewer=user, user=user))
+
+
+class MyAvatarApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        request={"multipart/form-data": {
+            "type": "object", "required": ["avatar"],
+            "properties": {"avatar": {"type": "string", "format": "binary", "minLength": 1,
+                                      "description": "A JPEG, PNG, GIF or WebP image up to 5 MB, judged by content."}},
+        }},
+        responses=MeOutput,
+    )
+    def put(self, request):
+        upload = request.FILES.get("avatar")
+        if upload is None:
+            raise ApplicationError("Attach a photo.", errors={"avatar": ["No file was submitted."]})
+        user = services.profile_update(actor=request.user, user=request.user, fields={}, avatar=upload)
+        return Response(selectors.user_profile(viewer=user, user=user))
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        services.profile_update(actor=request.user, user=request.user, fields={}, avatar_remove=True)
+        return Response(status=204)
 
 
 class LoginOutput(serializers.Serializer):
@@ -113,6 +158,8 @@ class LoginOutput(serializers.Serializer):
     success = serializers.BooleanField()
     method = serializers.CharField()
     reported = serializers.BooleanField()
+    device_name = serializers.CharField(help_text='Browser and system, e.g. "Firefox 121 on Ubuntu"; empty if unknown.')
+    new_device = serializers.BooleanField(help_text="A successful sign-in from a browser not remembered for this account.")
 
 
 class MyLoginsApi(ListAPIView):
@@ -120,6 +167,10 @@ class MyLoginsApi(ListAPIView):
 
     def get_queryset(self):
         return selectors.login_history(self.request.user)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        return selectors.logins_described(page if page is not None else list(queryset))
 
 
 class UserDetailApi(APIView):

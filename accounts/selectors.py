@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from gamification.selectors import standing_for
 from servicedesk.errors import NotVisible
 
+from .devices import describe as describe_device
 from .models import ApiToken, LoginRecord, SecurityReport, User, api_token_digest
 
 
@@ -15,6 +16,20 @@ def login_history(user: User) -> QuerySet[LoginRecord]:
         .annotate(reported=Exists(SecurityReport.objects.filter(login=OuterRef("pk"))))
         .order_by("-id")
     )
+
+
+def login_history_described(user: User, *, limit: int = 100) -> list[LoginRecord]:
+    """The caller's recent attempts, each with `device_name` ("Firefox 121 on Ubuntu") and
+    `new_device`: a successful password sign-in from a browser that was not one of the account's
+    remembered devices at the time (accounts.guard remembers a device after its first sign-in)."""
+    return logins_described(list(login_history(user)[:limit]))
+
+
+def logins_described(rows: list[LoginRecord]) -> list[LoginRecord]:
+    for row in rows:
+        row.device_name = describe_device(row.user_agent)
+        row.new_device = row.success and row.method == LoginRecord.Method.PASSWORD and not row.device
+    return rows
 
 
 def user_visible(*, viewer: User, username: str) -> User:

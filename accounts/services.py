@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import functools
 import secrets
+import zoneinfo
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -19,6 +22,7 @@ from servicedesk.net import client_ip
 from servicedesk.queue import enqueue_on_commit
 
 from . import guard
+from .avatars import avatar_from_upload
 from .models import ApiToken, LoginRecord, Role, SecurityReport, Team, User, api_token_digest
 
 
@@ -333,3 +337,101 @@ def api_tokens_purge() -> int:
     cutoff = timezone.now() - timedelta(days=7)
     deleted, _ = ApiToken.objects.filter(Q(expires_at__lt=cutoff) | Q(revoked_at__lt=cutoff)).delete()
     return deleted
+
+
+# --- a person's own profile ------------------------------------------------------------------
+
+PROFILE_MAX_TAGS = 15
+PROFILE_TAG_MAX_LENGTH = 40
+
+
+def expertise_tags_clean(raw: Iterable[str] | str) -> list[str]:
+    """Tags as people type them ("VPN, Excel macros, vpn") -> ["excel macros", "vpn"]."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    tags = sorted({" ".join(str(item).split()).lower() for item in items if str(item).strip()})
+    problems = []
+    if len(tags) > PROFILE_MAX_TAGS:
+        problems.append(f"List at most {PROFILE_MAX_TAGS} areas of expertise.")
+    too_long = [t for t in tags if len(t) > PROFILE_TAG_MAX_LENGTH]
+    if too_long:
+        problems.append(f"Keep each one under {PROFILE_TAG_MAX_LENGTH} characters: {too_long[0][:20]}…")
+    if problems:
+        raise ApplicationError("Check your areas of expertise.", errors={"expertise_tags": problems})
+    return tags
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    actor: User,
+    user: User,
+    fields: dict,
+    avatar: UploadedFile | None = None,
+    avatar_remove: bool = False,
+) -> User:
+    """Change what a person says about themselves. Only the person may do it; every field is
+    checked before anything is written, so a refusal changes nothing."""
+    if actor.pk != user.pk:
+        raise Forbidden("You can only edit your own profile.")
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ApplicationError(
+            "Unknown profile fields.", errors={name: ["This field cannot be changed here."] for name in sorted(unknown)}
+        )
+    errors: dict[str, list[str]] = {}
+    changes: dict = {}
+    for name in ("display_name", "title", "location"):
+        if name in fields:
+            value = " ".join(str(fields[name] or "").split())
+            if len(value) > 150:
+                errors[name] = ["Keep it under 150 characters."]
+            elif name == "display_name" and not value:
+                errors[name] = ["Enter the name people should see."]
+            else:
+                changes[name] = value
+    if "time_zone" in fields:
+        if fields["time_zone"] not in time_zone_names():
+            errors["time_zone"] = ["Choose a time zone from the list."]
+        else:
+            changes["time_zone"] = fields["time_zone"]
+    if "expertise_tags" in fields:
+        try:
+            changes["expertise_tags"] = expertise_tags_clean(fields["expertise_tags"] or [])
+        except ApplicationError as exc:
+            errors.update(exc.errors)
+    photo = None
+    if avatar is not None:
+        try:
+            photo = avatar_from_upload(avatar)
+        except ApplicationError as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise ApplicationError("Your profile was not saved. Check the fields marked below.", errors=errors)
+    old_avatar = user.avatar.name if (photo is not None or avatar_remove) and user.avatar else ""
+    for name, value in changes.items():
+        setattr(user, name, value)
+    update = list(changes)
+    if photo is not None:
+        user.avatar.save(photo.name, photo, save=False)
+        update.append("avatar")
+    elif avatar_remove and user.avatar:
+        user.avatar = ""
+        update.append("avatar")
+    if update:
+        user.save(update_fields=update)
+    if old_avatar:
+        storage = user.avatar.storage
+        transaction.on_commit(lambda: storage.delete(old_avatar))
+    return user
+
+
+PROFILE_FIELDS = frozenset({"display_name", "title", "location", "expertise_tags", "time_zone"})
+
+
+def time_zone_names() -> frozenset[str]:
+    return _time_zone_names()
+
+
+@functools.lru_cache(maxsize=1)
+def _time_zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) - {"localtime", "Factory"}

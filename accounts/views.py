@@ -5,8 +5,9 @@ from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from feeds.selectors import notifications_for
 from servicedesk.errors import ApplicationError, NotVisible
 
 from . import guard, selectors, services
+from .forms import ProfileForm
 
 
 def _minutes(seconds: int | None) -> int:
@@ -77,7 +79,7 @@ def logout_view(request):
 
 @login_required
 def signin_history(request):
-    logins = list(selectors.login_history(request.user)[:100])
+    logins = selectors.login_history_described(request.user)
     reports = list(request.user.security_reports.order_by("-id")[:20])
     return render(request, "accounts/signins.html", {"logins": logins, "reports": reports})
 
@@ -94,6 +96,45 @@ def signin_report(request, login_id: int):
     else:
         messages.success(request, "Thank you. The security team has been told and will look into it.")
     return redirect("accounts:signins")
+
+
+@login_required
+def profile_edit(request):
+    """A person's own profile: name, photo, title, location, expertise and time zone."""
+    user = request.user
+    form = ProfileForm(
+        request.POST or None, request.FILES or None, has_avatar=bool(user.avatar),
+        initial={"display_name": user.display_name, "title": user.title, "location": user.location,
+                 "expertise_tags": ", ".join(user.expertise_tags), "time_zone": user.time_zone},
+    )
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.profile_update(
+                    actor=user, user=user,
+                    fields={name: data[name] for name in ("display_name", "title", "location", "expertise_tags", "time_zone")},
+                    avatar=data.get("avatar"), avatar_remove=data.get("avatar_remove", False),
+                )
+            except ApplicationError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, "Your profile is saved.")
+                return redirect("accounts:profile")
+        return render(request, "accounts/profile_edit.html", {"form": form}, status=form.error_status)
+    return render(request, "accounts/profile_edit.html", {"form": form})
+
+
+@login_required
+def avatar_file(request, name: str):
+    """Profile photos are for signed-in people only; names are random, so they are cached long."""
+    path = f"avatars/{name}"
+    if "/" in name or not default_storage.exists(path):
+        raise Http404
+    response = FileResponse(default_storage.open(path), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

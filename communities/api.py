@@ -24,6 +24,8 @@ def question_payload(q) -> dict:
         "id": q.pk, "community": q.community.slug, "title": q.title, "body": q.body, "body_html": q.body_html,
         "author": {"username": q.author.username}, "answer_count": q.answer_count,
         "accepted_answer": q.accepted_answer_id, "created_at": q.created_at.isoformat(), "url": q.get_absolute_url(),
+        "tags": q.tags, "view_count": q.view_count, "votes": getattr(q, "votes", None),
+        "last_activity_at": q.last_activity_at.isoformat() if q.last_activity_at else None,
     }
 
 
@@ -79,17 +81,29 @@ class JoinRequestRejectApi(JoinRequestDecisionApi):
 class QuestionInput(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
+    tags = serializers.ListField(child=serializers.CharField(max_length=30), max_length=5, required=False, default=list)
 
 
 class QuestionListApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("show", str, enum=["all", "unanswered", "mine"])], responses=inline_serializer("Questions", {"results": serializers.ListField()}))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("show", str, enum=["all", "unanswered", "mine"]),
+            OpenApiParameter("sort", str, enum=list(selectors.QUESTION_SORTS)),
+            OpenApiParameter("tag", str),
+        ],
+        responses=inline_serializer("Questions", {"results": serializers.ListField()}),
+    )
     def get(self, request, slug: str):
         community = selectors.community_readable(user=request.user, slug=slug)
         show = request.query_params.get("show", "all")
         if show not in ("all", "unanswered", "mine"):
             raise ApplicationError("Unknown list.", errors={"show": ["Choose all, unanswered or mine."]})
+        sort = request.query_params.get("sort", "new")
+        if sort not in selectors.QUESTION_SORTS:
+            raise ApplicationError("Unknown order.", errors={"sort": [f"Choose one of {', '.join(selectors.QUESTION_SORTS)}."]})
         questions = selectors.questions_of(
-            community, unanswered=show == "unanswered", asked_by=request.user if show == "mine" else None
+            community, unanswered=show == "unanswered", asked_by=request.user if show == "mine" else None,
+            sort=sort, tag=request.query_params.get("tag", "").strip().lower()[:30],
         )[:100]
         return Response({"results": [question_payload(q) for q in questions], "next": None})
 

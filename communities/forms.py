@@ -27,6 +27,9 @@ class QuestionForm(ServiceErrorsMixin, forms.Form):
                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
     body = forms.CharField(label="Details", required=False, max_length=20_000, help_text=MARKDOWN_HELP,
                            widget=forms.Textarea(attrs={"rows": 6}))
+    tags = forms.CharField(label="Tags", required=False, max_length=200,
+                           help_text="Up to 5, separated by commas (for example: vpn, home-office).",
+                           widget=forms.TextInput(attrs={"autocomplete": "off"}))
 
 
 class BodyForm(ServiceErrorsMixin, forms.Form):
@@ -46,8 +49,8 @@ class ArticleForm(ServiceErrorsMixin, forms.Form):
     title = forms.CharField(label="Title", max_length=200)
     body = forms.CharField(label="Article", max_length=100_000, help_text="Markdown works: headings, lists, links, code.",
                            widget=forms.Textarea(attrs={"rows": 14}))
-    note = forms.CharField(label="What changed?", max_length=200, required=False,
-                           help_text="A short note kept with this revision.")
+    note = forms.CharField(label="Reason for the change", max_length=200,
+                           help_text="Kept with this revision, so readers and reviewers know why it changed.")
 
 
 class IdeaForm(ServiceErrorsMixin, forms.Form):

@@ -91,10 +91,17 @@ class Question(Removable):
     body_html = models.TextField(blank=True)
     accepted_answer = models.ForeignKey("Answer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     answer_count = models.PositiveIntegerField(default=0)
+    tags = models.JSONField(default=list, blank=True)
+    view_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The question, a new answer or an accepted answer: what "latest" sorts by.
+    last_activity_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["community", "-id"])]
+        indexes = [
+            models.Index(fields=["community", "-id"]),
+            models.Index(fields=["community", "-last_activity_at"], name="question_latest"),
+        ]
 
     def get_absolute_url(self) -> str:
         return f"/questions/{self.pk}/"

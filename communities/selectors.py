@@ -4,10 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from servicedesk import similarity
 from servicedesk.errors import Forbidden, NotVisible
 
 from .models import Answer, Community, JoinRequest, Membership, Question, Removal
@@ -81,13 +83,31 @@ def member_groups(user: User) -> set[str]:
     return {f"community:{slug}" for slug in Membership.objects.filter(user=user).values_list("community__slug", flat=True)}
 
 
-def questions_of(community: Community, *, unanswered: bool = False, asked_by: User | None = None) -> QuerySet[Question]:
-    qs = Question.objects.filter(community=community, removed_at__isnull=True).select_related("author", "community").order_by("-id")
-    if unanswered:
+QUESTION_SORTS = {"latest": "Latest activity", "top": "Top", "unanswered": "Unanswered", "new": "Newest"}
+
+
+def questions_of(community: Community, *, unanswered: bool = False, asked_by: User | None = None,
+                 sort: str = "new", tag: str = "") -> QuerySet[Question]:
+    """A community's questions with `votes` (the net score of their answers), sorted as asked:
+    "latest" by last activity, "top" by votes then answers, "unanswered" (no answer yet, newest
+    first), "new" by when they were asked."""
+    qs = Question.objects.filter(community=community, removed_at__isnull=True).select_related("author", "community")
+    if unanswered or sort == "unanswered":
         qs = qs.filter(accepted_answer__isnull=True, answer_count=0)
     if asked_by is not None:
         qs = qs.filter(author=asked_by)
-    return qs
+    if tag:
+        qs = qs.filter(tags__contains=[tag]) if connection.vendor == "postgresql" else qs.filter(tags__icontains=f'"{tag}"')
+    votes = (
+        Answer.objects.filter(question=OuterRef("pk"), removed_at__isnull=True).order_by()
+        .values("question").annotate(total=Sum("score")).values("total")
+    )
+    qs = qs.annotate(votes=Coalesce(Subquery(votes, output_field=IntegerField()), 0))
+    if sort == "latest":
+        return qs.order_by(F("last_activity_at").desc(nulls_last=True), "-id")
+    if sort == "top":
+        return qs.order_by("-votes", "-answer_count", "-id")
+    return qs.order_by("-id")
 
 
 def question_get(*, user: User, question_id) -> Question:
@@ -119,6 +139,14 @@ def articles_for(user: User):
         .select_related("author", "community", "service")
         .order_by("-id")
     )
+
+
+ARTICLE_EDIT_REFUSED = "Only members of the community edit its articles."
+
+
+def can_edit_article(user: User, article) -> bool:
+    """Anyone who may read a desk-wide article edits it; a community's articles, its members."""
+    return article.community_id is None or Membership.objects.filter(community_id=article.community_id, user=user).exists()
 
 
 def article_get(*, user: User, article_id):
@@ -255,7 +283,8 @@ class CommunityPage:
     proposed_bridges: list = field(default_factory=list)
 
 
-def community_page(*, user: User, community: Community, show: str = "all") -> CommunityPage:
+def community_page(*, user: User, community: Community, show: str = "all", sort: str = "latest",
+                   tag: str = "") -> CommunityPage:
     """Everything the community page shows, in a fixed number of queries whatever its size."""
     from .models import Article, Bridge, Invitation
 
@@ -274,7 +303,7 @@ def community_page(*, user: User, community: Community, show: str = "all") -> Co
     page.members = list(members[:MEMBERS_SHOWN])
     page.services = list(community.services.filter(active=True).order_by("name"))
     page.questions = list(questions_of(community, unanswered=show == "unanswered",
-                                       asked_by=user if show == "mine" else None)[:QUESTIONS_SHOWN])
+                                       asked_by=user if show == "mine" else None, sort=sort, tag=tag)[:QUESTIONS_SHOWN])
     page.articles = list(Article.objects.filter(community=community, removed_at__isnull=True).select_related("author")
                          .order_by("-helpful_count", "-id")[:ARTICLES_SHOWN])
     page.ideas = list(ideas_of(user, community))
@@ -366,30 +395,17 @@ def text_search(qs, text: str, fields: tuple[str, ...]):
 
 
 def article_suggestions(*, user: User, text: str, limit: int = 3):
-    """Knowledge the caller may read that matches what they are about to log."""
+    """Knowledge the caller may read that matches what they are about to log, ranked like duplicate
+    tickets (servicedesk.similarity) on PostgreSQL and on SQLite alike."""
     text = text.strip()[:200]
     if len(text) < 3:
         return []
+    vector = None
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+        from django.contrib.postgres.search import SearchVector
 
-        # Any of the words, ranked: a summary is a description, not a query with every word required.
-        words = [w for w in text.replace("'", " ").split() if len(w) > 2][:12]
-        if not words:
-            return []
         vector = SearchVector("title", weight="A", config="english") + SearchVector("body", weight="B", config="english")
-        query = None
-        for w in words:
-            part = SearchQuery(w, config="english")
-            query = part if query is None else query | part
-        qs = articles_for(user).annotate(search=vector).filter(search=query).annotate(rank=SearchRank(vector, query))
-        return list(qs.order_by("-rank", "-helpful_count", "-id")[:limit])
-    # Without full-text search: any word of four letters or more in the title.
-    words = [w for w in text.split() if len(w) > 3][:12]
-    condition = Q()
-    for word in words:
-        condition |= Q(title__icontains=word)
-    return list(articles_for(user).filter(condition)[:limit]) if words else []
+    return similarity.ranked(articles_for(user), text, limit=limit, vector=vector, fts_table="communities_article_fts")
 
 
 def community_search(*, user: User, text: str, limit: int = 20) -> list[Hit]:

@@ -1,6 +1,10 @@
 """Every write to communities: membership, join requests, questions, answers, votes, acceptance."""
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -176,13 +180,15 @@ def _require_member(actor: User, community: Community) -> None:
 
 
 @transaction.atomic
-def question_ask(*, actor: User, community: Community, title: str, body: str = "") -> Question:
+def question_ask(*, actor: User, community: Community, title: str, body: str = "", tags: Iterable[str] | str = ()) -> Question:
     _require_member(actor, community)
     _check_text(title, body)
+    clean_tags = question_tags_clean(tags)
     mentions_check(actor=actor, body=body)
     ratelimit.consume(actor=actor, action="post")
     question = Question.objects.create(
-        community=community, author=actor, title=one_line(title), body=body, body_html=markdown.render(body)
+        community=community, author=actor, title=one_line(title), body=body, body_html=markdown.render(body),
+        tags=clean_tags, last_activity_at=timezone.now(),
     )
     activity_publish(
         actor=actor, verb="asked", obj=ObjectRef("question", str(question.pk), question.title),
@@ -194,6 +200,34 @@ def question_ask(*, actor: User, community: Community, title: str, body: str = "
     return question
 
 
+QUESTION_MAX_TAGS = 5
+QUESTION_TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9+#.\-]{0,29}$")
+
+
+def question_tags_clean(raw: Iterable[str] | str) -> list[str]:
+    """"VPN, Home office" -> ["home-office", "vpn"]: lower case, words joined by hyphens, at most 5."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    tags = sorted({"-".join(str(item).lower().split()) for item in items if str(item).strip()})
+    if len(tags) > QUESTION_MAX_TAGS:
+        raise ApplicationError("Too many tags.", errors={"tags": [f"Use at most {QUESTION_MAX_TAGS} tags."]})
+    wrong = [tag for tag in tags if not QUESTION_TAG_PATTERN.match(tag)]
+    if wrong:
+        raise ApplicationError("Check the tags.", errors={
+            "tags": [f"“{wrong[0][:30]}” is not a tag: use up to 30 letters, digits, hyphens, dots, + or #."]})
+    return tags
+
+
+QUESTION_VIEW_WINDOW_SECONDS = 6 * 3600
+
+
+def question_viewed(*, viewer: User, question: Question) -> None:
+    """Count a reader once per question per six hours (a reload or a live refresh is not a view)."""
+    if not viewer.is_authenticated or viewer.pk == question.author_id:
+        return
+    if cache.add(f"question-view:{question.pk}:{viewer.pk}", 1, QUESTION_VIEW_WINDOW_SECONDS):
+        Question.objects.filter(pk=question.pk).update(view_count=F("view_count") + 1)
+
+
 @transaction.atomic
 def answer_post(*, actor: User, question: Question, body: str) -> Answer:
     community = question.community
@@ -202,7 +236,7 @@ def answer_post(*, actor: User, question: Question, body: str) -> Answer:
     mentions_check(actor=actor, body=body)
     ratelimit.consume(actor=actor, action="comment")
     answer = Answer.objects.create(question=question, author=actor, body=body, body_html=markdown.render(body))
-    Question.objects.filter(pk=question.pk).update(answer_count=F("answer_count") + 1)
+    Question.objects.filter(pk=question.pk).update(answer_count=F("answer_count") + 1, last_activity_at=timezone.now())
     asker = [question.author] if question.author_id != actor.pk else []
     activity_publish(
         actor=actor, verb="answered", obj=ObjectRef("question", str(question.pk), question.title),
@@ -252,7 +286,8 @@ def answer_accept(*, actor: User, answer: Answer) -> Question:
         return question
     previous_answer_id = question.accepted_answer_id
     question.accepted_answer = answer
-    question.save(update_fields=["accepted_answer"])
+    question.last_activity_at = timezone.now()
+    question.save(update_fields=["accepted_answer", "last_activity_at"])
     gamification.answer_accepted(answer=answer, actor=actor, previous_answer_id=previous_answer_id)
     live.answers_changed(question.pk)
     author = [answer.author] if answer.author_id != actor.pk else []
@@ -331,8 +366,8 @@ def article_edit(*, actor: User, article, title: str | None = None, body: str | 
     article = Article.objects.select_for_update(of=("self",)).select_related("community").get(pk=article.pk)
     if not selectors.article_visible(actor, article):
         raise NotVisible()
-    if article.community is not None and not Membership.objects.filter(community=article.community, user=actor).exists():
-        raise Forbidden("Only members of the community edit its articles.")
+    if not selectors.can_edit_article(actor, article):
+        raise Forbidden(selectors.ARTICLE_EDIT_REFUSED)
     title = article.title if title is None else one_line(title)
     body = article.body if body is None else body
     if not title or len(title) > 200 or not body.strip():

@@ -36,7 +36,8 @@ from .forms import (
 )
 from .models import Answer, Article, Community
 
-SHOW_CHOICES = [("all", "All"), ("unanswered", "Unanswered"), ("mine", "Mine")]
+# The question list's tabs: two orders and two filters ("all" is the old name of "latest").
+SHOW_CHOICES = [("latest", "Latest"), ("top", "Top"), ("unanswered", "Unanswered"), ("mine", "Mine")]
 
 
 def _forbidden(request, message: str):
@@ -127,11 +128,13 @@ def _wall_context(request, community: Community) -> dict:
 
 
 def _community_page(request, community: Community, *, status: int = 200, **forms):
-    show = request.GET.get("show", "all")
+    show = request.GET.get("show", "latest")
     if show not in dict(SHOW_CHOICES):
-        show = "all"
-    page = selectors.community_page(user=request.user, community=community, show=show)
-    context = {"community": community, "page": page, "show": show, "show_choices": SHOW_CHOICES}
+        show = "latest"
+    tag = request.GET.get("tag", "").strip().lower()[:30]
+    page = selectors.community_page(user=request.user, community=community, show=show,
+                                    sort="top" if show == "top" else "latest", tag=tag)
+    context = {"community": community, "page": page, "show": show, "show_choices": SHOW_CHOICES, "tag": tag}
     if page.can_read:
         from feeds.views import post_form
 
@@ -397,6 +400,8 @@ def question_detail(request, pk: int):
     question = _or_404(selectors.question_get, user=request.user, question_id=pk)
     status = 200
     form = None
+    if request.method == "GET":
+        services.question_viewed(viewer=request.user, question=question)
     if request.method == "POST":
         form = BodyForm(request.POST, prefix="answer")
         done = _submit(
@@ -575,6 +580,8 @@ def _article_or_404(request, pk: int) -> Article:
 @login_required
 def article_edit(request, pk: int):
     article = _article_or_404(request, pk)
+    if not selectors.can_edit_article(request.user, article):
+        return _forbidden(request, selectors.ARTICLE_EDIT_REFUSED)
     form = ArticleForm(request.POST or None, prefix="article", initial={"title": article.title, "body": article.body})
     status = 200
     if request.method == "POST":
@@ -637,7 +644,7 @@ def _diff_context(request, article) -> dict:
 def article_detail(request, pk: int):
     article = _article_or_404(request, pk)
     context = {"article": article, **_diff_context(request, article)}
-    context["can_edit"] = article.community_id is None or selectors.membership(request.user, article.community) is not None
+    context["can_edit"] = selectors.can_edit_article(request.user, article)
     context["is_moderator"] = (
         selectors.is_moderator(request.user, article.community) if article.community_id
         else request.user.is_agent or request.user.is_manager or request.user.is_admin_role

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.forms import TimeZoneField
 from servicedesk.errors import ApplicationError
 from servicedesk.forms import ServiceErrorsMixin
 
@@ -593,7 +594,7 @@ def post_unlike(request, pk: int):
 class QuietHoursForm(forms.Form):
     quiet_hours_start = forms.TimeField(label="Quiet from", required=False, widget=forms.TimeInput(attrs={"type": "time"}))
     quiet_hours_end = forms.TimeField(label="Quiet until", required=False, widget=forms.TimeInput(attrs={"type": "time"}))
-    time_zone = forms.CharField(label="Your time zone", max_length=64, help_text="For example Europe/Paris or America/New_York.")
+    time_zone = TimeZoneField(help_text="Quiet hours and the daily digest follow it.")
     email_digest = forms.BooleanField(label="Send me one e-mail a day instead of one per event", required=False)
 
 
@@ -636,7 +637,7 @@ def preferences(request):
                 services.notification_preferences_set(
                     actor=user, kinds=kinds, email_digest=data["email_digest"],
                     quiet_hours_start=data["quiet_hours_start"], quiet_hours_end=data["quiet_hours_end"],
-                    time_zone=data["time_zone"].strip(),
+                    time_zone=data["time_zone"],
                 )
             except ApplicationError as exc:
                 for field, errors in exc.errors.items():

@@ -18,6 +18,7 @@ api_v1 = [
     path("auth/token/rotate/", accounts_api.TokenRotateApi.as_view(), name="auth-token-rotate"),
     path("auth/token/revoke/", accounts_api.TokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("me/", accounts_api.MeApi.as_view(), name="me"),
+    path("me/avatar/", accounts_api.MyAvatarApi.as_view(), name="me-avatar"),
     path("me/logins/", accounts_api.MyLoginsApi.as_view(), name="me-logins"),
     path("me/notification-preferences/", feeds_api.NotificationPreferencesApi.as_view(), name="notification-preferences"),
     path("users/<str:username>/", accounts_api.UserDetailApi.as_view(), name="user-detail"),

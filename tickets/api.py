@@ -416,7 +416,17 @@ class ServiceListApi(APIView):
 
 
 class SuggestionsApi(APIView):
-    @extend_schema(parameters=[OpenApiParameter("q", str)], responses=TicketOutput(many=True))
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str),
+            OpenApiParameter("mine", bool, description="The caller's own similar open tickets instead of colleagues' incidents."),
+        ],
+        responses=TicketOutput(many=True),
+    )
     def get(self, request):
-        found = selectors.suggestions(user=request.user, text=request.query_params.get("q", ""))
+        text = request.query_params.get("q", "")
+        if request.query_params.get("mine") == "true":
+            found = selectors.own_similar(user=request.user, text=text)
+        else:
+            found = selectors.suggestions(user=request.user, text=text)
         return Response({"results": [ticket_json(t) for t in found], "next": None})

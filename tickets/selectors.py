@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Team, User
 from feeds.models import Follow
+from servicedesk import similarity
 from servicedesk.errors import NotVisible
 
 from .models import (
@@ -168,11 +169,23 @@ def search(qs: QuerySet[Ticket], text: str) -> QuerySet[Ticket]:
 
 
 def suggestions(*, user: User, text: str, limit: int = 5) -> list[Ticket]:
-    """Open public incidents that look like what someone is about to log (deflection)."""
+    """Open public incidents reported by colleagues that look like what someone is about to log
+    (deflection); the caller's own tickets are never among them (see `own_similar`)."""
     if len(text.strip()) < 3:
         return []
-    qs = Ticket.objects.filter(visibility=Visibility.PUBLIC, kind=Kind.INCIDENT, status__in=OPEN_STATUSES)
-    return list(search(qs, text).select_related("service")[:limit])
+    qs = (
+        Ticket.objects.filter(visibility=Visibility.PUBLIC, kind=Kind.INCIDENT, status__in=OPEN_STATUSES)
+        .exclude(requester=user).select_related("service").defer("search_vector")
+    )
+    return similarity.ranked(qs, text, limit=limit, vector=F("search_vector"), fts_table="tickets_ticket_fts")
+
+
+def own_similar(*, user: User, text: str, limit: int = 3) -> list[Ticket]:
+    """The caller's own open tickets that look like what they are about to log again."""
+    if len(text.strip()) < 3 or not user.is_authenticated:
+        return []
+    qs = Ticket.objects.filter(requester=user, status__in=OPEN_STATUSES).select_related("service").defer("search_vector")
+    return similarity.ranked(qs, text, limit=limit, vector=F("search_vector"), fts_table="tickets_ticket_fts")
 
 
 def comments_for(*, user: User, ticket: Ticket) -> list[Comment]:

@@ -156,11 +156,13 @@ def portal(request):
 def suggestions(request):
     query = (request.GET.get("q") or request.GET.get("title") or "").strip()[:200]
     found = selectors.suggestions(user=request.user, text=query)
+    mine = selectors.own_similar(user=request.user, text=query)
     from communities.selectors import article_suggestions
 
     articles = article_suggestions(user=request.user, text=query)
     return render(request, "tickets/_suggestions.html", {
-        "suggestions": found, "articles": articles, "query": query, "count": len(found) + len(articles),
+        "suggestions": found, "mine": mine, "articles": articles, "query": query,
+        "count": len(found) + len(articles) + len(mine),
     })
 
 

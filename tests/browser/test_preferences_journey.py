@@ -17,7 +17,7 @@ def test_alice_sets_quiet_hours_and_gets_a_feed_link(alice, new_page):
     page.get_by_label("Likes of my posts: by e-mail").check()
     page.get_by_label("Quiet from").fill("22:00")
     page.get_by_label("Quiet until").fill("07:00")
-    page.get_by_label("Your time zone").fill("Europe/Paris")
+    page.get_by_label("Your time zone").select_option("Europe/Paris")
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Your notification settings are saved.")).to_be_visible()
     expect(page.get_by_label("Likes of my posts: by e-mail")).to_be_checked()

@@ -226,7 +226,7 @@ def test_community_question_and_article_pages_have_fixed_query_counts(client_for
     assert _queries(api_as(erin), "/api/v1/communities/excel/questions/") <= api_before
     # Pinned budgets (session, user, page reads; the community page includes its wall).
     assert before["/communities/excel/"] <= 24
-    assert before[question.get_absolute_url()] <= 7
+    assert before[question.get_absolute_url()] <= 8  # a first visit also counts the view (one UPDATE)
     assert before[article.get_absolute_url()] <= 9
     assert api_before <= 2
 

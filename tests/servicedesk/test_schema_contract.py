@@ -29,7 +29,8 @@ MAX_EXAMPLES = 5
 # to 409/404 changes the answer clients get today, so it is left for a change of its own. Only that
 # one check is excused, and only for these operations; every other check holds everywhere.
 # POST /auth/token/ answers 400 on wrong credentials because API.md fixes that code.
-# An attachment is accepted by its content (image, PDF, text, ...), which a schema cannot express.
+# An attachment or a photo is accepted by its content (image, PDF, text, ...), which a schema cannot
+# express; a profile's name may not be blank once its spaces are trimmed.
 STATE_RULES = {
     "POST /api/v1/auth/token/",
     "DELETE /api/v1/communities/{slug}/members/{username}/",
@@ -68,6 +69,8 @@ STATE_RULES = {
     "PATCH /api/v1/channels/{channel_id}/",
     "POST /api/v1/campaigns/",
     "POST /api/v1/tickets/{ticket_id}/attachments/",
+    "PUT /api/v1/me/avatar/",
+    "PATCH /api/v1/me/",
     "PATCH /api/v1/tickets/{ticket_id}/",
     "POST /api/v1/articles/",
     "PUT /api/v1/communities/{slug}/services/",
