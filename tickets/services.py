@@ -793,7 +793,7 @@ def ticket_merge(*, actor: User, duplicate: Ticket, target: Ticket) -> Ticket:
     round its followers would lose it)."""
     _require_agent(actor)
     if duplicate.pk == target.pk:
-        raise ApplicationError("A ticket cannot be merged into itself.", errors={"target": ["Choose another ticket."]})
+        raise ApplicationError("A ticket cannot be merged into itself.", errors={"into": ["Choose another ticket."]})
     first, second = sorted([duplicate.pk, target.pk])
     locked = {t.pk: t for t in Ticket.objects.select_for_update(of=("self",)).select_related(
         "requester", "assignee", "team", "service").filter(pk__in=[first, second]).order_by("pk")}
@@ -802,20 +802,20 @@ def ticket_merge(*, actor: User, duplicate: Ticket, target: Ticket) -> Ticket:
         raise ApplicationError(
             f"{duplicate.number} is {duplicate.get_visibility_display().lower()} and {target.number} is "
             f"{target.get_visibility_display().lower()}: only tickets with the same visibility are merged.",
-            errors={"target": ["Choose a ticket with the same visibility."]},
+            errors={"into": ["Choose a ticket with the same visibility."]},
         )
     if duplicate.visibility == Visibility.PRIVATE and duplicate.requester_id != target.requester_id:
         raise ApplicationError(
             "Private tickets of different requesters are not merged: each would see the other's conversation.",
-            errors={"target": ["Choose a ticket of the same requester."]},
+            errors={"into": ["Choose a ticket of the same requester."]},
         )
     if duplicate.merged_into_id or duplicate.status == Status.CLOSED:
         raise ApplicationError(f"{duplicate.number} is already closed.", errors={"duplicate": ["Already closed."]})
     if not target.is_open:
-        raise ApplicationError(f"{target.number} is no longer open.", errors={"target": ["Choose an open ticket."]})
+        raise ApplicationError(f"{target.number} is no longer open.", errors={"into": ["Choose an open ticket."]})
     if duplicate.kind == Kind.PROBLEM or target.kind == Kind.PROBLEM:
         raise ApplicationError("Problems are not merged; link their incidents instead.",
-                               errors={"target": ["Choose an incident or a request."]})
+                               errors={"into": ["Choose an incident or a request."]})
 
     moved = Comment.objects.filter(ticket=duplicate).update(ticket=target)
     Attachment.objects.filter(ticket=duplicate).update(ticket=target)

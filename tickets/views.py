@@ -545,10 +545,11 @@ def _tool_call(request, ticket: Ticket, call, form_name: str, form=None):
     except ApplicationError as exc:
         if exc.status == 404:
             raise Http404(exc.message) from exc
+        message = " ".join([exc.message, *[m for ms in (exc.errors or {}).values() for m in ms]])
         if form is not None:
             form.add_service_error(exc)
-            return None, _tool_refused(request, ticket, exc.message, exc.status, **{form_name: form})
-        return None, _tool_refused(request, ticket, exc.message, exc.status)
+            return None, _tool_refused(request, ticket, message, exc.status, **{form_name: form})
+        return None, _tool_refused(request, ticket, message, exc.status)
 
 
 @login_required
