@@ -32,10 +32,11 @@
     setTimeout(function () { status.textContent = text; }, 50);
   }
 
-  function insertText(text, replaceSlash) {
+  function insertText(text, replaceSlash, ownLine) {
     if (!box) return;
     var start = box.selectionStart, end = box.selectionEnd;
     if (replaceSlash && start > 0 && box.value.charAt(start - 1) === "/") start -= 1;
+    if (ownLine && start > 0 && box.value.charAt(start - 1) !== "\n") text = "\n" + text;
     box.value = box.value.slice(0, start) + text + box.value.slice(end);
     var at = start + text.length;
     box.focus();
@@ -157,7 +158,7 @@
     if (!button) return;
     event.preventDefault();
     if (button.hasAttribute("data-knowledge-text")) {
-      insertText(button.getAttribute("data-knowledge-text") + "\n", false);
+      insertText(button.getAttribute("data-knowledge-text") + "\n", false, true);
       say("Link inserted.");
       return;
     }
@@ -170,7 +171,7 @@
         return response.json();
       })
       .then(function (data) {
-        insertText(data.text + "\n", false);
+        insertText(data.text + "\n", false, true);
         say("Article link inserted.");
       })
       .catch(function () { say("The article could not be inserted."); });
@@ -236,7 +237,7 @@
         delete people[user];
         return;
       }
-      names.push(p.name);
+      names.push(p.name + (p.state === "typing" ? " (typing)" : ""));
       if (p.state === "typing") typing.push(p.name);
     });
     panel.textContent = "";
