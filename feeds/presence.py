@@ -31,7 +31,7 @@ LEFT = "left"
 
 
 def ttl_seconds() -> int:
-    return int(getattr(settings, "PRESENCE_TTL_SECONDS", 45))
+    return settings.PRESENCE_TTL_SECONDS
 
 
 def _staff(consumer) -> bool:
