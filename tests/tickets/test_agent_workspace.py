@@ -284,3 +284,13 @@ def test_about_the_requester_shows_only_communities_the_agent_may_see_and_more_o
     assert "Clear a paper jam" in more and "found it helpful" in more and "4/5" in more
     # Session, user, the live cursor, ticket, ratings, posts, knowledge used and its titles.
     assert count_queries(client, url) <= 8
+
+
+def test_the_header_state_follows_live_changes_for_agents_only(client_for, alice, bob):
+    ticket = incident(alice)
+    services.ticket_update(actor=bob, ticket=ticket, assignee=bob)
+    url = reverse("tickets:conversation", args=[ticket.pk])
+    agent = client_for(bob).get(url, HTTP_HX_REQUEST="true").content.decode()
+    state = agent.split('id="ticket-state"', 1)[1].split("</dl>", 1)[0]
+    assert 'hx-swap-oob="true"' in state and "Bob Okafor" in state
+    assert 'id="ticket-state"' not in client_for(alice).get(url, HTTP_HX_REQUEST="true").content.decode()
