@@ -2,6 +2,8 @@
 check that what the browser sent has the right shape, and carry the service's errors back."""
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from servicedesk.forms import ServiceErrorsMixin
@@ -242,8 +244,6 @@ class LinkForm(ServiceErrorsMixin, forms.Form):
                              error_messages={"required": "Give the ticket's number, e.g. INC-000042."})
 
     def clean_ticket(self):
-        import re
-
         raw = self.cleaned_data["ticket"].strip().upper()
         match = re.fullmatch(r"(?:(INC|REQ|PRB)-)?0*(\d{1,12})", raw)
         if not match:

@@ -1,6 +1,7 @@
 """Reads of tickets shared by pages and the API. Every list has a fixed number of queries."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
@@ -420,7 +421,7 @@ def canned_response_get(*, user: User, response_id) -> CannedResponse:
     raise NotVisible()
 
 
-_PLACEHOLDER_RE = __import__("re").compile(r"\{(requester|ticket|agent)\.([a-z_]+)\}")
+_PLACEHOLDER_RE = re.compile(r"\{(requester|ticket|agent)\.([a-z_]+)\}")
 
 
 def _first_name(person: User | None) -> str:

@@ -5,6 +5,7 @@ and an `ApplicationError` becomes a form error (400), a 403 page or a 404.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -36,7 +37,7 @@ from .models import OPEN_STATUSES, Deflection, Kind, Priority, Status, Ticket
 
 LIST_PAGE_SIZE = 25
 QUEUE_PAGE_SIZE = 50
-TICKET_NUMBER_IN_TEXT = __import__("re").compile(r"^(?:INC|REQ|PRB)-0*(\d{1,12})$")
+TICKET_NUMBER_IN_TEXT = re.compile(r"^(?:INC|REQ|PRB)-0*(\d{1,12})$")
 PORTAL_LIST_SIZE = 20
 OPEN_STATUS_PARAM = ",".join(OPEN_STATUSES)
 QUEUE_FILTER_KEYS = ("status", "priority", "team", "service", "assignee", "breached", "sort", "q")

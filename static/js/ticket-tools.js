@@ -209,6 +209,22 @@
   }
   Array.prototype.forEach.call(document.querySelectorAll("[data-find-form]"), wireFind);
 
+  // --- the ticket changed while the agent was writing ---
+
+  var stale = document.getElementById("reply-stale");
+  var me = document.body.getAttribute("data-username") || "";
+  var ticketId = (document.getElementById("conversation-section") || {}).getAttribute
+    ? document.getElementById("conversation-section").getAttribute("data-ticket-id") : "";
+  document.addEventListener("live:activity", function (event) {
+    var activity = event.detail || {};
+    var object = activity.object || {};
+    if (!stale || !box || object.type !== "ticket" || String(object.key) !== String(ticketId)) return;
+    if ((activity.actor || {}).username === me || !box.value.trim()) return;
+    stale.textContent = "This ticket changed while you were writing: " + (activity.summary || "see above") +
+      ". Check the conversation before you send.";
+  });
+  if (form) form.addEventListener("submit", function () { if (stale) stale.textContent = ""; });
+
   // --- presence ---
 
   var panel = document.getElementById("presence");

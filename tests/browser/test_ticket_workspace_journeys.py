@@ -111,6 +111,10 @@ def test_two_agents_on_one_ticket_see_each_other_and_who_is_typing(alice, bob, m
     assert no_sideways_scroll(second)
     assert_accessible(first)
 
+    # Bob answers meanwhile: Carol, still writing, is told before she sends.
+    off_thread(services.comment_add, actor=bob, ticket=ticket, body="On it, restarting the mail relay.")
+    expect(second.locator("#reply-stale")).to_contain_text("changed while you were writing", timeout=LIVE)
+
     second.close()
     expect(first.locator("#presence")).to_contain_text("Only you have this ticket open.", timeout=LIVE)
 

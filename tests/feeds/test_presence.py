@@ -1,6 +1,5 @@
 """Presence on a ticket's stream: agents see each other and who is typing; end users neither
 announce nor hear; a closing socket says it left."""
-import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async

@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from accounts import services as account_services
 from accounts.models import Role
-from feeds.models import Follow
 from tickets import selectors, services
 from tickets.models import Comment, Kind, MeToo, Status, TicketChange, Visibility
 from tickets.services import ticket_follows
