@@ -22,6 +22,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this, e.g. 'ticket page'")
     args = parser.parse_args()
     setup_django()
     from django.conf import settings
@@ -63,6 +64,8 @@ def main() -> None:
         ("search: 'vpn printer'", lambda: "/search/?q=vpn+printer"),
     ]
     for name, path_fn in cases:
+        if args.only and args.only not in name:
+            continue
         path_fn_value = path_fn()
         page(path_fn_value)()  # warm up
         queries = queries_for(page(path_fn()))

@@ -50,3 +50,8 @@ class CommunitiesConfig(AppConfig):
             return True
 
         streams.register("question", may_read_question)
+
+        from tickets.selectors import social_provider
+
+        social_provider("communities", selectors.social_communities)
+        social_provider("knowledge", selectors.social_knowledge, on_demand=True)

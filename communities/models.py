@@ -173,6 +173,18 @@ class HelpfulVote(models.Model):
         constraints = [models.UniqueConstraint(fields=["article", "user"], name="helpful_once")]
 
 
+class ArticleReuse(models.Model):
+    """An agent linked this article in a reply on a ticket: the knowledge was reused."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reuses")
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "ticket"], name="article_reuse_once_per_ticket")]
+
+
 class AnswerComment(models.Model):
     answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -455,3 +455,105 @@ def invitations_for(user: User):
 
     return list(Invitation.objects.filter(user=user, status=Invitation.Status.PENDING)
                 .select_related("community", "invited_by", "user").order_by("-id"))
+
+
+# --- for "About the requester" on a ticket (registered with tickets.selectors.social_provider) ---
+
+
+def social_communities(viewer: User, person: User) -> list[Community]:
+    """The communities `person` belongs to that `viewer` may see (a private one only if the viewer
+    is a member too)."""
+    return list(
+        Community.objects.filter(memberships__user=person, pk__in=readable_community_ids(viewer))
+        .only("id", "name", "slug", "visibility").order_by("name")[:8]
+    )
+
+
+@dataclass
+class KnowledgeUse:
+    article_id: int
+    title: str
+    how: str  # "helpful" or "opened"
+    at: object
+
+
+def social_knowledge(viewer: User, person: User, limit: int = 5) -> list[KnowledgeUse]:
+    """Articles `person` marked helpful or opened from the portal, newest first, among those the
+    viewer may read. One query."""
+    from django.db.models import CharField, F, IntegerField, Value
+    from django.db.models.functions import Cast
+
+    from tickets.models import Deflection
+
+    from .models import Article, HelpfulVote
+
+    readable = Article.objects.filter(removed_at__isnull=True).filter(
+        Q(community__isnull=True) | Q(community_id__in=readable_community_ids(viewer))).values("pk")
+    helpful = HelpfulVote.objects.filter(user=person, article_id__in=readable).annotate(
+        aid=F("article_id"), how=Value("helpful", output_field=CharField()), at=F("created_at")).values("aid", "how", "at")
+    opened = Deflection.objects.filter(
+        user=person, outcome=Deflection.Outcome.OPENED, suggestion_type="article", suggestion_key__regex=r"^[0-9]+$",
+    ).annotate(aid=Cast("suggestion_key", IntegerField()), how=Value("opened", output_field=CharField()), at=F("created_at"))
+    opened = opened.filter(aid__in=readable).values("aid", "how", "at")
+    rows = list(helpful.union(opened, all=True).order_by("-at")[: limit * 2])
+    titles = dict(Article.objects.filter(pk__in={r["aid"] for r in rows}).values_list("pk", "title")) if rows else {}
+    seen, out = set(), []
+    for row in rows:
+        if row["aid"] in seen or row["aid"] not in titles:
+            continue
+        seen.add(row["aid"])
+        out.append(KnowledgeUse(article_id=row["aid"], title=titles[row["aid"]], how=row["how"], at=row["at"]))
+    return out[:limit]
+
+
+@dataclass
+class ReplyKnowledge:
+    kind: str  # "article" or "answer"
+    id: int
+    title: str
+    url: str
+    summary: str
+    reused: int = 0
+
+
+def _summary(text: str, limit: int = 200) -> str:
+    import re
+
+    plain = re.sub(r"[#*_`>\[\]]+", "", text or "")
+    plain = " ".join(plain.split())
+    return plain if len(plain) <= limit else plain[: limit - 1].rsplit(" ", 1)[0] + "\u2026"
+
+
+def reply_knowledge(*, user: User, ticket, limit: int = 4) -> list[ReplyKnowledge]:
+    """Articles and accepted answers the agent may read that match the ticket (full text over its
+    title and the start of its description), best first, with how often each article was reused."""
+    from django.db.models import Count
+
+    from .models import Article
+
+    text = f"{ticket.title} {(ticket.description or '')[:300]}"
+    articles = article_suggestions(user=user, text=text, limit=limit)
+    reused = dict(
+        Article.objects.filter(pk__in=[a.pk for a in articles]).annotate(n=Count("reuses")).values_list("pk", "n")
+    ) if articles else {}
+    found = [
+        ReplyKnowledge(kind="article", id=a.pk, title=a.title, url=a.get_absolute_url(), summary=_summary(a.body),
+                       reused=reused.get(a.pk, 0))
+        for a in articles
+    ]
+    words = [w for w in ticket.title.replace("'", " ").split() if len(w) > 3][:8]
+    if words:
+        condition = Q()
+        for word in words:
+            condition |= Q(title__icontains=word)
+        questions = (
+            Question.objects.filter(condition, accepted_answer__isnull=False, removed_at__isnull=True,
+                                    community_id__in=readable_community_ids(user))
+            .select_related("accepted_answer").order_by("-id")[: max(1, limit - len(found))]
+        )
+        for question in questions:
+            found.append(ReplyKnowledge(
+                kind="answer", id=question.pk, title=question.title, url=question.get_absolute_url(),
+                summary=_summary(question.accepted_answer.body),
+            ))
+    return found

@@ -419,6 +419,22 @@ def article_helpful(*, actor: User, article) -> int:
 
 
 @transaction.atomic
+def article_reuse_record(*, actor: User, article, ticket) -> bool:
+    """An agent linked `article` in a reply on `ticket`: counted once per article and ticket, for
+    the knowledge's value. True when this is the first time on that ticket."""
+    from tickets.selectors import can_see, is_staff
+
+    from .models import ArticleReuse
+
+    if not is_staff(actor):
+        raise Forbidden("Agents link knowledge into replies.")
+    if not selectors.article_visible(actor, article) or article.removed_at is not None or not can_see(actor, ticket):
+        raise NotVisible()
+    _, created = ArticleReuse.objects.get_or_create(article=article, ticket=ticket, defaults={"user": actor})
+    return created
+
+
+@transaction.atomic
 def answer_promote(*, actor: User, answer: Answer):
     """Turn an accepted answer into a knowledge article in one step, credited to its author."""
     question = Question.objects.select_related("community").get(pk=answer.question_id)

@@ -5,6 +5,8 @@ from . import views
 app_name = "communities"
 
 urlpatterns = [
+    path("tickets/<int:pk>/knowledge/", views.reply_knowledge, name="reply_knowledge"),
+    path("tickets/<int:pk>/knowledge/<int:article_id>/", views.reply_knowledge_link, name="reply_knowledge_link"),
     path("communities/", views.community_list, name="list"),
     path("communities/ask/", views.ask_routed, name="ask_routed"),
     path("communities/<slug:slug>/", views.community_detail, name="detail"),

@@ -823,3 +823,43 @@ def deflect_to_article(request):
         suggestion_type="article", suggestion_key=str(article.pk),
     )
     return redirect(f"{article.get_absolute_url()}?from=portal")
+
+
+# --- knowledge in an agent's reply on a ticket ----------------------------------------------------
+
+
+def _agent_ticket(request, pk: int):
+    from tickets import selectors as ticket_selectors
+
+    if not ticket_selectors.is_staff(request.user):
+        raise Http404("Not found.")
+    try:
+        return ticket_selectors.ticket_get(user=request.user, ticket_id=pk)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+
+
+@login_required
+@require_GET
+def reply_knowledge(request, pk: int):
+    """Articles and accepted answers matching the ticket, each with an "Insert" button (htmx partial)."""
+    ticket = _agent_ticket(request, pk)
+    found = selectors.reply_knowledge(user=request.user, ticket=ticket)
+    return render(request, "communities/_reply_knowledge.html", {"ticket": ticket, "found": found})
+
+
+@login_required
+@require_POST
+def reply_knowledge_link(request, pk: int, article_id: int):
+    """The agent inserted this article into a reply: record the reuse, answer the text to insert."""
+    from django.http import JsonResponse
+
+    ticket = _agent_ticket(request, pk)
+    article = _article_or_404(request, article_id)
+    try:
+        services.article_reuse_record(actor=request.user, article=article, ticket=ticket)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+    url = request.build_absolute_uri(article.get_absolute_url())
+    summary = selectors._summary(article.body)
+    return JsonResponse({"text": f"[{article.title}]({url}): {summary}", "article": article.pk})

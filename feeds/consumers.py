@@ -32,7 +32,7 @@ from redis.exceptions import RedisError
 
 from servicedesk import live_groups
 
-from . import selectors, services, streams
+from . import presence, selectors, services, streams
 from .audience import Audience, user_groups
 from .presenters import activity_payload, notification_payload
 
@@ -231,6 +231,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if self.user is None:
             return
         async def leave():
+            await presence.withdraw(self)
             for group in self._groups():
                 await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -345,6 +346,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self._unsubscribe(content.get("stream"))
         elif action == "resume":
             await self._resume(content.get("since"), content.get("notifications_since"))
+        elif action == "presence":
+            await presence.announce(self, content)
         elif action == "ping":
             await self.send_json({"type": "pong"})
         else:
@@ -374,6 +377,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def _unsubscribe(self, stream):
         if isinstance(stream, str) and stream in self.subscriptions:
+            await presence.withdraw(self, stream)
             self.subscriptions.discard(stream)
             await self.channel_layer.group_discard(streams.group_name(stream), self.channel_name)
         await self.send_json({"type": "unsubscribed", "stream": stream if isinstance(stream, str) else None})
@@ -458,6 +462,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not await self._account_ok():
             return
         await self.send_json({"type": "event", "event": event["event"]})
+
+    async def live_presence(self, event):
+        """Who else has a ticket open or is typing (see feeds.presence)."""
+        if await self._account_ok():
+            await presence.relay(self, event)
 
     async def live_recheck(self, event):
         """Access may have ended (a ticket turned private, a membership ended): re-check now."""

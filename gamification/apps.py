@@ -10,3 +10,10 @@ class GamificationConfig(AppConfig):
 
         # Leaderboard pages listen for "points changed" hints; the hint itself says nothing.
         streams.register("leaderboard", lambda user, key: key == "all" and getattr(user, "is_authenticated", False))
+
+        from tickets.selectors import social_provider
+
+        from . import selectors
+
+        social_provider("standing", lambda viewer, person: selectors.standing_for([person])[person.pk])
+        social_provider("influence", lambda viewer, person: selectors.influence_cached(person))

@@ -386,6 +386,32 @@ class ProblemIncidentsApi(APIView):
         return Response(ticket_json(selectors.ticket_get(user=request.user, ticket_id=incident.pk)))
 
 
+class ProblemUnlinkApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, ticket_id: int, incident_id: int):
+        problem = selectors.ticket_get(user=request.user, ticket_id=ticket_id)
+        incident = selectors.ticket_get(user=request.user, ticket_id=incident_id)
+        services.problem_unlink(actor=request.user, problem=problem, incident=incident)
+        return Response(status=204)
+
+
+class MergeInput(serializers.Serializer):
+    into = serializers.IntegerField(min_value=1)
+
+
+class MergeApi(APIView):
+    """Merge this ticket (a duplicate) into `into`; 400 across visibility."""
+
+    @extend_schema(request=MergeInput, responses=TicketOutput)
+    def post(self, request, ticket_id: int):
+        duplicate = selectors.ticket_get(user=request.user, ticket_id=ticket_id)
+        data = MergeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        target = selectors.ticket_get(user=request.user, ticket_id=data.validated_data["into"])
+        services.ticket_merge(actor=request.user, duplicate=duplicate, target=target)
+        return Response(ticket_json(selectors.ticket_get(user=request.user, ticket_id=target.pk)))
+
+
 class ProblemResolveInput(serializers.Serializer):
     note = serializers.CharField(max_length=20_000)
     resolve_incidents = serializers.BooleanField(default=True)

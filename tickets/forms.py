@@ -2,6 +2,8 @@
 check that what the browser sent has the right shape, and carry the service's errors back."""
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from servicedesk.forms import ServiceErrorsMixin
@@ -151,14 +153,19 @@ class TicketUpdateForm(ServiceErrorsMixin, forms.Form):
     priority = forms.TypedChoiceField(label="Priority", choices=Priority.choices, coerce=int, required=False,
                                       empty_value=None, widget=FastSelect)
     team = forms.TypedChoiceField(label="Team", required=False, coerce=int, empty_value=None, widget=FastSelect)
+    service = forms.TypedChoiceField(label="Service", required=False, coerce=int, empty_value=None, widget=FastSelect)
+    kind = forms.ChoiceField(label="Type", required=False, widget=FastSelect,
+                             choices=[(Kind.INCIDENT, "Incident"), (Kind.REQUEST, "Request")])
 
-    def __init__(self, *args, user=None, agents=(), teams=(), **kwargs):
+    def __init__(self, *args, user=None, agents=(), teams=(), services=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.agent_objects = {a.username: a for a in agents}
         self.team_objects = {t.pk: t for t in teams}
+        self.service_objects = {s.pk: s for s in services}
         self.fields["assignee"].choices = [("", "Nobody"), ("me", "Me")] + [(a.username, a.display_name) for a in agents]
         self.fields["team"].choices = [("", "No team")] + [(t.pk, t.name) for t in teams]
+        self.fields["service"].choices = [("", "No service")] + [(s.pk, s.name) for s in services]
 
     def changes(self) -> dict:
         """Keyword arguments for `services.ticket_update`, for the fields that were sent."""
@@ -174,6 +181,11 @@ class TicketUpdateForm(ServiceErrorsMixin, forms.Form):
         if "team" in sent:
             team_id = self.cleaned_data["team"]
             values["team"] = self.team_objects.get(team_id) if team_id is not None else None
+        if "service" in sent and self.service_objects:
+            service_id = self.cleaned_data["service"]
+            values["service"] = self.service_objects.get(service_id) if service_id is not None else None
+        if sent.get("kind"):
+            values["kind"] = self.cleaned_data["kind"]
         return values
 
 
@@ -223,3 +235,37 @@ class BulkUpdateForm(ServiceErrorsMixin, forms.Form):
 class SavedViewForm(ServiceErrorsMixin, forms.Form):
     name = forms.CharField(label="Name this view", max_length=80,
                            error_messages={"required": "Give the view a name."})
+
+
+class LinkForm(ServiceErrorsMixin, forms.Form):
+    """A ticket chosen by number ("INC-000042" or 42): the incident to link, the problem, the target of a merge."""
+
+    ticket = forms.CharField(label="Ticket number", max_length=20,
+                             error_messages={"required": "Give the ticket's number, e.g. INC-000042."})
+
+    def clean_ticket(self):
+        raw = self.cleaned_data["ticket"].strip().upper()
+        match = re.fullmatch(r"(?:(INC|REQ|PRB)-)?0*(\d{1,12})", raw)
+        if not match:
+            raise forms.ValidationError("Give a ticket number such as INC-000042.")
+        return int(match.group(2))
+
+
+class ProblemCreateForm(ServiceErrorsMixin, forms.Form):
+    title = forms.CharField(label="Problem title", max_length=200, required=False,
+                            help_text="Left empty, the problem takes the incident's title.")
+
+
+class CannedResponseForm(ServiceErrorsMixin, forms.Form):
+    title = forms.CharField(label="Title", max_length=120, error_messages={"required": "Give it a title."})
+    body = forms.CharField(
+        label="Text", max_length=10_000, widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Placeholders: {requester.first_name}, {requester.name}, {ticket.number}, {ticket.title}, "
+                  "{ticket.service}, {agent.first_name}, {agent.name}.",
+        error_messages={"required": "Write the text to insert."},
+    )
+    shared = forms.BooleanField(label="Share with my team", required=False)
+    set_status = forms.ChoiceField(label="Also set the status to", required=False,
+                                   choices=[("", "Leave as is")] + Status.choices, widget=FastSelect)
+    set_priority = forms.TypedChoiceField(label="Also set the priority to", required=False, coerce=int, empty_value=None,
+                                          choices=[("", "Leave as is")] + Priority.choices, widget=FastSelect)

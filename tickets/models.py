@@ -145,6 +145,10 @@ class Ticket(models.Model):
 
     me_too_count = models.PositiveIntegerField(default=0)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates",
+        help_text="Set when this ticket was merged into another as its duplicate.",
+    )
     search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
@@ -299,3 +303,32 @@ class Deflection(models.Model):
     suggestion_key = models.CharField(max_length=64, blank=True)
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class CannedResponse(models.Model):
+    """A reply snippet an agent inserts from the reply box: personal (owner) or shared with a team.
+
+    The body may carry placeholders ({requester.first_name}, {ticket.number}, ...); applying it can
+    also set the ticket's status and priority."""
+
+    title = models.CharField(max_length=120)
+    body = models.TextField()
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_responses"
+    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_responses")
+    set_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    set_priority = models.PositiveSmallIntegerField(choices=Priority.choices, null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(owner__isnull=False) | models.Q(team__isnull=False), name="canned_response_has_owner_or_team"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,6 +1,7 @@
 """Reads of tickets shared by pages and the API. Every list has a fixed number of queries."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
@@ -16,6 +17,7 @@ from servicedesk.errors import NotVisible
 
 from .models import (
     OPEN_STATUSES,
+    CannedResponse,
     Comment,
     Kind,
     MeToo,
@@ -212,6 +214,7 @@ class TicketPage:
     can_rate: bool
     can_reopen: bool
     incidents: list[Ticket]
+    duplicates: list[Ticket] = field(default_factory=list)
 
 
 def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
@@ -225,16 +228,26 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
         me_too=Exists(MeToo.objects.filter(ticket=OuterRef("pk"), user=user)),
         rated=Exists(Rating.objects.filter(ticket=OuterRef("pk"), resolution_round=OuterRef("resolution_count"))),
         follower_count=Coalesce(Subquery(followers.values("n")[:1]), 0),
-    ).values("following", "me_too", "rated", "follower_count").get()
+        has_duplicates=Exists(Ticket.objects.filter(merged_into_id=OuterRef("pk"))),
+    ).values("following", "me_too", "rated", "follower_count", "has_duplicates").get()
     is_requester = ticket.requester_id == user.pk
     resolved_recently = (
         ticket.status == Status.RESOLVED
         and ticket.resolved_at is not None
         and (timezone.now() - ticket.resolved_at).days < settings.TICKET_REOPEN_DAYS
     )
-    incidents = []
+    # One query for both kinds of link: a problem's incidents, and the duplicates merged into this ticket.
+    linked = Q(merged_into_id=ticket.pk)
     if ticket.kind == Kind.PROBLEM:
-        incidents = list(ticket.incidents.select_related("requester").order_by("-id")[:200])
+        linked |= Q(problem_id=ticket.pk)
+    rows = [] if ticket.kind != Kind.PROBLEM and not flags["has_duplicates"] else list(
+        Ticket.objects.filter(linked).select_related("requester")
+        .only("id", "kind", "title", "status", "problem_id", "merged_into_id", "requester__id", "requester__display_name",
+              "requester__username")
+        .order_by("-id")[:200]
+    )
+    incidents = [t for t in rows if t.problem_id == ticket.pk and ticket.kind == Kind.PROBLEM]
+    duplicates = [t for t in rows if t.merged_into_id == ticket.pk]
     return TicketPage(
         ticket=ticket,
         comments=comments_for(user=user, ticket=ticket),
@@ -245,12 +258,14 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
         can_rate=is_requester and ticket.status in (Status.RESOLVED, Status.CLOSED) and not flags["rated"],
         can_reopen=(is_staff(user) and ticket.status == Status.RESOLVED) or (is_requester and resolved_recently),
         incidents=incidents,
+        duplicates=duplicates,
     )
 
 
 @dataclass
 class SocialContext:
-    """Who the requester is, gathered for the agent beside the conversation."""
+    """Who the requester is, gathered for the agent beside the conversation. `extra` holds what
+    the apps above tickets add through `social_provider` (communities, influence, knowledge)."""
 
     person: User
     recent_tickets: list[Ticket]
@@ -258,13 +273,26 @@ class SocialContext:
     standing: object
     communities: list
     last_activity_at: object
+    extra: dict = field(default_factory=dict)
+
+
+# name -> provider(viewer, person) -> anything the social context template shows under that name.
+_social_providers: dict[str, object] = {}
+_social_more_providers: dict[str, object] = {}
+
+
+def social_provider(name: str, provider, *, on_demand: bool = False) -> None:
+    """Let an app above tickets (communities, gamification) add to "About the requester" without
+    tickets importing it. Registered from the app's ready(); the provider decides what the viewer
+    may see, and keeps to one or two queries. `on_demand` ones are read only when the agent opens
+    "more about them" (`social_more`), which keeps them out of the ticket page's budget."""
+    (_social_more_providers if on_demand else _social_providers)[name] = provider
 
 
 def social_context(*, viewer: User, person: User) -> SocialContext | None:
     if not is_staff(viewer):
         return None
     from feeds.models import Activity
-    from gamification.selectors import standing_for
 
     last_activity = Activity.objects.filter(actor=person).order_by("-id").values("created_at")[:1]
     # One query: the five latest tickets, each carrying the person's open count and last activity.
@@ -281,14 +309,47 @@ def social_context(*, viewer: User, person: User) -> SocialContext | None:
         open_count, last = recent[0].open_total, recent[0].last_activity_at
     else:
         open_count, last = 0, Activity.objects.filter(actor=person).order_by("-id").values_list("created_at", flat=True).first()
+    extra = {name: provider(viewer, person) for name, provider in _social_providers.items()}
     return SocialContext(
         person=person,
         recent_tickets=recent,
         open_count=open_count,
-        standing=standing_for([person])[person.pk],
-        communities=[],
+        standing=extra.pop("standing", None),
+        communities=extra.pop("communities", []),
         last_activity_at=last,
+        extra=extra,
     )
+
+
+@dataclass
+class SocialMore:
+    """The rest of "About the requester", read when the agent asks for it."""
+
+    person: User
+    ratings: list
+    recent_posts: list
+    extra: dict
+
+
+def social_more(*, viewer: User, person: User) -> SocialMore | None:
+    if not is_staff(viewer):
+        return None
+    from feeds.models import Post
+
+    from .models import Rating
+
+    ratings = list(
+        Rating.objects.filter(rater=person).select_related("ticket").only(
+            "score", "comment", "created_at", "ticket__id", "ticket__kind", "ticket__title").order_by("-id")[:3]
+    )
+    # Posts on walls an agent reads (people, services, tags, tickets); community walls are the
+    # communities provider's to decide.
+    posts = list(
+        Post.objects.filter(author=person, wall_type__in=("user", "service", "tag", "ticket"), deleted_at__isnull=True)
+        .only("id", "body", "created_at", "wall_type", "wall_key").order_by("-id")[:3]
+    )
+    extra = {name: provider(viewer, person) for name, provider in _social_more_providers.items()}
+    return SocialMore(person=person, ratings=ratings, recent_posts=posts, extra=extra)
 
 
 def services_active() -> QuerySet[Service]:
@@ -349,3 +410,68 @@ def parse_filters(params, *, user: User) -> tuple[TicketFilters, dict[str, list[
     else:
         f.sort = sort
     return f, errors
+
+
+# --- the agent's tools on the ticket page ------------------------------------------------------
+
+
+def canned_responses_for(*, user: User) -> list[CannedResponse]:
+    """The agent's own snippets and those shared with their team."""
+    if not is_staff(user):
+        return []
+    shared = Q(team_id=user.team_id) if user.team_id else Q(pk__in=[])
+    return list(CannedResponse.objects.filter(Q(owner=user) | shared).order_by("title", "id"))
+
+
+def canned_response_get(*, user: User, response_id) -> CannedResponse:
+    try:
+        response_id = int(response_id)
+    except (TypeError, ValueError):
+        raise NotVisible() from None
+    for response in canned_responses_for(user=user):
+        if response.pk == response_id:
+            return response
+    raise NotVisible()
+
+
+_PLACEHOLDER_RE = re.compile(r"\{(requester|ticket|agent)\.([a-z_]+)\}")
+
+
+def _first_name(person: User | None) -> str:
+    if person is None:
+        return ""
+    return person.first_name or (person.display_name or person.username).split(" ")[0]
+
+
+def canned_text(*, response: CannedResponse, ticket: Ticket, agent: User) -> str:
+    """The snippet with its placeholders filled in; an unknown placeholder stays as written."""
+    values = {
+        ("requester", "first_name"): _first_name(ticket.requester),
+        ("requester", "name"): ticket.requester.display_name or ticket.requester.username,
+        ("requester", "username"): ticket.requester.username,
+        ("ticket", "number"): ticket.number,
+        ("ticket", "title"): ticket.title,
+        ("ticket", "status"): ticket.get_status_display(),
+        ("ticket", "service"): ticket.service.name if ticket.service_id else "",
+        ("agent", "first_name"): _first_name(agent),
+        ("agent", "name"): agent.display_name or agent.username,
+    }
+    return _PLACEHOLDER_RE.sub(lambda m: values.get((m.group(1), m.group(2)), m.group(0)), response.body)
+
+
+def ticket_find(*, user: User, text: str, exclude: int | None = None, kind: str | None = None,
+                limit: int = 8) -> list[Ticket]:
+    """Tickets to link or merge, by number ("INC-000042" or "42") or by words."""
+    text = (text or "").strip()[:200]
+    if not text:
+        return []
+    qs = visible_tickets(user).defer("description", "description_html", "search_vector")
+    if kind:
+        qs = qs.filter(kind=kind)
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    if text.isdecimal():
+        return list(qs.filter(pk=int(text))[:1])
+    if len(text) < 3:
+        return []
+    return list(search(qs, text)[:limit])

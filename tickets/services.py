@@ -32,6 +32,7 @@ from .models import (
     OPEN_STATUSES,
     Attachment,
     Channel,
+    CannedResponse,
     Comment,
     Deflection,
     Kind,
@@ -304,8 +305,11 @@ def ticket_update(
     priority: int | None = None,
     team: Team | None | type(...) = ...,
     visibility: str | None = None,
+    service: Service | None | type(...) = ...,
+    kind: str | None = None,
 ) -> Ticket:
-    """An agent changes status, assignee, priority or team. `...` means "leave as is"."""
+    """An agent changes status, assignee, priority, team, service or type (incident or request).
+    `...` means "leave as is"."""
     _require_agent(actor)
     ticket = _lock(ticket)
     old_status = ticket.status
@@ -351,6 +355,28 @@ def ticket_update(
         ticket.team = team
         fields.append("team")
         summaries.append(f"team → {team.name if team else 'none'}")
+    if service is not ... and service != ticket.service:
+        if service is not None and not service.active:
+            raise ApplicationError("That service is retired.", errors={"service": ["Choose an active service."]})
+        _change(ticket, actor, "service", ticket.service.name if ticket.service else None, service.name if service else None)
+        ticket.service = service
+        fields.append("service")
+        summaries.append(f"service → {service.name if service else 'none'}")
+    if kind is not None and kind != ticket.kind:
+        if kind not in (Kind.INCIDENT, Kind.REQUEST) or ticket.kind == Kind.PROBLEM:
+            raise ApplicationError(
+                "Only incidents and requests change type.", errors={"kind": ["Choose incident or request."]}
+            )
+        if ticket.problem_id:
+            raise ApplicationError(
+                f"Unlink it from {ticket.problem_number} first: only incidents belong to a problem.",
+                errors={"kind": ["The ticket is linked to a problem."]},
+            )
+        old_number = ticket.number
+        _change(ticket, actor, "kind", ticket.kind, kind)
+        ticket.kind = kind
+        fields.append("kind")
+        summaries.append(f"now a {ticket.get_kind_display().lower()} ({old_number} → {ticket.number})")
 
     narrowed = False
     if visibility is not None and visibility != ticket.visibility:
@@ -714,6 +740,36 @@ def problem_link(*, actor: User, problem: Ticket, incident: Ticket) -> Ticket:
 
 
 @transaction.atomic
+def problem_unlink(*, actor: User, problem: Ticket, incident: Ticket) -> Ticket:
+    """Take an incident off a problem (it was linked by mistake)."""
+    _require_agent(actor)
+    incident = _lock(incident)
+    if incident.problem_id != problem.pk:
+        raise ApplicationError(f"{incident.number} is not linked to {problem.number}.",
+                               errors={"incident": ["Not linked to this problem."]})
+    _change(incident, actor, "problem", problem.number, None)
+    incident.problem = None
+    incident.save(update_fields=["problem", "updated_at"])
+    _publish(incident, actor=actor, verb="unlinked", summary=f"{_name(actor)} unlinked {incident.number} from {problem.number}")
+    return incident
+
+
+@transaction.atomic
+def problem_create_from(*, actor: User, incident: Ticket, title: str = "", description: str = "") -> Ticket:
+    """Open a problem for an incident's root cause, with the incident linked to it."""
+    _require_agent(actor)
+    if incident.kind != Kind.INCIDENT:
+        raise ApplicationError("Only incidents are linked to problems.", errors={"incident": ["That ticket is not an incident."]})
+    problem = ticket_create(
+        actor=actor, kind=Kind.PROBLEM, title=(title or "").strip() or incident.title,
+        description=description or f"Root cause of {incident.number}.", impact=incident.impact, urgency=incident.urgency,
+        service=incident.service, team=incident.team,
+    )
+    problem_link(actor=actor, problem=problem, incident=incident)
+    return problem
+
+
+@transaction.atomic
 def problem_resolve(*, actor: User, problem: Ticket, note: str, resolve_incidents: bool = True) -> list[Ticket]:
     """Resolve a problem and, in the same step, its open incidents with one public note."""
     _require_agent(actor)
@@ -731,6 +787,130 @@ def problem_resolve(*, actor: User, problem: Ticket, note: str, resolve_incident
         comment_add(actor=actor, ticket=ticket, body=note, internal=False)
         resolved.append(ticket_update(actor=actor, ticket=ticket, status=Status.RESOLVED))
     return resolved
+
+
+# --- merging duplicates -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def ticket_merge(*, actor: User, duplicate: Ticket, target: Ticket) -> Ticket:
+    """Merge a duplicate into a ticket: its conversation moves over (with a note saying so), its
+    followers and "me too"s come along, and the duplicate is closed pointing at the target. Both
+    tickets get audit rows. Refused when someone who may see the duplicate could not see the target
+    (a private ticket merged into a public one would publish its conversation, and the other way
+    round its followers would lose it)."""
+    _require_agent(actor)
+    if duplicate.pk == target.pk:
+        raise ApplicationError("A ticket cannot be merged into itself.", errors={"into": ["Choose another ticket."]})
+    first, second = sorted([duplicate.pk, target.pk])
+    locked = {t.pk: t for t in Ticket.objects.select_for_update(of=("self",)).select_related(
+        "requester", "assignee", "team", "service").filter(pk__in=[first, second]).order_by("pk")}
+    duplicate, target = locked[duplicate.pk], locked[target.pk]
+    if duplicate.visibility != target.visibility:
+        raise ApplicationError(
+            f"{duplicate.number} is {duplicate.get_visibility_display().lower()} and {target.number} is "
+            f"{target.get_visibility_display().lower()}: only tickets with the same visibility are merged.",
+            errors={"into": ["Choose a ticket with the same visibility."]},
+        )
+    if duplicate.visibility == Visibility.PRIVATE and duplicate.requester_id != target.requester_id:
+        raise ApplicationError(
+            "Private tickets of different requesters are not merged: each would see the other's conversation.",
+            errors={"into": ["Choose a ticket of the same requester."]},
+        )
+    if duplicate.merged_into_id or duplicate.status == Status.CLOSED:
+        raise ApplicationError(f"{duplicate.number} is already closed.", errors={"duplicate": ["Already closed."]})
+    if not target.is_open:
+        raise ApplicationError(f"{target.number} is no longer open.", errors={"into": ["Choose an open ticket."]})
+    if duplicate.kind == Kind.PROBLEM or target.kind == Kind.PROBLEM:
+        raise ApplicationError("Problems are not merged; link their incidents instead.",
+                               errors={"into": ["Choose an incident or a request."]})
+
+    moved = Comment.objects.filter(ticket=duplicate).update(ticket=target)
+    Attachment.objects.filter(ticket=duplicate).update(ticket=target)
+    _comment_write(target, actor, f"Merged {duplicate.number} ({duplicate.title}) into this ticket: "
+                                  f"{moved} message{'s' if moved != 1 else ''} moved here.", internal=False)
+    for follower in User.objects.filter(pk__in=ticket_follows(duplicate).values("user_id"), is_active=True).order_by("pk"):
+        _follow(target, follower, Follow.Reason.MANUAL)
+    new_me_too = MeToo.objects.filter(ticket=duplicate).exclude(
+        user_id__in=MeToo.objects.filter(ticket=target).values("user_id")).exclude(user_id=target.requester_id)
+    carried = [MeToo(ticket=target, user_id=user_id) for user_id in new_me_too.values_list("user_id", flat=True)]
+    if duplicate.requester_id != target.requester_id and target.kind == Kind.INCIDENT and target.is_public and not \
+            MeToo.objects.filter(ticket=target, user_id=duplicate.requester_id).exists():
+        carried.append(MeToo(ticket=target, user_id=duplicate.requester_id))
+    MeToo.objects.bulk_create(carried, ignore_conflicts=True)
+    target.me_too_count = MeToo.objects.filter(ticket=target).count()
+    target.save(update_fields=["me_too_count", "updated_at"])
+    _change(target, actor, "merged", None, duplicate.number)
+
+    now = timezone.now()
+    _comment_write(duplicate, actor, f"Merged into {target.number}: the conversation continues there.", internal=False)
+    fields = ["merged_into"]
+    duplicate.merged_into = target
+    _change(duplicate, actor, "merged_into", None, target.number)
+    if duplicate.status != Status.RESOLVED:
+        fields += _set_status(duplicate, actor, Status.RESOLVED, now)
+    fields += _set_status(duplicate, actor, Status.CLOSED, now)
+    duplicate.save(update_fields=sorted(set(fields)) + ["updated_at"])
+    _publish(duplicate, actor=actor, verb="merged", summary=f"{_name(actor)} merged {duplicate.number} into {target.number}",
+             notify=_followers_to_notify(duplicate),
+             notification=NotificationSpec(kind="ticket.status", text=f"{duplicate.number} was merged into {target.number}",
+                                           url=target.get_absolute_url()))
+    _publish(target, actor=actor, verb="merged", summary=f"{_name(actor)} merged {duplicate.number} into {target.number}")
+    return target
+
+
+# --- canned responses --------------------------------------------------------------------------
+
+
+def _canned_check(actor: User, *, title: str, body: str, team: Team | None, set_status: str, set_priority) -> None:
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = ["Give it a title."]
+    elif len(title) > 120:
+        errors["title"] = ["Keep the title under 120 characters."]
+    if not body.strip():
+        errors["body"] = ["Write the text to insert."]
+    elif len(body) > 10_000:
+        errors["body"] = ["Keep it under 10,000 characters."]
+    if set_status and set_status not in Status.values:
+        errors["set_status"] = [f"Choose one of {', '.join(Status.values)}."]
+    if set_priority is not None and set_priority not in Priority.values:
+        errors["set_priority"] = ["Choose 1 (critical) to 4 (low)."]
+    if errors:
+        raise ApplicationError("The canned response was not saved.", errors=errors)
+    if team is not None and team.pk != actor.team_id and actor.role not in ("manager", "admin"):
+        raise Forbidden("You share canned responses with your own team only.")
+
+
+@transaction.atomic
+def canned_response_create(*, actor: User, title: str, body: str, team: Team | None = None, set_status: str = "",
+                           set_priority: int | None = None) -> "CannedResponse":
+    """A personal snippet, or (with `team`) one shared with the agent's team."""
+    _require_agent(actor)
+    _canned_check(actor, title=title, body=body, team=team, set_status=set_status, set_priority=set_priority)
+    return CannedResponse.objects.create(
+        title=one_line(title), body=body, owner=None if team else actor, team=team, set_status=set_status,
+        set_priority=set_priority, created_by=actor,
+    )
+
+
+@transaction.atomic
+def canned_response_delete(*, actor: User, response: "CannedResponse") -> None:
+    _require_agent(actor)
+    if response.owner_id != actor.pk and not (response.team_id and (response.team_id == actor.team_id or actor.role in ("manager", "admin"))):
+        raise ApplicationError("Not found.", status=404)
+    response.delete()
+
+
+@transaction.atomic
+def canned_response_apply(*, actor: User, ticket: Ticket, response: "CannedResponse") -> Ticket:
+    """The status and priority a canned response sets, applied when its reply is sent."""
+    changes = {}
+    if response.set_status and response.set_status != ticket.status:
+        changes["status"] = response.set_status
+    if response.set_priority and response.set_priority != ticket.priority:
+        changes["priority"] = response.set_priority
+    return ticket_update(actor=actor, ticket=ticket, **changes) if changes else ticket
 
 
 # --- satisfaction ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ and an `ApplicationError` becomes a form error (400), a 403 page or a 404.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -21,7 +22,10 @@ from servicedesk.errors import ApplicationError
 from . import selectors, services
 from .forms import (
     BulkUpdateForm,
+    CannedResponseForm,
     CommentForm,
+    LinkForm,
+    ProblemCreateForm,
     ProblemResolveForm,
     RatingForm,
     ReopenForm,
@@ -33,6 +37,7 @@ from .models import OPEN_STATUSES, Deflection, Kind, Priority, Status, Ticket
 
 LIST_PAGE_SIZE = 25
 QUEUE_PAGE_SIZE = 50
+TICKET_NUMBER_IN_TEXT = re.compile(r"^(?:INC|REQ|PRB)-0*(\d{1,12})$")
 PORTAL_LIST_SIZE = 20
 OPEN_STATUS_PARAM = ",".join(OPEN_STATUSES)
 QUEUE_FILTER_KEYS = ("status", "priority", "team", "service", "assignee", "breached", "sort", "q")
@@ -234,16 +239,20 @@ def search(request):
 # --- the ticket page ---------------------------------------------------------------------------
 
 
-def _update_form(user, ticket: Ticket, *, agents, teams, data=None) -> TicketUpdateForm:
+def _update_form(user, ticket: Ticket, *, agents, teams, services=(), data=None) -> TicketUpdateForm:
     form = TicketUpdateForm(
-        data, user=user, agents=agents, teams=teams, auto_id="update_%s",
+        data, user=user, agents=agents, teams=teams, services=services, auto_id="update_%s",
         initial={
             "status": ticket.status,
             "assignee": ticket.assignee.username if ticket.assignee_id else "",
             "priority": ticket.priority,
             "team": ticket.team_id,
+            "service": ticket.service_id,
+            "kind": ticket.kind,
         },
     )
+    if ticket.kind == Kind.PROBLEM:
+        del form.fields["kind"]
     return form
 
 
@@ -260,21 +269,31 @@ def _detail_context(request, ticket: Ticket, **forms) -> dict:
         "rating_form": forms.get("rating_form") or RatingForm(auto_id="rating_%s"),
         "reopen_form": forms.get("reopen_form") or ReopenForm(auto_id="reopen_%s"),
         "problem_form": forms.get("problem_form") or ProblemResolveForm(auto_id="problem_%s"),
+        # "Me too" is how affected people raise their hand; staff work the ticket instead.
         "can_me_too": (
-            ticket.kind == Kind.INCIDENT and ticket.is_public and ticket.is_open and ticket.requester_id != user.pk
+            not agent and ticket.kind == Kind.INCIDENT and ticket.is_public and ticket.is_open
+            and ticket.requester_id != user.pk
         ),
     }
     if agent:
+        canned = selectors.canned_responses_for(user=user)
         context.update(
             social=selectors.social_context(viewer=user, person=ticket.requester),
             update_form=_controls_form(user, ticket, forms.get("update_form")),
             open_incidents=sum(1 for t in page.incidents if t.status in OPEN_STATUSES),
+            canned=canned,
+            link_form=forms.get("link_form") or LinkForm(auto_id="link_%s"),
+            merge_form=forms.get("merge_form") or LinkForm(auto_id="merge_%s"),
+            problem_create_form=ProblemCreateForm(auto_id="newproblem_%s"),
+            tool_error=forms.get("tool_error", ""),
         )
     return context
 
 
 def _controls_form(user, ticket: Ticket, form: TicketUpdateForm | None = None) -> TicketUpdateForm:
-    form = form or _update_form(user, ticket, agents=list(selectors.agents()), teams=_teams())
+    form = form or _update_form(
+        user, ticket, agents=list(selectors.agents()), teams=_teams(), services=list(selectors.services_active())
+    )
     # Offer only the moves the ticket can make from where it is.
     allowed = services.TRANSITIONS[ticket.status]
     form.fields["status"].choices = [
@@ -292,7 +311,7 @@ def detail(request, pk: int):
 def _render_detail_with_errors(request, ticket: Ticket, **forms):
     """Show the ticket page again with the form that failed, everything typed kept (400, or 429
     when a rate limit refused it)."""
-    status = max(form.error_status for form in forms.values())
+    status = max([form.error_status for form in forms.values() if hasattr(form, "error_status")] or [400])
     return render(request, "tickets/detail.html", _detail_context(request, ticket, **forms), status=status)
 
 
@@ -334,8 +353,26 @@ def comment(request, pk: int):
             return _forbidden(request, exc.message)
         form.add_service_error(exc)
         return _render_detail_with_errors(request, ticket, comment_form=form)
-    messages.success(request, "Internal note added." if new.internal else "Reply sent.")
+    applied = _apply_canned(request, ticket)
+    messages.success(request, ("Internal note added." if new.internal else "Reply sent.") + applied)
     return _back_to(ticket, f"#comment-{new.pk}")
+
+
+def _apply_canned(request, ticket: Ticket) -> str:
+    """A canned response inserted into the reply may also set the status and priority: applied
+    once the reply is sent. A change the ticket refuses is reported, the reply stays sent."""
+    raw = request.POST.get("canned", "")
+    if not raw or not selectors.is_staff(request.user):
+        return ""
+    try:
+        response = selectors.canned_response_get(user=request.user, response_id=raw)
+        before = (ticket.status, ticket.priority)
+        ticket = services.canned_response_apply(actor=request.user, ticket=Ticket.objects.get(pk=ticket.pk), response=response)
+    except ApplicationError as exc:
+        return f" The canned response's changes were not applied: {exc.message}"
+    if (ticket.status, ticket.priority) == before:
+        return ""
+    return f" Now {ticket.get_status_display().lower()}, priority {ticket.priority}."
 
 
 def _simple_action(request, pk: int, action, success: str, anchor: str = ""):
@@ -430,7 +467,8 @@ def update(request, pk: int):
     ticket = _ticket_or_404(request, pk)
     if not selectors.is_staff(request.user):
         return _forbidden(request, "Only agents change tickets.")
-    form = _update_form(request.user, ticket, agents=list(selectors.agents()), teams=_teams(), data=request.POST)
+    form = _update_form(request.user, ticket, agents=list(selectors.agents()), teams=_teams(),
+                        services=list(selectors.services_active()), data=request.POST)
     error = None
     if form.is_valid():
         try:
@@ -477,6 +515,219 @@ def resolve_problem(request, pk: int):
     count = len(resolved)
     messages.success(request, f"Resolved {count} ticket{'s' if count != 1 else ''}, the problem included.")
     return _back_to(ticket)
+
+
+# --- problems, merging and canned responses on the ticket page ----------------------------------
+
+
+def _agent_ticket_or_404(request, pk: int) -> Ticket:
+    ticket = _ticket_or_404(request, pk)
+    if not selectors.is_staff(request.user):
+        # Nothing here is offered to end users; the page they may see stays theirs, the tool does not exist.
+        raise Http404("Not found.")
+    return ticket
+
+
+def _other_ticket(request, number: int) -> Ticket | None:
+    try:
+        return selectors.ticket_get(user=request.user, ticket_id=number)
+    except ApplicationError:
+        return None
+
+
+def _tool_refused(request, ticket: Ticket, message: str, status: int = 400, **forms):
+    if _is_htmx(request):
+        return HttpResponse(message, content_type="text/plain", status=status)
+    return render(request, "tickets/detail.html", _detail_context(request, ticket, tool_error=message, **forms), status=status)
+
+
+def _tool_call(request, ticket: Ticket, call, form_name: str, form=None):
+    """Run a service for a ticket-page tool: its refusal becomes the page again with the reason (400)."""
+    try:
+        return call(), None
+    except ApplicationError as exc:
+        if exc.status == 404:
+            raise Http404(exc.message) from exc
+        message = " ".join([exc.message, *[m for ms in (exc.errors or {}).values() for m in ms]])
+        if form is not None:
+            form.add_service_error(exc)
+            return None, _tool_refused(request, ticket, message, exc.status, **{form_name: form})
+        return None, _tool_refused(request, ticket, message, exc.status)
+
+
+@login_required
+@require_POST
+def problem_link(request, pk: int):
+    """On an incident: link it to the problem given. On a problem: link the incident given."""
+    ticket = _agent_ticket_or_404(request, pk)
+    form = LinkForm(request.POST, auto_id="link_%s")
+    if not form.is_valid():
+        return _tool_refused(request, ticket, "Give a ticket number.", link_form=form)
+    other = _other_ticket(request, form.cleaned_data["ticket"])
+    if other is None:
+        form.add_error("ticket", "No ticket has that number.")
+        return _tool_refused(request, ticket, "No ticket has that number.", link_form=form)
+    problem, incident = (ticket, other) if ticket.kind == Kind.PROBLEM else (other, ticket)
+    linked, refused = _tool_call(
+        request, ticket, lambda: services.problem_link(actor=request.user, problem=problem, incident=incident),
+        "link_form", form,
+    )
+    if refused:
+        return refused
+    messages.success(request, f"{incident.number} is linked to {problem.number}.")
+    return _back_to(ticket, "#links")
+
+
+@login_required
+@require_POST
+def problem_unlink(request, pk: int):
+    ticket = _agent_ticket_or_404(request, pk)
+    raw = request.POST.get("incident", "")
+    incident = _other_ticket(request, raw) if raw.isdecimal() else None
+    if incident is None:
+        return _tool_refused(request, ticket, "Choose a linked incident.")
+    problem = ticket if ticket.kind == Kind.PROBLEM else None
+    if problem is None:
+        problem = _other_ticket(request, ticket.problem_id) if ticket.problem_id else None
+    if problem is None:
+        return _tool_refused(request, ticket, f"{ticket.number} is not linked to a problem.")
+    _, refused = _tool_call(
+        request, ticket, lambda: services.problem_unlink(actor=request.user, problem=problem, incident=incident), "",
+    )
+    if refused:
+        return refused
+    messages.success(request, f"{incident.number} is no longer linked to {problem.number}.")
+    return _back_to(ticket, "#links")
+
+
+@login_required
+@require_POST
+def problem_create(request, pk: int):
+    ticket = _agent_ticket_or_404(request, pk)
+    form = ProblemCreateForm(request.POST, auto_id="newproblem_%s")
+    if not form.is_valid():
+        return _tool_refused(request, ticket, "The problem was not created.")
+    problem, refused = _tool_call(
+        request, ticket, lambda: services.problem_create_from(
+            actor=request.user, incident=ticket, title=form.cleaned_data["title"]), "",
+    )
+    if refused:
+        return refused
+    messages.success(request, f"{problem.number} is open, with {ticket.number} linked to it.")
+    return redirect(problem.get_absolute_url())
+
+
+@login_required
+@require_POST
+def merge(request, pk: int):
+    """Merge this ticket (the duplicate) into the ticket given."""
+    ticket = _agent_ticket_or_404(request, pk)
+    form = LinkForm(request.POST, auto_id="merge_%s")
+    if not form.is_valid():
+        return _tool_refused(request, ticket, "Give the number of the ticket to merge into.", merge_form=form)
+    target = _other_ticket(request, form.cleaned_data["ticket"])
+    if target is None:
+        form.add_error("ticket", "No ticket has that number.")
+        return _tool_refused(request, ticket, "No ticket has that number.", merge_form=form)
+    _, refused = _tool_call(
+        request, ticket, lambda: services.ticket_merge(actor=request.user, duplicate=ticket, target=target),
+        "merge_form", form,
+    )
+    if refused:
+        return refused
+    messages.success(request, f"{ticket.number} was merged into {target.number}.")
+    return redirect(target.get_absolute_url())
+
+
+@login_required
+@require_GET
+def find(request, pk: int):
+    """Tickets to link to a problem or to merge into, by number or words (htmx partial)."""
+    ticket = _agent_ticket_or_404(request, pk)
+    purpose = "merge" if request.GET.get("purpose") == "merge" else "link"
+    if purpose == "link":
+        kind = Kind.INCIDENT if ticket.kind == Kind.PROBLEM else Kind.PROBLEM
+    else:
+        kind = None
+    text = (request.GET.get("q") or "").strip()
+    number = TICKET_NUMBER_IN_TEXT.search(text.upper())
+    found = selectors.ticket_find(
+        user=request.user, text=str(int(number.group(1))) if number else text, exclude=ticket.pk, kind=kind,
+    )
+    if purpose == "merge":
+        found = [t for t in found if t.kind != Kind.PROBLEM]
+    return render(request, "tickets/_find_results.html", {"ticket": ticket, "found": found, "purpose": purpose, "q": text})
+
+
+@login_required
+@require_GET
+def about_requester(request, pk: int):
+    """The on-demand part of "About the requester": recent posts, knowledge used, past ratings."""
+    ticket = _agent_ticket_or_404(request, pk)
+    more = selectors.social_more(viewer=request.user, person=ticket.requester)
+    return render(request, "tickets/_social_more.html", {"ticket": ticket, "more": more})
+
+
+@login_required
+@require_GET
+def canned_text(request, pk: int, response_id: int):
+    """The canned response with this ticket's placeholders filled in, for the reply box."""
+    from django.http import JsonResponse
+
+    ticket = _agent_ticket_or_404(request, pk)
+    try:
+        response = selectors.canned_response_get(user=request.user, response_id=response_id)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+    return JsonResponse({
+        "id": response.pk, "title": response.title,
+        "text": selectors.canned_text(response=response, ticket=ticket, agent=request.user),
+        "set_status": response.set_status, "set_priority": response.set_priority,
+    })
+
+
+@login_required
+def canned_responses(request):
+    """The agent's canned responses: their own and their team's; write a new one."""
+    if not selectors.is_staff(request.user):
+        return _forbidden(request, "Canned responses are for agents.")
+    form = CannedResponseForm(request.POST or None, auto_id="canned_%s")
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                created = services.canned_response_create(
+                    actor=request.user, title=data["title"], body=data["body"],
+                    team=request.user.team if data["shared"] else None,
+                    set_status=data["set_status"], set_priority=data["set_priority"],
+                )
+            except ApplicationError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, f"Saved \u201c{created.title}\u201d.")
+                return redirect(reverse("tickets:canned"))
+        status = 400
+    if request.user.team_id is None:
+        form.fields["shared"].disabled = True
+        form.fields["shared"].help_text = "You are in no team."
+    return render(request, "tickets/canned.html", {
+        "form": form, "responses": selectors.canned_responses_for(user=request.user),
+    }, status=status)
+
+
+@login_required
+@require_POST
+def canned_delete(request, response_id: int):
+    if not selectors.is_staff(request.user):
+        return _forbidden(request, "Canned responses are for agents.")
+    try:
+        response = selectors.canned_response_get(user=request.user, response_id=response_id)
+        services.canned_response_delete(actor=request.user, response=response)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
+    messages.success(request, "The canned response was deleted.")
+    return redirect(reverse("tickets:canned"))
 
 
 # --- the agent queue ---------------------------------------------------------------------------

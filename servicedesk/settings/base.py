@@ -364,6 +364,9 @@ LIVE_TICKET_TTL_SECONDS = 60
 # How long an open live socket may rely on an access decision (account, role, session, streams)
 # before deciding again; sign-out, deactivation and access changes also tell sockets at once.
 LIVE_ACCESS_CACHE_SECONDS = env.float("LIVE_ACCESS_CACHE_SECONDS", default=5.0)
+# Agents' presence on a ticket (who has it open, who is typing) is forgotten this long after a
+# socket's last announcement when it vanished without closing; browsers renew every third of it.
+PRESENCE_TTL_SECONDS = env.int("PRESENCE_TTL_SECONDS", default=45)
 
 # --- Content rate limits: writes per person in a fixed window ("30/min", "10/10m", "100/h"; "off"
 # lifts one). Enforced by the services on every HTTP request (API, pages, htmx); tasks and

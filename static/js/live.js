@@ -11,6 +11,8 @@
  *   live:event         detail = a content-free hint, e.g. {kind: "leaderboard"}
  *   live:unsubscribed  detail = {stream, reason}: the server dropped a stream
  *                      (reason "access_ended": the person may no longer see it)
+ *   live:presence      detail = {stream, user, name, state, ttl}: another agent
+ *                      on a subscribed ticket (see ticket-tools.js)
  *   live:closed        detail = {code, reason}: the server ended the session's
  *                      live updates for good (4401 signed out, 4403 role changed)
  *
@@ -289,6 +291,9 @@
       case "event":
         if (frame.event && typeof frame.event === "object") emit("live:event", frame.event);
         break;
+      case "presence":
+        emit("live:presence", frame);
+        break;
       case "subscribed":
         emit("live:subscribed", { stream: frame.stream });
         break;
@@ -549,6 +554,7 @@
 
   window.ServiceDeskLive = {
     subscribe: subscribe,
+    send: send,
     state: function () { return state; },
     backoffDelay: backoffDelay,
     safeUrl: safeUrl,

@@ -80,7 +80,9 @@ def _ids(dave, alice, bob, erin):
     view = tickets.saved_view_save(actor=dave, name="Probe view", query={"status": "new"})
     attachment = tickets.attachment_add(actor=dave, ticket=core["ticket"],
                                         upload=SimpleUploadedFile("notes.txt", b"probe", content_type="text/plain"))
+    canned = tickets.canned_response_create(actor=dave, title="Probe", body="Hello {requester.first_name}")
     return {**world, **core["ids"], "view_id": view.pk, "token": attachment.token, "wall_type": "user",
+            "response_id": canned.pk, "incident_id": core["ticket"].pk,
             "key": "dave", "tag": "probe", "login_id": 1, "decision": "accept", "action": "approve",
             "service": core["service"].pk, "ticket": core["ticket"].pk, "feed_post": core["post"].pk,
             "feed_key": core["feed_key"]}

@@ -77,7 +77,8 @@ def build_world(dave, alice, bob):
            "post_id": post.pk, "username": "alice"}
     by_view = {"RatingApi": {"ticket_id": resolved.pk}, "ReopenApi": {"ticket_id": resolved.pk},
                "ProblemIncidentsApi": {"ticket_id": problem.pk}, "ProblemResolveApi": {"ticket_id": problem.pk},
-               "MeTooApi": {"ticket_id": incident.pk}}
+               "MeTooApi": {"ticket_id": incident.pk},
+               "ProblemUnlinkApi": {"ticket_id": problem.pk, "incident_id": incident.pk}}
     valid = {
         "TokenObtainApi": {"username": "dave", "password": PASSWORD},
         "NotificationsReadApi": {"ids": [1], "all": False},
@@ -101,6 +102,7 @@ def build_world(dave, alice, bob):
         "RatingApi": {"score": 5, "comment": "Fine"},
         "ReopenApi": {"reason": "Again"},
         "ProblemIncidentsApi": {"incident": incident.pk},
+        "MergeApi": {"into": resolved.pk},
         "ProblemResolveApi": {"note": "Fixed", "resolve_incidents": True},
     }
     return {"ids": ids, "by_view": by_view, "valid": valid, "ticket": ticket, "service": service, "post": post,

@@ -29,6 +29,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tickets", "0004_followers_move_to_feeds")]
+    dependencies = [("tickets", "0005_ticket_and_comment_channel")]
 
     operations = [migrations.RunPython(forwards, backwards)]
