@@ -11,7 +11,6 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from feeds.selectors import notifications_for
 from servicedesk.errors import ApplicationError, NotVisible
 
 from . import guard, selectors, services
@@ -94,12 +93,6 @@ def signin_report(request, login_id: int):
     else:
         messages.success(request, "Thank you. The security team has been told and will look into it.")
     return redirect("accounts:signins")
-
-
-@login_required
-def home(request):
-    recent = list(notifications_for(request.user)[:5])
-    return render(request, "home.html", {"recent_notifications": recent})
 
 
 @login_required

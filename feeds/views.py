@@ -662,3 +662,9 @@ def feed_link_revoke(request, token_id: int):
         raise Http404(exc.message) from exc
     messages.success(request, "That feed link no longer works.")
     return redirect("feeds:preferences")
+
+
+@login_required
+def home(request):
+    recent = list(selectors.notifications_for(request.user)[:5])
+    return render(request, "home.html", {"recent_notifications": recent})

@@ -10,3 +10,10 @@ class GamificationConfig(AppConfig):
 
         # Leaderboard pages listen for "points changed" hints; the hint itself says nothing.
         streams.register("leaderboard", lambda user, key: key == "all" and getattr(user, "is_authenticated", False))
+
+        from accounts import standing
+
+        from . import selectors, subscribers
+
+        standing.provide(selectors.standing_for)
+        subscribers.subscribe_all()

@@ -250,8 +250,8 @@ class SocialContext:
 def social_context(*, viewer: User, person: User) -> SocialContext | None:
     if not is_staff(viewer):
         return None
+    from accounts.standing import standing_for
     from feeds.models import Activity
-    from gamification.selectors import standing_for
 
     last_activity = Activity.objects.filter(actor=person).order_by("-id").values("created_at")[:1]
     # One query: the five latest tickets, each carrying the person's open count and last activity.

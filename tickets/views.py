@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Team
 from servicedesk.errors import ApplicationError
 
-from . import selectors, services
+from . import knowledge, selectors, services
 from .forms import (
     BulkUpdateForm,
     CommentForm,
@@ -156,9 +156,7 @@ def portal(request):
 def suggestions(request):
     query = (request.GET.get("q") or request.GET.get("title") or "").strip()[:200]
     found = selectors.suggestions(user=request.user, text=query)
-    from communities.selectors import article_suggestions
-
-    articles = article_suggestions(user=request.user, text=query)
+    articles = knowledge.article_suggestions(user=request.user, text=query)
     return render(request, "tickets/_suggestions.html", {
         "suggestions": found, "articles": articles, "query": query, "count": len(found) + len(articles),
     })
@@ -168,9 +166,7 @@ def suggestions(request):
 @require_GET
 def deflect(request):
     if request.GET.get("type") == "article":
-        from communities import views as communities_views
-
-        return communities_views.deflect_to_article(request)
+        return knowledge.deflect_to_article(request)
     if request.GET.get("type") != "ticket":
         raise Http404("Unknown suggestion.")
     ticket = _ticket_or_404(request, request.GET.get("key"))
@@ -220,9 +216,7 @@ def search(request):
     page = None
     hits = []
     if query and tab == "community":
-        from communities.selectors import community_search
-
-        hits = community_search(user=request.user, text=query)
+        hits = knowledge.community_search(user=request.user, text=query)
     elif query:
         queryset = selectors.ticket_list(user=request.user, filters=selectors.TicketFilters(q=query))
         page = _page(request, queryset, LIST_PAGE_SIZE)
