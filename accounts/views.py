@@ -6,12 +6,13 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from servicedesk.errors import ApplicationError, NotVisible
+from servicedesk import pages
+from servicedesk.errors import ApplicationError
 
 from . import guard, selectors, services
 
@@ -86,9 +87,9 @@ def signin_history(request):
 def signin_report(request, login_id: int):
     try:
         services.signin_report(actor=request.user, login_id=login_id, note=request.POST.get("note", ""))
-    except NotVisible as exc:
-        raise Http404 from exc
     except ApplicationError as exc:
+        if pages.refused(exc):
+            raise
         messages.error(request, exc.message)
     else:
         messages.success(request, "Thank you. The security team has been told and will look into it.")

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Team
+from servicedesk import pages
 from servicedesk.errors import ApplicationError
 
 from . import knowledge, selectors, services
@@ -46,10 +47,7 @@ def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _forbidden(request, message: str = "You do not have permission to do this."):
-    return render(
-        request, "403.html", {"message": message, "back_url": reverse("tickets:portal"), "back_label": "Go to the portal"}, status=403
-    )
+_forbidden = pages.forbidden_page("tickets", url_name="tickets:portal", label="Go to the portal")
 
 
 def _ticket_or_404(request, pk: int) -> Ticket:
@@ -136,7 +134,7 @@ def portal(request):
                 )
             except ApplicationError as exc:
                 if exc.status == 403:
-                    return _forbidden(request, exc.message)
+                    raise
                 form.add_service_error(exc)
             else:
                 messages.success(request, f"{ticket.number} is logged. Follow its progress here; we will keep you posted.")
@@ -320,10 +318,8 @@ def comment(request, pk: int):
             uploads=[upload] if upload else [],
         )
     except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404(exc.message) from exc
-        if exc.status == 403:
-            return _forbidden(request, exc.message)
+        if pages.refused(exc):
+            raise
         form.add_service_error(exc)
         return _render_detail_with_errors(request, ticket, comment_form=form)
     messages.success(request, "Internal note added." if new.internal else "Reply sent.")
@@ -336,10 +332,8 @@ def _simple_action(request, pk: int, action, success: str, anchor: str = ""):
     try:
         action(actor=request.user, ticket=ticket)
     except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404(exc.message) from exc
-        if exc.status == 403:
-            return _forbidden(request, exc.message)
+        if pages.refused(exc):
+            raise
         if _is_htmx(request):
             return _actions_partial(request, ticket, error=exc.message, status=exc.status)
         messages.error(request, exc.message)
@@ -386,10 +380,8 @@ def rate(request, pk: int):
         services.rating_create(actor=request.user, ticket=ticket, score=form.cleaned_data["score"],
                                comment=form.cleaned_data["comment"])
     except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404(exc.message) from exc
-        if exc.status == 403:
-            return _forbidden(request, exc.message)
+        if pages.refused(exc):
+            raise
         form.add_service_error(exc)
         return _render_detail_with_errors(request, ticket, rating_form=form)
     messages.success(request, "Thank you for rating the resolution.")
@@ -406,10 +398,8 @@ def reopen(request, pk: int):
     try:
         services.ticket_reopen(actor=request.user, ticket=ticket, reason=form.cleaned_data["reason"])
     except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404(exc.message) from exc
-        if exc.status == 403:
-            return _forbidden(request, exc.message)
+        if pages.refused(exc):
+            raise
         form.add_service_error(exc)
         return _render_detail_with_errors(request, ticket, reopen_form=form)
     messages.success(request, f"{ticket.number} is open again.")
@@ -428,10 +418,8 @@ def update(request, pk: int):
         try:
             ticket = services.ticket_update(actor=request.user, ticket=ticket, **form.changes())
         except ApplicationError as exc:
-            if exc.status == 404:
-                raise Http404(exc.message) from exc
-            if exc.status == 403:
-                return _forbidden(request, exc.message)
+            if pages.refused(exc):
+                raise
             form.add_service_error(exc)
             error = exc.message
     if not form.errors:
@@ -460,10 +448,8 @@ def resolve_problem(request, pk: int):
             resolve_incidents=form.cleaned_data["resolve_incidents"],
         )
     except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404(exc.message) from exc
-        if exc.status == 403:
-            return _forbidden(request, exc.message)
+        if pages.refused(exc):
+            raise
         form.add_service_error(exc)
         return _render_detail_with_errors(request, ticket, problem_form=form)
     count = len(resolved)
