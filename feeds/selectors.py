@@ -140,10 +140,8 @@ def about_condition(about: str) -> Q:
     return condition
 
 
-def feed_page(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE,
-              about: str = "") -> tuple[list[Activity], int | None]:
-    """One page of the person's feed, newest first: one indexed query on their timeline, joined to
-    the activities and their actors, whatever they follow. Returns the page and the next cursor."""
+def _timeline(*, user: User, context: str, about: str, before: int | None):
+    """The person's timeline entries narrowed to a context, a subject and a cursor."""
     from .models import TimelineEntry
 
     entries = TimelineEntry.objects.filter(user=user)
@@ -153,6 +151,14 @@ def feed_page(*, user: User, context: str = "all", before: int | None = None, li
         entries = entries.filter(about_condition(about))
     if before is not None:
         entries = entries.filter(activity_id__lt=before)
+    return entries
+
+
+def feed_page(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE,
+              about: str = "") -> tuple[list[Activity], int | None]:
+    """One page of the person's feed, newest first: one indexed query on their timeline, joined to
+    the activities and their actors, whatever they follow. Returns the page and the next cursor."""
+    entries = _timeline(user=user, context=context, about=about, before=before)
     rows = list(entries.select_related("activity", "activity__actor").order_by("-activity_id")[: limit + 1])
     page = [row.activity for row in rows[:limit]]
     return page, (page[-1].pk if len(rows) > limit else None)
@@ -200,15 +206,7 @@ def feed_payloads(*, user: User, context: str = "all", before: int | None = None
                   about: str = "") -> tuple[list[dict], int | None]:
     """`feed_page` in the API's shape, read as plain rows: building models for twenty activities
     and their actors costs more than the indexed query itself."""
-    from .models import TimelineEntry
-
-    entries = TimelineEntry.objects.filter(user=user)
-    if context != "all":
-        entries = entries.filter(context=context)
-    if about:
-        entries = entries.filter(about_condition(about))
-    if before is not None:
-        entries = entries.filter(activity_id__lt=before)
+    entries = _timeline(user=user, context=context, about=about, before=before)
     rows = list(entries.order_by("-activity_id").values_list(*_FEED_COLUMNS)[: limit + 1])
     page = [
         {

@@ -181,15 +181,7 @@
 
   // --- Live refresh ---
 
-  var refreshing = null;
-  var again = false;
-  var timer = null;
-
-  function refresh() {
-    if (refreshing) {
-      again = true;
-      return refreshing;
-    }
+  function load() {
     var known = {};
     rows().forEach(function (row) { known[row.getAttribute("data-ticket-id")] = true; });
     var selected = selectedIds();
@@ -197,7 +189,7 @@
     var active = document.activeElement;
     var focusWasOnRow = !!(active && active.classList && active.classList.contains("queue-row"));
 
-    refreshing = fetch(tableUrl, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+    return fetch(tableUrl, { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         return response.text();
@@ -222,22 +214,12 @@
         if (fresh.length === 1) announce("1 new ticket");
         else if (fresh.length > 1) announce(fresh.length + " new tickets");
         tick();
-      })
-      .catch(function () { /* the next event or a reload brings it */ })
-      .then(function () {
-        refreshing = null;
-        if (again) {
-          again = false;
-          schedule();
-        }
       });
-    return refreshing;
   }
 
-  function schedule() {
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 200);
-  }
+  var refresher = window.ServiceDeskUI.refresher(load, 200);
+  var refresh = refresher.run;
+  var schedule = refresher.schedule;
 
   document.addEventListener("live:activity", function (event) {
     var object = (event.detail || {}).object || {};

@@ -76,9 +76,6 @@
   var stream = "ticket:" + ticketId;
   var me = document.body.getAttribute("data-username") || "";
   var status = document.getElementById("conversation-status");
-  var timer = null;
-  var running = false;
-  var again = false;
 
   function announce(text) {
     if (!status) return;
@@ -130,14 +127,9 @@
     requestUrl = url + (url.indexOf("?") === -1 ? "?" : "&") + "controls=1";
   }
 
-  function refresh() {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
+  function load() {
     var before = commentIds();
-    window.htmx
+    return window.htmx
       .ajax("GET", requestUrl, { target: "#conversation", swap: "outerHTML" })
       .then(function () {
         var fresh = [];
@@ -153,21 +145,10 @@
         if (fromOthers.length === 1) announce("New reply");
         else if (fromOthers.length > 1) announce(fromOthers.length + " new replies");
         tick();
-      })
-      .catch(function () { /* the next event or a reload brings it */ })
-      .then(function () {
-        running = false;
-        if (again) {
-          again = false;
-          schedule();
-        }
       });
   }
 
-  function schedule() {
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 150);
-  }
+  var schedule = window.ServiceDeskUI.refresher(load, 150).schedule;
 
   document.addEventListener("live:activity", function (event) {
     var activity = event.detail || {};

@@ -45,3 +45,43 @@
     closeMenus(event.target.closest ? event.target.closest("details.menu") : null, false);
   });
 })();
+
+/* Live refresh of a server-rendered part (the queue table, a ticket's conversation), shared by
+   queue.js and ticket.js: window.ServiceDeskUI.refresher(load, delay) returns {schedule, run}.
+   `load` fetches and swaps, returning a promise. schedule() runs it `delay` ms after the last live
+   event; one load at a time, and once more if events arrived while it ran. A failed load is left
+   for the next event or a reload. */
+(function () {
+  function refresher(load, delay) {
+    var timer = null;
+    var running = null;
+    var again = false;
+
+    function run() {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = new Promise(function (resolve) { resolve(load()); })
+        .catch(function () { /* the next event or a reload brings it */ })
+        .then(function () {
+          running = null;
+          if (again) {
+            again = false;
+            schedule();
+          }
+        });
+      return running;
+    }
+
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(run, delay);
+    }
+
+    return { schedule: schedule, run: run };
+  }
+
+  window.ServiceDeskUI = window.ServiceDeskUI || {};
+  window.ServiceDeskUI.refresher = refresher;
+})();
