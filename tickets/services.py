@@ -27,6 +27,7 @@ from servicedesk.text import one_line
 
 from . import sla
 from .models import (
+    NUMBER_PATTERN,
     OPEN_STATUSES,
     Attachment,
     Comment,
@@ -54,7 +55,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CLOSED: frozenset(),
 }
 
-TICKET_NUMBER_RE = re.compile(r"\b(INC|REQ|PRB)-(\d{6})\b")
+TICKET_NUMBER_RE = re.compile(rf"\b{NUMBER_PATTERN}\b")
 QUEUE = ObjectRef("queue", "all", "Ticket queue")
 
 
