@@ -234,31 +234,7 @@
 
   // --- SLA countdowns ---
 
-  function span(ms) {
-    var minutes = Math.floor(Math.abs(ms) / 60000);
-    if (minutes < 1) return "less than a minute";
-    var days = Math.floor(minutes / 1440);
-    var hours = Math.floor((minutes % 1440) / 60);
-    var mins = minutes % 60;
-    if (days) return days + " d " + hours + " h";
-    if (hours) return hours + " h " + mins + " min";
-    return mins + " min";
-  }
-
-  function tick() {
-    var items = document.querySelectorAll("time[data-countdown]");
-    for (var i = 0; i < items.length; i++) {
-      var due = Date.parse(items[i].getAttribute("datetime"));
-      if (isNaN(due)) continue;
-      var left = due - Date.now();
-      if (left <= 0) {
-        items[i].classList.add("is-breached");
-        items[i].textContent = "Overdue " + span(left);
-      } else {
-        items[i].textContent = "in " + span(left);
-      }
-    }
-  }
+  var tick = window.ServiceDeskUI.countdowns;
 
   // --- Help dialog ---
 

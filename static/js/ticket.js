@@ -17,33 +17,7 @@
 
   var TICK_MS = 30000;
 
-  function span(ms) {
-    var minutes = Math.floor(Math.abs(ms) / 60000);
-    if (minutes < 1) return "less than a minute";
-    var days = Math.floor(minutes / 1440);
-    var hours = Math.floor((minutes % 1440) / 60);
-    var mins = minutes % 60;
-    if (days) return days + " d " + hours + " h";
-    if (hours) return hours + " h " + mins + " min";
-    return mins + " min";
-  }
-
-  function updateCountdown(el) {
-    var due = Date.parse(el.getAttribute("datetime"));
-    if (isNaN(due)) return;
-    var left = due - Date.now();
-    if (left <= 0) {
-      el.classList.add("is-breached");
-      el.textContent = "Overdue " + span(left);
-    } else {
-      el.textContent = "in " + span(left);
-    }
-  }
-
-  function tick() {
-    var items = document.querySelectorAll("time[data-countdown]");
-    for (var i = 0; i < items.length; i++) updateCountdown(items[i]);
-  }
+  var tick = window.ServiceDeskUI.countdowns;
 
   tick();
   setInterval(tick, TICK_MS);

@@ -82,6 +82,35 @@
     return { schedule: schedule, run: run };
   }
 
+  /* SLA countdowns: every <time data-countdown datetime="..."> says "in 2 h 5 min" or, once
+     due, "Overdue 10 min" (and is marked is-breached). */
+  function span(ms) {
+    var minutes = Math.floor(Math.abs(ms) / 60000);
+    if (minutes < 1) return "less than a minute";
+    var days = Math.floor(minutes / 1440);
+    var hours = Math.floor((minutes % 1440) / 60);
+    var mins = minutes % 60;
+    if (days) return days + " d " + hours + " h";
+    if (hours) return hours + " h " + mins + " min";
+    return mins + " min";
+  }
+
+  function countdowns() {
+    var items = document.querySelectorAll("time[data-countdown]");
+    for (var i = 0; i < items.length; i++) {
+      var due = Date.parse(items[i].getAttribute("datetime"));
+      if (isNaN(due)) continue;
+      var left = due - Date.now();
+      if (left <= 0) {
+        items[i].classList.add("is-breached");
+        items[i].textContent = "Overdue " + span(left);
+      } else {
+        items[i].textContent = "in " + span(left);
+      }
+    }
+  }
+
   window.ServiceDeskUI = window.ServiceDeskUI || {};
   window.ServiceDeskUI.refresher = refresher;
+  window.ServiceDeskUI.countdowns = countdowns;
 })();
