@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from gamification.selectors import standing_for
 from servicedesk.errors import NotVisible
 
 from .devices import describe as describe_device
 from .models import ApiToken, LoginRecord, SecurityReport, User, api_token_digest
+from .standing import standing_for
 
 
 def login_history(user: User) -> QuerySet[LoginRecord]:
@@ -30,6 +30,26 @@ def logins_described(rows: list[LoginRecord]) -> list[LoginRecord]:
         row.device_name = describe_device(row.user_agent)
         row.new_device = row.success and row.method == LoginRecord.Method.PASSWORD and not row.device
     return rows
+
+
+def security_report_description(report: SecurityReport) -> str:
+    """The body of the security incident a reported sign-in opens: the report and the account's
+    ten latest sign-in attempts, the reported one marked."""
+    actor, record, note = report.reporter, report.login, report.note
+    recent = LoginRecord.objects.filter(user=actor).order_by("-id")[:10]
+    rows = "\n".join(
+        f"| {r.at:%Y-%m-%d %H:%M:%S} UTC | {'success' if r.success else 'failure'} | {r.ip or '-'} | "
+        f"{(r.user_agent or '-').replace('|', '/')[:120]} |{' **reported**' if r.pk == record.pk else ''}"
+        for r in recent
+    )
+    return (
+        f"{actor.display_name} reports that a sign-in to their account was not theirs.\n\n"
+        f"Reported sign-in: {record.at:%Y-%m-%d %H:%M:%S} UTC from {record.ip or 'an unknown address'} "
+        f"({record.user_agent or 'unknown device'}).\n\n"
+        + (f"Their note: {note.strip()}\n\n" if note.strip() else "")
+        + "Recent sign-in attempts on this account:\n\n| when | result | IP | device |\n|---|---|---|---|\n"
+        + rows
+    )
 
 
 def user_visible(*, viewer: User, username: str) -> User:

@@ -14,9 +14,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.text import slugify
 
-from feeds.audience import ADMINS, Audience
-from feeds.services import NotificationSpec, ObjectRef, activity_publish
-from servicedesk import live_groups
+from servicedesk import hooks, live_groups
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 from servicedesk.net import client_ip
 from servicedesk.queue import enqueue_on_commit
@@ -186,23 +184,7 @@ def failed_signins_alert(*, user: User, username: str) -> bool:
     ).update(failed_signins_alerted_at=now)
     if not claimed:
         return False
-    activity_publish(
-        actor=None,
-        verb="failed_sign_ins",
-        obj=ObjectRef("user", user.username, user.display_name),
-        audience=Audience.of(users=[user.pk]),
-        summary=f"Repeated failed sign-ins on your account ({failures} wrong passwords)",
-        notify=[user],
-        notification=NotificationSpec(
-            kind="security.failed_sign_ins",
-            text=(
-                f"Repeated failed sign-ins on your account: {failures} wrong passwords from other devices. "
-                "Sign-ins from new devices are paused for a while; your usual device still works. "
-                "If this was not you, consider changing your password."
-            ),
-            url="/account/sign-ins/",
-        ),
-    )
+    hooks.signin_failures_repeated(user=user, failures=failures)
     return True
 
 
@@ -219,75 +201,22 @@ def signin_new_device_notify(*, login_id: int) -> bool:
     record = LoginRecord.objects.select_related("user").filter(pk=login_id, success=True).first()
     if record is None or record.user is None or not signin_is_new_device(record):
         return False
-    device = record.user_agent[:80] or "an unknown device"
-    where = record.ip or "an unknown address"
-    activity_publish(
-        actor=None,
-        verb="signed_in_new_device",
-        obj=ObjectRef("user", record.user.username, record.user.display_name),
-        audience=Audience.of(users=[record.user.pk]),
-        summary=f"New sign-in from {device} ({where})",
-        notify=[record.user],
-        notification=NotificationSpec(
-            kind="security.sign_in",
-            text=f"New sign-in to your account from {device} ({where}). Not you? Report it.",
-            url="/account/sign-ins/",
-        ),
-        data={"login_id": record.pk},
-    )
+    hooks.signin_from_new_device(record=record)
     return True
 
 
 @transaction.atomic
 def signin_report(*, actor: User, login_id: int, note: str = "") -> SecurityReport:
-    """The person says this sign-in was not theirs: store a report and alert the admins."""
+    """The person says this sign-in was not theirs: store the report; the subscribers of
+    ``signin_reported`` open the security incident and alert the admins."""
     record = LoginRecord.objects.select_for_update().filter(pk=login_id, user=actor).first()
     if record is None:
         raise NotVisible()
     if SecurityReport.objects.filter(login=record).exists():
         raise ApplicationError("You already reported this sign-in.")
     report = SecurityReport.objects.create(reporter=actor, login=record, note=note[:2000])
-    report.ticket = _security_incident(actor, record, note)
-    report.save(update_fields=["ticket"])
-    admins = list(User.objects.filter(role=Role.ADMIN, is_active=True))
-    when = record.at.strftime("%Y-%m-%d %H:%M UTC")
-    activity_publish(
-        actor=actor,
-        verb="reported_sign_in",
-        obj=ObjectRef("security_report", str(report.pk), f"Sign-in at {when}"),
-        audience=Audience.of(users=[actor.pk], groups=[ADMINS]),
-        summary=f"{actor.display_name} reported a sign-in at {when} from {record.ip or 'an unknown address'}",
-        notify=admins,
-        notification=NotificationSpec(
-            kind="security.report",
-            text=f"{actor.display_name} reports a sign-in that was not theirs ({when}, {record.ip or 'unknown IP'}).",
-            url=report.ticket.get_absolute_url(),
-        ),
-    )
+    hooks.signin_reported(report=report)
     return report
-
-
-def _security_incident(actor: User, record: LoginRecord, note: str):
-    """Open a private incident for the security team with the sign-in rows attached."""
-    from tickets.services import security_incident_open
-
-    recent = LoginRecord.objects.filter(user=actor).order_by("-id")[:10]
-    rows = "\n".join(
-        f"| {r.at:%Y-%m-%d %H:%M:%S} UTC | {'success' if r.success else 'failure'} | {r.ip or '-'} | "
-        f"{(r.user_agent or '-').replace('|', '/')[:120]} |{' **reported**' if r.pk == record.pk else ''}"
-        for r in recent
-    )
-    description = (
-        f"{actor.display_name} reports that a sign-in to their account was not theirs.\n\n"
-        f"Reported sign-in: {record.at:%Y-%m-%d %H:%M:%S} UTC from {record.ip or 'an unknown address'} "
-        f"({record.user_agent or 'unknown device'}).\n\n"
-        + (f"Their note: {note.strip()}\n\n" if note.strip() else "")
-        + "Recent sign-in attempts on this account:\n\n| when | result | IP | device |\n|---|---|---|---|\n"
-        + rows
-    )
-    return security_incident_open(
-        reporter=actor, title=f"Suspicious sign-in reported by {actor.display_name}", description=description
-    )
 
 
 @transaction.atomic

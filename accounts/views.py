@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from feeds.selectors import notifications_for
-from servicedesk.errors import ApplicationError, NotVisible
+from servicedesk import pages
+from servicedesk.errors import ApplicationError
 
 from . import guard, selectors, services
 from .forms import ProfileForm
@@ -89,9 +89,9 @@ def signin_history(request):
 def signin_report(request, login_id: int):
     try:
         services.signin_report(actor=request.user, login_id=login_id, note=request.POST.get("note", ""))
-    except NotVisible as exc:
-        raise Http404 from exc
     except ApplicationError as exc:
+        if pages.refused(exc):
+            raise
         messages.error(request, exc.message)
     else:
         messages.success(request, "Thank you. The security team has been told and will look into it.")
@@ -135,12 +135,6 @@ def avatar_file(request, name: str):
     response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-@login_required
-def home(request):
-    recent = list(notifications_for(request.user)[:5])
-    return render(request, "home.html", {"recent_notifications": recent})
 
 
 @login_required

@@ -6,50 +6,25 @@ class CommunitiesConfig(AppConfig):
     verbose_name = "Communities"
 
     def ready(self):
-        from feeds import audience, fanout, streams, walls
-        from servicedesk.errors import NotVisible
+        from feeds import audience, fanout, walls
+        from feeds import streams as feed_streams
 
-        from . import selectors
-        from .models import Community, Membership
+        from . import selectors, streams
 
         audience.register_group_provider(selectors.member_groups)
+        fanout.register_group_members("community", streams.members)
+        walls.register("community", streams.community_wall)
+        feed_streams.register("community", streams.may_see)
+        feed_streams.register("question", streams.may_read_question)
 
-        def members(group: str, user_ids: list[int]) -> set[int]:
-            slug = group.split(":", 1)[1]
-            return set(Membership.objects.filter(community__slug=slug, user_id__in=user_ids).values_list("user_id", flat=True))
+        from tickets import knowledge
 
-        fanout.register_group_members("community", members)
+        from . import views
 
-        def community_wall(viewer, key: str) -> walls.Wall:
-            community = Community.objects.filter(slug=key).first()
-            if community is None or not selectors.can_read(viewer, community):
-                raise NotVisible()
-            from .services import community_audience
-
-            return walls.Wall(
-                type="community", key=community.slug, title=community.name, audience=community_audience(community),
-                target_id=community.pk, url=community.get_absolute_url(),
-                posting_refused=selectors.REMOVED_MESSAGE if selectors.is_barred(viewer, community) else "",
-            )
-
-        walls.register("community", community_wall)
-
-        def may_see(user, key: str) -> bool:
-            community = Community.objects.filter(slug=key).first()
-            return community is not None and selectors.can_read(user, community)
-
-        streams.register("community", may_see)
-
-        def may_read_question(user, key: str) -> bool:
-            if not key.isdecimal():
-                return False
-            try:
-                selectors.question_get(user=user, question_id=int(key))
-            except NotVisible:
-                return False
-            return True
-
-        streams.register("question", may_read_question)
+        knowledge.provide(
+            article_suggestions=selectors.article_suggestions, community_search=selectors.community_search,
+            deflect_to_article=views.deflect_to_article,
+        )
 
         from tickets.selectors import social_provider
 

@@ -15,9 +15,7 @@ from feeds.audience import SIGNED_IN, Audience
 from feeds import live as feeds_live
 from feeds.models import Follow
 from feeds.services import NotificationSpec, ObjectRef, activity_publish, audience_restrict, follow_write, mentions_check
-from gamification import services as gamification
-from policies import services as policies
-from servicedesk import markdown, ratelimit
+from servicedesk import hooks, markdown, ratelimit
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 from servicedesk.text import one_line
 
@@ -248,7 +246,7 @@ def answer_post(*, actor: User, question: Question, body: str) -> Answer:
     )
     _publish_mentions(actor=actor, community=community, obj=ObjectRef("question", str(question.pk), question.title),
                       body=body, url=f"{question.get_absolute_url()}#answer-{answer.pk}")
-    policies.dlp_scan(author=actor, kind="communities.answer", object_id=answer.pk, text=body,
+    hooks.text_written(author=actor, kind="communities.answer", object_id=answer.pk, text=body,
                       url=f"{question.get_absolute_url()}#answer-{answer.pk}")
     return answer
 
@@ -265,7 +263,7 @@ def answer_vote(*, actor: User, answer: Answer, value: int) -> Answer:
             vote = Vote.objects.create(answer=answer, user=actor, value=value)
     except IntegrityError:
         raise ApplicationError("You already voted on this answer.") from None
-    gamification.answer_voted(vote=vote, answer=answer)
+    hooks.answer_voted(vote=vote, answer=answer)
     Answer.objects.filter(pk=answer.pk).update(score=F("score") + value)
     live.answers_changed(answer.question_id)
     answer.refresh_from_db(fields=["score"])
@@ -288,7 +286,7 @@ def answer_accept(*, actor: User, answer: Answer) -> Question:
     question.accepted_answer = answer
     question.last_activity_at = timezone.now()
     question.save(update_fields=["accepted_answer", "last_activity_at"])
-    gamification.answer_accepted(answer=answer, actor=actor, previous_answer_id=previous_answer_id)
+    hooks.answer_accepted(answer=answer, actor=actor, previous_answer_id=previous_answer_id)
     live.answers_changed(question.pk)
     author = [answer.author] if answer.author_id != actor.pk else []
     activity_publish(
@@ -316,7 +314,7 @@ def answer_unaccept(*, actor: User, answer: Answer) -> Question:
         raise ApplicationError("That answer is not the accepted one.")
     question.accepted_answer = None
     question.save(update_fields=["accepted_answer"])
-    gamification.answer_unaccepted(answer=answer)
+    hooks.answer_unaccepted(answer=answer)
     live.answers_changed(question.pk)
     return question
 
@@ -347,13 +345,13 @@ def article_create(*, actor: User, title: str, body: str, community: Community |
         title=one_line(title), body=body, body_html=markdown.render(body), author=actor, community=community, service=service
     )
     ArticleRevision.objects.create(article=article, number=1, title=article.title, body=body, editor=actor, note="First version")
-    gamification.article_published(article=article)
+    hooks.article_published(article=article)
     activity_publish(
         actor=actor, verb="published", obj=ObjectRef("article", str(article.pk), article.title),
         target=community_ref(community) if community else None, audience=_article_audience(article),
         summary=f"{actor.display_name} published \u201c{article.title}\u201d",
     )
-    policies.dlp_scan(author=actor, kind="communities.article", object_id=article.pk, text=f"{article.title}\n{body}",
+    hooks.text_written(author=actor, kind="communities.article", object_id=article.pk, text=f"{article.title}\n{body}",
                       url=f"/api/v1/articles/{article.pk}/")
     return article
 
@@ -383,7 +381,7 @@ def article_edit(*, actor: User, article, title: str | None = None, body: str | 
         target=community_ref(article.community) if article.community else None, audience=_article_audience(article),
         summary=f"{actor.display_name} revised \u201c{article.title}\u201d (revision {article.revision})",
     )
-    policies.dlp_scan(author=actor, kind="communities.article", object_id=article.pk, text=f"{title}\n{body}",
+    hooks.text_written(author=actor, kind="communities.article", object_id=article.pk, text=f"{title}\n{body}",
                       url=f"/api/v1/articles/{article.pk}/")
     return article
 
@@ -413,7 +411,7 @@ def article_helpful(*, actor: User, article) -> int:
     except IntegrityError:
         raise ApplicationError("You already marked this article helpful.") from None
     Article.objects.filter(pk=article.pk).update(helpful_count=F("helpful_count") + 1)
-    gamification.article_marked_helpful(article=article, actor=actor)
+    hooks.article_marked_helpful(article=article, actor=actor)
     article.refresh_from_db(fields=["helpful_count"])
     return article.helpful_count
 
@@ -641,7 +639,7 @@ def content_remove(*, actor: User, item, reason: str):
         Question.objects.filter(pk=locked.question_id).update(answer_count=F("answer_count") - 1)
         Question.objects.filter(pk=locked.question_id, accepted_answer_id=locked.pk).update(accepted_answer=None)
     kind = {Question: "question", Answer: "answer", Article: "article", Idea: "idea", Poll: "poll"}[model]
-    gamification.content_removed(kind=kind, object_id=locked.pk)
+    hooks.content_removed(kind=kind, object_id=locked.pk)
     if model is Answer:
         title = Question.objects.values_list("title", flat=True).get(pk=locked.question_id)
     elif model is Poll:

@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import account_named
+from servicedesk import pages
 from servicedesk.errors import ApplicationError
 
 from . import selectors, services
@@ -40,17 +41,14 @@ from .models import Answer, Article, Community
 SHOW_CHOICES = [("latest", "Latest"), ("top", "Top"), ("unanswered", "Unanswered"), ("mine", "Mine")]
 
 
-def _forbidden(request, message: str):
-    return render(request, "403.html", {"message": message, "back_url": reverse("communities:list"),
-                                        "back_label": "Back to communities"}, status=403)
+# Refusals on these pages lead back to the list of communities.
+pages.forbidden_page("communities", url_name="communities:list", label="Back to communities")
 
 
 def _refused(request, exc: ApplicationError, back: str):
     """A one-button action was refused: 404 hides, 403 explains, 400 says why on the page it came from."""
-    if exc.status == 404:
-        raise Http404(exc.message)
-    if exc.status == 403:
-        return _forbidden(request, exc.message)
+    if pages.refused(exc):
+        raise exc
     messages.error(request, exc.message)
     return redirect(back)
 

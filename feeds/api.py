@@ -7,11 +7,9 @@ from rest_framework.views import APIView
 
 from servicedesk.api import Pagination
 from servicedesk.schema import ID, NOT_BLANK, KeyField, TimeZoneField, page_parameters
-from policies.selectors import external_channel_payload
-from policies.services import external_channel_set
 from servicedesk.errors import ApplicationError
 
-from . import selectors, services, walls
+from . import preference_extras, selectors, services, walls
 from .models import Follow, Post, PostComment
 from .presenters import activity_payload, notification_payload
 
@@ -301,7 +299,7 @@ def preferences_payload(user) -> dict:
         "quiet_hours_start": user.quiet_hours_start.strftime("%H:%M") if user.quiet_hours_start else None,
         "quiet_hours_end": user.quiet_hours_end.strftime("%H:%M") if user.quiet_hours_end else None,
         "time_zone": user.time_zone,
-        **external_channel_payload(user),
+        **preference_extras.payload(user),
     }
 
 
@@ -316,8 +314,7 @@ class NotificationPreferencesApi(APIView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         with transaction.atomic():
-            if "external_channel" in values:
-                external_channel_set(actor=request.user, channel_id=values["external_channel"])
+            preference_extras.save(actor=request.user, values=values)
             services.notification_preferences_set(
                 actor=request.user,
                 kinds=values.get("kinds"),

@@ -1,6 +1,8 @@
 """Reads of the event spine shared by pages, the API and the live consumer."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import User
@@ -138,10 +140,8 @@ def about_condition(about: str) -> Q:
     return condition
 
 
-def feed_page(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE,
-              about: str = "") -> tuple[list[Activity], int | None]:
-    """One page of the person's feed, newest first: one indexed query on their timeline, joined to
-    the activities and their actors, whatever they follow. Returns the page and the next cursor."""
+def _timeline(*, user: User, context: str, about: str, before: int | None):
+    """The person's timeline entries narrowed to a context, a subject and a cursor."""
     from .models import TimelineEntry
 
     entries = TimelineEntry.objects.filter(user=user)
@@ -151,6 +151,14 @@ def feed_page(*, user: User, context: str = "all", before: int | None = None, li
         entries = entries.filter(about_condition(about))
     if before is not None:
         entries = entries.filter(activity_id__lt=before)
+    return entries
+
+
+def feed_page(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE,
+              about: str = "") -> tuple[list[Activity], int | None]:
+    """One page of the person's feed, newest first: one indexed query on their timeline, joined to
+    the activities and their actors, whatever they follow. Returns the page and the next cursor."""
+    entries = _timeline(user=user, context=context, about=about, before=before)
     rows = list(entries.select_related("activity", "activity__actor").order_by("-activity_id")[: limit + 1])
     page = [row.activity for row in rows[:limit]]
     return page, (page[-1].pk if len(rows) > limit else None)
@@ -198,15 +206,7 @@ def feed_payloads(*, user: User, context: str = "all", before: int | None = None
                   about: str = "") -> tuple[list[dict], int | None]:
     """`feed_page` in the API's shape, read as plain rows: building models for twenty activities
     and their actors costs more than the indexed query itself."""
-    from .models import TimelineEntry
-
-    entries = TimelineEntry.objects.filter(user=user)
-    if context != "all":
-        entries = entries.filter(context=context)
-    if about:
-        entries = entries.filter(about_condition(about))
-    if before is not None:
-        entries = entries.filter(activity_id__lt=before)
+    entries = _timeline(user=user, context=context, about=about, before=before)
     rows = list(entries.order_by("-activity_id").values_list(*_FEED_COLUMNS)[: limit + 1])
     page = [
         {
@@ -260,11 +260,25 @@ def is_muted(*, user: User, target_type: str, target_key: str) -> bool:
     return Mute.objects.filter(user=user, target_type=target_type, target_key=target_key).exists()
 
 
+# Apps above feeds add their own follow suggestions and wall owners (``TicketsConfig.ready``).
+_suggestion_providers: dict[str, Callable] = {}
+_wall_owners: dict[str, Callable] = {}
+
+
+def register_follow_suggestions(key: str, provider: Callable) -> None:
+    """``provider(user=, followed=, limit=)`` returns things to suggest following; they reach the
+    page as ``key``."""
+    _suggestion_providers[key] = provider
+
+
+def register_wall_owner(wall_type: str, owner: Callable) -> None:
+    """``owner(target_id)`` returns the page context naming whom a wall of that type belongs to."""
+    _wall_owners[wall_type] = owner
+
+
 def follow_suggestions(user: User, *, limit: int) -> dict:
     """For an empty feed: a few people in the person's team and services they have tickets on,
     not already followed."""
-    from tickets.models import Service
-
     from .models import Follow
 
     followed = Follow.objects.filter(user=user)
@@ -276,24 +290,18 @@ def follow_suggestions(user: User, *, limit: int) -> dict:
             .exclude(username__in=followed.filter(target_type="user").values("target_key"))
             .order_by("display_name", "username")[:limit]
         )
-    services_list = list(
-        Service.objects.filter(active=True, tickets__requester=user)
-        .exclude(pk__in=followed.filter(target_type="service", target_id__isnull=False).values("target_id"))
-        .distinct()
-        .order_by("name")[:limit]
-    )
-    return {"suggested_people": people, "suggested_services": services_list}
+    suggestions = {"suggested_people": people}
+    for key, provider in _suggestion_providers.items():
+        suggestions[key] = provider(user=user, followed=followed, limit=limit)
+    return suggestions
 
 
 def wall_owner(wall) -> dict:
     """The person or service a wall belongs to, for the page's header."""
     if wall.type == "user":
         return {"person": User.objects.select_related("team").get(pk=wall.target_id)}
-    if wall.type == "service":
-        from tickets.models import Service
-
-        return {"service": Service.objects.select_related("owner_team").get(pk=wall.target_id)}
-    return {}
+    owner = _wall_owners.get(wall.type)
+    return owner(wall.target_id) if owner else {}
 
 
 def live_ticket_user(*, key: str) -> User | None:

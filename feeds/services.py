@@ -20,8 +20,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from policies import services as policies
-from servicedesk import ratelimit
+from servicedesk import hooks, ratelimit
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 from servicedesk.text import one_line
 
@@ -847,7 +846,7 @@ def post_create(*, actor: User, wall_type: str, wall_key, body: str):
         )
     post.activity = activity
     post.save(update_fields=["activity"])
-    policies.dlp_scan(author=actor, kind="feeds.post", object_id=post.pk, text=body, url=f"/posts/{post.pk}/")
+    hooks.text_written(author=actor, kind="feeds.post", object_id=post.pk, text=body, url=f"/posts/{post.pk}/")
     return post
 
 
@@ -877,7 +876,7 @@ def post_edit(*, actor: User, post_id, body: str):
     post.tags = _mentions_and_tags(body)[1]
     post.edited_at = timezone.now()
     post.save(update_fields=["body", "body_html", "tags", "edited_at"])
-    policies.dlp_scan(author=actor, kind="feeds.post", object_id=post.pk, text=body, url=f"/posts/{post.pk}/")
+    hooks.text_written(author=actor, kind="feeds.post", object_id=post.pk, text=body, url=f"/posts/{post.pk}/")
     return post
 
 
@@ -914,7 +913,7 @@ def post_comment_add(*, actor: User, post_id, body: str):
         ),
         data={"post": post.pk, "comment": comment.pk},
     )
-    policies.dlp_scan(author=actor, kind="feeds.comment", object_id=comment.pk, text=body, url=f"/posts/{post.pk}/")
+    hooks.text_written(author=actor, kind="feeds.comment", object_id=comment.pk, text=body, url=f"/posts/{post.pk}/")
     return comment
 
 
@@ -936,9 +935,7 @@ def like_add(*, actor: User, post_id):
         return post
     Post.objects.filter(pk=post.pk).update(like_count=F("like_count") + 1)
     post.refresh_from_db(fields=["like_count"])
-    from gamification import services as gamification
-
-    gamification.like_received(post=post, actor=actor)
+    hooks.like_added(post=post, actor=actor)
     activity_publish(
         actor=actor, verb="liked", obj=_post_ref(post), audience=Audience.of(users=[post.author_id]),
         summary=f"{actor.display_name} liked your post", notify=[post.author],
@@ -957,9 +954,7 @@ def like_remove(*, actor: User, post_id):
     deleted, _ = Like.objects.filter(post=post, user=actor).delete()
     if deleted:
         Post.objects.filter(pk=post.pk, like_count__gt=0).update(like_count=F("like_count") - 1)
-        from gamification import services as gamification
-
-        gamification.like_withdrawn(post=post, actor=actor)
+        hooks.like_removed(post=post, actor=actor)
     post.refresh_from_db(fields=["like_count"])
     return post
 

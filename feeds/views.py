@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import TimeZoneField
+from servicedesk import pages
 from servicedesk.errors import ApplicationError
 from servicedesk.forms import ServiceErrorsMixin
 
@@ -107,18 +108,13 @@ def post_form(data=None, *, label="Share with your followers"):
     return BodyForm(data, prefix="post", label=label, help_text=POST_HELP)
 
 
-def _forbidden(request, message: str):
-    return render(
-        request, "403.html", {"message": message, "back_url": reverse("feeds:feed"), "back_label": "Back to your feed"}, status=403
-    )
+_forbidden = pages.forbidden_page("feeds", url_name="feeds:feed", label="Back to your feed")
 
 
 def _error_page(request, exc: ApplicationError):
     """A one-button action was refused: 404 hides what the caller may not see."""
-    if exc.status == 404:
-        raise Http404(exc.message)
-    if exc.status == 403:
-        return _forbidden(request, exc.message)
+    if pages.refused(exc):
+        raise exc
     return render(request, "feeds/error.html", {"message": exc.message, "errors": exc.errors}, status=exc.status)
 
 
@@ -294,7 +290,7 @@ def feed(request):
                 services.post_create(actor=request.user, wall_type="user", wall_key=request.user.username, body=form.cleaned_data["body"])
             except ApplicationError as exc:
                 if exc.status == 403:
-                    return _forbidden(request, exc.message)
+                    raise
                 form.add_service_error(exc)
             else:
                 messages.success(request, "Shared with your followers.")
@@ -380,10 +376,8 @@ def _wall_page(request, wall_type: str, key):
             try:
                 post = services.post_create(actor=request.user, wall_type=wall.type, wall_key=wall.key, body=form.cleaned_data["body"])
             except ApplicationError as exc:
-                if exc.status == 404:
-                    raise Http404(exc.message) from exc
-                if exc.status == 403:
-                    return _forbidden(request, exc.message)
+                if pages.refused(exc):
+                    raise
                 form.add_service_error(exc)
             else:
                 messages.success(request, "Posted.")
@@ -564,28 +558,27 @@ def post_delete(request, pk: int):
     return redirect(wall.url or reverse("feeds:feed"))
 
 
-@login_required
-@require_POST
-def post_like(request, pk: int):
+def _like_action(request, pk: int, action):
+    """Like or unlike (``action`` is the service), then back where the button was."""
     try:
-        services.like_add(actor=request.user, post_id=pk)
+        action(actor=request.user, post_id=pk)
     except ApplicationError as exc:
         if exc.status in (403, 404):
             return _error_page(request, exc)
         return _post_page(request, pk, like_error=exc.message, status=exc.status)
     return redirect(_next_url(request, reverse("feeds:post", args=[pk])))
+
+
+@login_required
+@require_POST
+def post_like(request, pk: int):
+    return _like_action(request, pk, services.like_add)
 
 
 @login_required
 @require_POST
 def post_unlike(request, pk: int):
-    try:
-        services.like_remove(actor=request.user, post_id=pk)
-    except ApplicationError as exc:
-        if exc.status in (403, 404):
-            return _error_page(request, exc)
-        return _post_page(request, pk, like_error=exc.message, status=exc.status)
-    return redirect(_next_url(request, reverse("feeds:post", args=[pk])))
+    return _like_action(request, pk, services.like_remove)
 
 
 # --- notification settings and feed links -----------------------------------------------------
@@ -663,3 +656,9 @@ def feed_link_revoke(request, token_id: int):
         raise Http404(exc.message) from exc
     messages.success(request, "That feed link no longer works.")
     return redirect("feeds:preferences")
+
+
+@login_required
+def home(request):
+    recent = list(selectors.notifications_for(request.user)[:5])
+    return render(request, "home.html", {"recent_notifications": recent})

@@ -11,9 +11,14 @@ class GamificationConfig(AppConfig):
         # Leaderboard pages listen for "points changed" hints; the hint itself says nothing.
         streams.register("leaderboard", lambda user, key: key == "all" and getattr(user, "is_authenticated", False))
 
-        from tickets.selectors import social_provider
+        from accounts import standing
 
-        from . import selectors
+        from . import selectors, subscribers
+
+        standing.provide(selectors.standing_for)
+        subscribers.subscribe_all()
+
+        from tickets.selectors import social_provider
 
         social_provider("standing", lambda viewer, person: selectors.standing_for([person])[person.pk])
         social_provider("influence", lambda viewer, person: selectors.influence_cached(person))

@@ -10,7 +10,12 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from accounts.models import Team, User
+from communities.models import Community, Membership
+from communities.selectors import can_read, readable_community_ids
+from feeds import walls
+from feeds.models import Post
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
+from tickets.selectors import visible_tickets
 
 from . import defaults, leaderboard
 from .models import BadgeAward, Bounty, Campaign, PointEntry, Rule
@@ -177,12 +182,6 @@ def hidden_sources(*, viewer: User, entries: Iterable[PointEntry]) -> dict[int, 
     reasons of a private community's content, a private ticket or a post on a wall out of sight
     must not show through it. The person's own ledger follows the same rule: once removed from a
     community its titles are out of sight for them too."""
-    # Imported here: these apps' services call into gamification.
-    from communities.selectors import readable_community_ids
-    from feeds import walls
-    from feeds.models import Post
-    from tickets.selectors import visible_tickets
-
     entries = list(entries)
     community_ids = {e.community_id for e in entries if e.community_id}
     readable = set(
@@ -257,9 +256,6 @@ class Board:
 def scope_resolve(viewer: User, scope: str) -> tuple[str, str]:
     """("team:3" / "community:<id>" / "global", a title). Bad input → 400; a private community
     the viewer is not in, or a team or community that does not exist → 404."""
-    from communities.models import Community
-    from communities.selectors import can_read
-
     scope = (scope or "global").strip()
     if scope == "global":
         return "global", "Everyone"
@@ -309,8 +305,6 @@ def campaigns_visible(viewer: User):
     qs = Campaign.objects.select_related("rule", "service", "community", "created_by")
     if getattr(viewer, "is_manager", False):
         return qs
-    from communities.models import Membership
-
     mine = Membership.objects.filter(user=viewer).values("community_id")
     return qs.filter(Q(community__isnull=True) | Q(community__visibility="open") | Q(community_id__in=mine))
 

@@ -25,9 +25,14 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from communities.models import Article, Community
+from communities.selectors import is_barred
 from feeds.audience import SIGNED_IN, Audience
 from feeds.services import NotificationSpec, ObjectRef, activity_publish
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
+from tickets.models import Comment, Kind, Status
+from tickets.selectors import can_see, is_staff
+from tickets.services import ticket_audience, ticket_ref
 
 from . import defaults, leaderboard, live
 from .models import Badge, BadgeAward, Bounty, Campaign, DeskVisit, PointEntry, Rule
@@ -134,9 +139,6 @@ def _campaign_for(rule: Rule, source: Source, now: datetime) -> Campaign | None:
 
 
 def _removed_from(user: User, community_id: int) -> bool:
-    # Imported here: communities' services call into this module.
-    from communities.selectors import is_barred
-
     return is_barred(user, community_id)
 
 
@@ -397,9 +399,7 @@ def _ticket_source(ticket) -> Source:
 
 
 def ticket_resolved(*, ticket, actor: User) -> list[PointEntry]:
-    """Called by tickets.services in the transaction that resolves `ticket`."""
-    from tickets.models import Comment, Kind
-
+    """Runs on the ticket_resolved hook, in the transaction that resolves `ticket`."""
     from .similarity import has_similar
 
     solver = ticket.assignee or actor
@@ -454,8 +454,6 @@ def deflection_recorded(*, deflection) -> PointEntry | None:
     """Someone opened an article the portal suggested: its author helped them avoid a ticket. If
     they log the ticket anyway within the hour, the article did not save it and the points go back
     (the same window `communities.selectors.article_deflections` counts with)."""
-    from communities.models import Article
-
     if deflection.outcome == "logged":
         _reverse_where(
             "the ticket was logged after all", rule__slug="deflection", actor_id=deflection.user_id,
@@ -477,10 +475,6 @@ def deflection_recorded(*, deflection) -> PointEntry | None:
 def desk_visit_log(*, actor: User, ticket, note: str = "") -> DeskVisit:
     """An agent went to the requester's desk. It shows on the ticket to staff and pays once per
     ticket and agent (capped per day)."""
-    from tickets.models import Status
-    from tickets.selectors import can_see, is_staff
-    from tickets.services import ticket_audience, ticket_ref
-
     if not can_see(actor, ticket):
         raise NotVisible()
     if not is_staff(actor):
@@ -509,8 +503,6 @@ def desk_visit_log(*, actor: User, ticket, note: str = "") -> DeskVisit:
 @transaction.atomic
 def bounty_set(*, actor: User, ticket, points: int, note: str = "") -> Bounty:
     """A manager puts points on an open problem for whoever resolves it."""
-    from tickets.models import Kind
-
     _require_manager(actor)
     if ticket.kind != Kind.PROBLEM:
         raise ApplicationError("Bounties go on problems.", errors={"ticket": ["That ticket is not a problem."]})
@@ -579,8 +571,6 @@ def _post_source(post) -> Source:
     first = (post.body.strip().splitlines() or [""])[0]
     community_id = None
     if post.wall_type == "community":
-        from communities.models import Community
-
         community_id = Community.objects.filter(slug=post.wall_key).values_list("pk", flat=True).first()
     return Source("post", post.pk, first[:120], community_id=community_id, tags=tuple(post.tags or ()))
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Team
 from communities.models import Community, Membership
+from servicedesk import pages
 from servicedesk.errors import ApplicationError
 from tickets import selectors as ticket_selectors
 from tickets.models import Service
@@ -24,8 +25,7 @@ from .models import Rule
 PERIOD_LABELS = [("week", "This week"), ("month", "This month"), ("all", "All time")]
 
 
-def _forbidden(request, message: str, back_url: str = "/", back_label: str = "Back home"):
-    return render(request, "403.html", {"message": message, "back_url": back_url, "back_label": back_label}, status=403)
+_forbidden = pages.forbidden_page("gamification", url_name="home", label="Back home")
 
 
 # --- leaderboard -------------------------------------------------------------------------------

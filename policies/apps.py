@@ -3,3 +3,13 @@ from django.apps import AppConfig
 
 class PoliciesConfig(AppConfig):
     name = "policies"
+
+    def ready(self):
+        from feeds import preference_extras
+
+        from . import selectors, subscribers
+
+        subscribers.subscribe_all()
+        preference_extras.register(
+            "external_channel", payload=selectors.external_channel_payload, save=subscribers.save_external_channel
+        )

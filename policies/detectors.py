@@ -12,6 +12,8 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
+from tickets.models import NUMBER_PATTERN
+
 EMAIL = "email"
 PHONE = "phone"
 IP = "ip"
@@ -97,7 +99,7 @@ ROLES = frozenset("""
 """.split())
 # A word, or hyphen- or underscore-joined parts, starting with a letter; `_is_machine_name` decides.
 MACHINE_RE = re.compile(r"(?<![\w@.-])[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*(?![\w-]|\.\d)")
-TICKET_NUMBER_RE = re.compile(r"^(?:INC|REQ|PRB)-\d{6}$", re.I)
+TICKET_NUMBER_RE = re.compile(rf"^{NUMBER_PATTERN}$", re.I)
 
 SECRET_RES = [
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),

@@ -27,8 +27,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
+from feeds.audience import Audience
+from feeds.services import NotificationSpec, ObjectRef, activity_publish
 from servicedesk import safe_urls
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
+from tickets.models import Kind, Service, Visibility
+from tickets.selectors import can_see
+from tickets.services import ticket_create
 
 from . import detectors, engine, selectors, senders
 from .models import (
@@ -429,8 +434,6 @@ def _message(*, body: str, event: str, ticket) -> engine.Message:
 def decide(*, channel: Channel, body: str, event: str = EventKind.MANUAL_POST, ticket=None, exclude_post: int | None = None,
            now=None) -> engine.Decision:
     """Gather what the engine needs (policies, the hour's posts, the catalogue) and run it."""
-    from tickets.models import Service
-
     try:
         now = now or timezone.now()
         recent = OutboundPost.objects.filter(
@@ -469,8 +472,6 @@ def _check_outbound_input(actor: User | None, channel, body, event: str, ticket)
     if errors:
         raise ApplicationError("The post could not be checked.", errors=errors)
     if ticket is not None and actor is not None:
-        from tickets.selectors import can_see
-
         if not can_see(actor, ticket):
             raise NotVisible()
 
@@ -705,12 +706,10 @@ def outbound_sweep(*, limit: int = 100) -> int:
 
 
 def ticket_announce(*, ticket, change: str) -> list[OutboundPost]:
-    """Tickets call this when a ticket is opened, resolved or closed (inside their transaction).
+    """Runs on the ticket_opened, ticket_resolved and ticket_closed hooks (inside their transaction).
 
     Public major incidents are announced on the status channels when opened and resolved; a
     closed ticket is announced to its requester on the external channel they chose, if any."""
-    from tickets.models import Kind, Visibility
-
     posts = []
     if ticket.kind == Kind.INCIDENT and ticket.visibility == Visibility.PUBLIC and ticket.priority <= MAJOR_PRIORITY:
         if change == "opened":
@@ -960,9 +959,6 @@ def listening_webhook_receive(*, source_id, raw_body: bytes, signature: str) -> 
 @transaction.atomic
 def listening_item_to_ticket(*, actor: User, item_id):
     """An agent turns what was heard into an incident; the ticket links back to the source."""
-    from tickets.models import Kind
-    from tickets.services import ticket_create
-
     if not selectors.can_listen(actor):
         raise Forbidden("Only the service desk turns mentions into tickets.")
     item = ListeningItem.objects.select_for_update(of=("self",)).select_related("source").filter(pk=item_id).first() \
@@ -988,13 +984,11 @@ def listening_item_to_ticket(*, actor: User, item_id):
 def dlp_scan(*, author: User | None, kind: str, object_id, text: str, url: str = "") -> DlpFlag | None:
     """Scan something said inside the product; on a hit, flag it to reviewers. Never blocks.
 
-    Called by the services that write posts, comments, answers and articles, in their transaction."""
+    Runs on the text_written hook from the services that write posts, comments, answers and
+    articles, in their transaction."""
     findings = detectors.find_personal_data(text or "", public_hosts=_public_hosts(), internal_domains=_internal_domains())
     if not findings:
         return None
-    from feeds.audience import Audience
-    from feeds.services import NotificationSpec, ObjectRef, activity_publish
-
     flag = DlpFlag.objects.create(
         kind=kind, object_id=str(object_id), url=url[:300], author=author,
         findings=[{"kind": f.kind, "label": detectors.LABELS[f.kind], "sample": f.masked} for f in findings],

@@ -15,9 +15,9 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from servicedesk import pages
 from servicedesk.errors import ApplicationError
 from servicedesk.queue import enqueue_on_commit
 from tickets.models import Service
@@ -28,8 +28,7 @@ from .models import Audience, AuditEntry, Channel, EventKind, ListeningSource, O
 AUDIT_PAGE = 100
 
 
-def _forbidden(request, message: str):
-    return render(request, "403.html", {"message": message, "back_url": reverse("home"), "back_label": "Go home"}, status=403)
+_forbidden = pages.forbidden_page("policies", url_name="home", label="Go home")
 
 
 def _layout(request, template: str, context: dict, status: int = 200):
@@ -404,7 +403,7 @@ def post_review(request, pk: int, action: str):
             raise Http404
     except ApplicationError as exc:
         if exc.status == 403:
-            return _forbidden(request, exc.message)
+            raise
         messages.error(request, exc.message)
     if request.POST.get("next") == "review":
         return redirect("policies:review")
@@ -525,7 +524,7 @@ def listening(request):
                     return redirect("policies:listening")
         except ApplicationError as exc:
             if exc.status == 403:
-                return _forbidden(request, exc.message)
+                raise
             _service_error(source_form if action == "source" else rule_form, exc)
         status = 400
     show_all = request.GET.get("show") == "all"
@@ -543,7 +542,7 @@ def listening_to_ticket(request, pk: int):
         ticket = services.listening_item_to_ticket(actor=request.user, item_id=pk)
     except ApplicationError as exc:
         if exc.status == 403:
-            return _forbidden(request, exc.message)
+            raise
         raise Http404(exc.message) from exc
     messages.success(request, f"{ticket.number} logged from what was heard.")
     return redirect(ticket.get_absolute_url())
@@ -570,7 +569,7 @@ def flag_dismiss(request, pk: int):
         services.dlp_flag_dismiss(actor=request.user, flag_id=pk)
     except ApplicationError as exc:
         if exc.status == 403:
-            return _forbidden(request, exc.message)
+            raise
         raise Http404(exc.message) from exc
     messages.success(request, "Flag dismissed.")
     return redirect("policies:flags")

@@ -66,3 +66,130 @@ def catalogue() -> dict[str, Hook]:
 
 # --- The catalogue -------------------------------------------------------------------------
 # Declarations only: each body is empty on purpose, the subscribers do the work.
+
+
+# accounts: sign-in facts ------------------------------------------------------------------------
+
+
+@hook
+def signin_failures_repeated(*, user, failures: int) -> None:
+    """Others kept failing to sign in to ``user``'s account (``failures`` wrong passwords in the
+    window); fires at most once per window, from ``accounts.services.failed_signins_alert``,
+    inside its transaction. Feeds tells the owner."""
+
+
+@hook
+def signin_from_new_device(*, record) -> None:
+    """A successful sign-in (``LoginRecord``) came from a device the account never used; fires from
+    ``accounts.services.signin_new_device_notify`` (the ``signin_check`` task), inside its
+    transaction. Feeds tells the owner."""
+
+
+@hook
+def signin_reported(*, report) -> None:
+    """Someone reported a sign-in as not theirs (``SecurityReport``, already saved); fires from
+    ``accounts.services.signin_report`` inside its transaction. Tickets opens the private security
+    incident, links it as ``report.ticket`` and alerts the admins."""
+
+
+# feeds ------------------------------------------------------------------------------------------
+
+
+@hook
+def text_written(*, author, kind: str, object_id, text: str, url: str) -> None:
+    """Someone wrote text other people will read inside the product (a post, a post comment, a
+    ticket comment, an answer, an article); ``kind`` is ``"<app>.<thing>"``. Fires from the
+    writing service after the row is saved, inside its transaction. Policies scans it for
+    personal data (DLP)."""
+
+
+@hook
+def like_added(*, post, actor) -> None:
+    """``actor`` liked ``post`` (the like and the new count are saved); fires from
+    ``feeds.services.like_add`` inside its transaction. Gamification awards the author."""
+
+
+@hook
+def like_removed(*, post, actor) -> None:
+    """``actor`` withdrew a like that existed; fires from ``feeds.services.like_remove`` inside its
+    transaction. Gamification reverses the award."""
+
+
+# tickets ----------------------------------------------------------------------------------------
+
+
+@hook
+def ticket_opened(*, ticket, actor) -> None:
+    """A ticket was logged (``tickets.services.ticket_create``, after its first activity), inside
+    the creating transaction. Policies announces public major incidents."""
+
+
+@hook
+def ticket_resolved(*, ticket, actor) -> None:
+    """A ticket's status became resolved (``tickets.services.ticket_update``), inside its
+    transaction. Gamification awards the resolver; policies announces public major incidents."""
+
+
+@hook
+def ticket_reopened(*, ticket, actor) -> None:
+    """A resolved or closed ticket went back to an open status (``ticket_update`` or
+    ``ticket_reopen``; ``actor`` may be None), inside that transaction. Gamification reverses the
+    resolution award."""
+
+
+@hook
+def ticket_closed(*, ticket, actor) -> None:
+    """A ticket's status became closed, by an agent (``ticket_update``) or by the stale sweep
+    (``ticket_close_stale``, ``actor`` None), inside that transaction. Policies tells the requester
+    on the external channel they chose."""
+
+
+@hook
+def rating_recorded(*, rating, ticket) -> None:
+    """The requester rated a resolution (``tickets.services.rating_create``), inside its
+    transaction. Gamification awards the assignee for a good rating."""
+
+
+@hook
+def deflection_recorded(*, deflection) -> None:
+    """The portal recorded what a person did with a suggestion (``deflection_record``), inside its
+    transaction. Gamification awards the author of the article that answered them."""
+
+
+# communities ------------------------------------------------------------------------------------
+
+
+@hook
+def answer_voted(*, vote, answer) -> None:
+    """A vote on an answer was cast or changed (``communities.services.answer_vote``), inside its
+    transaction. Gamification awards or adjusts the author's points."""
+
+
+@hook
+def answer_accepted(*, answer, actor, previous_answer_id) -> None:
+    """The asker accepted ``answer`` (``answer_accept``; ``previous_answer_id`` is the answer it
+    replaced, or None), inside its transaction. Gamification moves the acceptance award."""
+
+
+@hook
+def answer_unaccepted(*, answer) -> None:
+    """The asker withdrew the acceptance of ``answer`` (``answer_unaccept``), inside its
+    transaction. Gamification reverses the acceptance award."""
+
+
+@hook
+def article_published(*, article) -> None:
+    """A knowledge article was published (``communities.services.article_create``), inside its
+    transaction. Gamification awards the author."""
+
+
+@hook
+def article_marked_helpful(*, article, actor) -> None:
+    """``actor`` marked an article helpful (``article_helpful``), inside its transaction.
+    Gamification awards the author."""
+
+
+@hook
+def content_removed(*, kind: str, object_id: int) -> None:
+    """A moderator removed a question, answer, article, idea or poll (``kind`` names which), inside
+    the moderation transaction (``communities.services.content_remove``). Gamification reverses the points the content earned."""

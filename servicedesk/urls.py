@@ -6,6 +6,7 @@ from accounts import api as accounts_api
 from accounts import views as accounts_views
 from communities import api as communities_api
 from feeds import api as feeds_api
+from feeds import views as feeds_views
 from feeds.syndication import WallAtom, WallRss
 from policies.api_urls import urlpatterns as policies_api
 from tickets import api as tickets_api
@@ -102,7 +103,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", accounts_views.home, name="home"),
+    path("", feeds_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("rss/<str:token>/<str:wall_type>/<str:key>/", WallRss(), name="wall-rss"),
     path("atom/<str:token>/<str:wall_type>/<str:key>/", WallAtom(), name="wall-atom"),

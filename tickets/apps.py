@@ -6,54 +6,22 @@ class TicketsConfig(AppConfig):
     verbose_name = "Tickets"
 
     def ready(self):
-        from feeds import streams
-
-        from .models import Service, Ticket
-        from .selectors import can_see, is_staff
-
-        def may_see_ticket(user, key: str) -> bool:
-            if not key.isdecimal():
-                return False
-            ticket = Ticket.objects.filter(pk=int(key)).only("visibility", "requester_id").first()
-            return ticket is not None and can_see(user, ticket)
-
-        streams.register("ticket", may_see_ticket, gates_activities=True)
-        streams.register("queue", lambda user, key: key == "all" and is_staff(user))
-        streams.register("service", lambda user, key: key.isdecimal() and Service.objects.filter(pk=int(key), active=True).exists())
-
+        from feeds import selectors as feed_selectors
+        from feeds import streams as feed_streams
         from feeds import walls
-        from feeds.audience import SIGNED_IN, Audience
-        from servicedesk.errors import NotVisible
+        from servicedesk import hooks
 
-        from .services import ticket_audience
+        from . import security, streams
 
-        def ticket_wall(viewer, key: str) -> walls.Wall:
-            ticket = Ticket.objects.filter(pk=int(key)).first() if key.isdecimal() else None
-            if ticket is None or not can_see(viewer, ticket):
-                raise NotVisible()
-            return walls.Wall(
-                type="ticket", key=str(ticket.pk), title=f"{ticket.number} {ticket.title}",
-                audience=ticket_audience(ticket), target_id=ticket.pk, url=ticket.get_absolute_url(),
-            )
-
-        def service_wall(viewer, key: str) -> walls.Wall:
-            service = Service.objects.filter(pk=int(key), active=True).first() if key.isdecimal() else None
-            if service is None:
-                service = Service.objects.filter(slug=key, active=True).first()
-            if service is None:
-                raise NotVisible()
-            return walls.Wall(
-                type="service", key=str(service.pk), title=service.name,
-                audience=Audience.of(groups=[SIGNED_IN]), target_id=service.pk, url=f"/services/{service.pk}/",
-            )
-
-        walls.register("ticket", ticket_wall)
+        feed_streams.register("ticket", streams.may_see_ticket, gates_activities=True)
+        feed_streams.register("queue", streams.may_see_queue)
+        feed_streams.register("service", streams.may_see_service)
+        walls.register("ticket", streams.ticket_wall)
+        walls.register("service", streams.service_wall)
+        feed_selectors.register_follow_suggestions("suggested_services", streams.suggested_services)
+        feed_selectors.register_wall_owner("service", streams.service_owner)
 
         from feeds import mail_threads
 
-        def ticket_tag(key: str) -> str | None:
-            ticket = Ticket.objects.filter(pk=int(key)).only("kind").first() if key.isdecimal() else None
-            return ticket.number if ticket else None
-
-        mail_threads.register("ticket", ticket_tag)
-        walls.register("service", service_wall)
+        mail_threads.register("ticket", streams.ticket_mail_tag)
+        hooks.subscribe(hooks.signin_reported, security.open_security_incident)

@@ -18,6 +18,8 @@ class Kind(models.TextChoices):
 
 
 KIND_PREFIX = {Kind.INCIDENT: "INC", Kind.REQUEST: "REQ", Kind.PROBLEM: "PRB"}
+# A ticket number as people write it ("INC-000042"): groups are the prefix and the six digits.
+NUMBER_PATTERN = "(" + "|".join(KIND_PREFIX.values()) + r")-(\d{6})"
 
 
 class Status(models.TextChoices):

@@ -292,6 +292,7 @@ def social_provider(name: str, provider, *, on_demand: bool = False) -> None:
 def social_context(*, viewer: User, person: User) -> SocialContext | None:
     if not is_staff(viewer):
         return None
+    from accounts.standing import standing_for
     from feeds.models import Activity
 
     last_activity = Activity.objects.filter(actor=person).order_by("-id").values("created_at")[:1]

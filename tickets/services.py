@@ -21,14 +21,13 @@ from feeds.audience import AGENTS, SIGNED_IN, Audience
 from feeds.fanout import admitted_people
 from feeds.models import Follow
 from feeds.services import NotificationSpec, ObjectRef, activity_publish, follow_write
-from gamification import services as gamification
-from policies import services as policies
-from servicedesk import markdown, ratelimit
+from servicedesk import hooks, markdown, ratelimit
 from servicedesk.errors import ApplicationError, Forbidden
 from servicedesk.text import one_line
 
 from . import sla
 from .models import (
+    NUMBER_PATTERN,
     OPEN_STATUSES,
     Attachment,
     Channel,
@@ -58,7 +57,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.CLOSED: frozenset(),
 }
 
-TICKET_NUMBER_RE = re.compile(r"\b(INC|REQ|PRB)-(\d{6})\b")
+TICKET_NUMBER_RE = re.compile(rf"\b{NUMBER_PATTERN}\b")
 QUEUE = ObjectRef("queue", "all", "Ticket queue")
 
 
@@ -254,7 +253,7 @@ def ticket_create(
             url=ticket.get_absolute_url(),
         ),
     )
-    policies.ticket_announce(ticket=ticket, change="opened")
+    hooks.ticket_opened(ticket=ticket, actor=actor)
     return ticket
 
 
@@ -395,11 +394,11 @@ def ticket_update(
         return ticket
     ticket.save(update_fields=sorted(set(fields)) + ["updated_at"])
     if ticket.status == Status.RESOLVED and old_status != Status.RESOLVED:
-        gamification.ticket_resolved(ticket=ticket, actor=actor)
+        hooks.ticket_resolved(ticket=ticket, actor=actor)
     elif old_status in (Status.RESOLVED, Status.CLOSED) and ticket.status in OPEN_STATUSES:
-        gamification.ticket_reopened(ticket=ticket, actor=actor)
-    if "status" in fields and ticket.status in (Status.RESOLVED, Status.CLOSED):
-        policies.ticket_announce(ticket=ticket, change=ticket.status)
+        hooks.ticket_reopened(ticket=ticket, actor=actor)
+    if "status" in fields and ticket.status == Status.CLOSED:
+        hooks.ticket_closed(ticket=ticket, actor=actor)
     if narrowed:
         from feeds.services import audience_restrict
 
@@ -449,7 +448,7 @@ def ticket_reopen(*, actor: User, ticket: Ticket, reason: str = "") -> Ticket:
             raise ApplicationError(f"Tickets can be reopened within {settings.TICKET_REOPEN_DAYS} days of resolution.")
     fields = _set_status(ticket, actor, Status.IN_PROGRESS, timezone.now())
     ticket.save(update_fields=sorted(set(fields)) + ["updated_at"])
-    gamification.ticket_reopened(ticket=ticket, actor=actor)
+    hooks.ticket_reopened(ticket=ticket, actor=actor)
     if reason.strip():
         _comment_write(ticket, actor, reason, internal=False)
     _publish(
@@ -471,7 +470,7 @@ def ticket_close_stale(*, now=None) -> int:
         fields = _set_status(ticket, None, Status.CLOSED, now)
         ticket.save(update_fields=sorted(set(fields)) + ["updated_at"])
         _publish(ticket, actor=None, verb="closed", summary=f"{ticket.number} was closed automatically")
-        policies.ticket_announce(ticket=ticket, change="closed")
+        hooks.ticket_closed(ticket=ticket, actor=None)
         closed += 1
     return closed
 
@@ -535,7 +534,7 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         data={"comment": comment.pk},
     )
     _notify_mentions(ticket, actor, comment)
-    policies.dlp_scan(author=actor, kind="tickets.comment", object_id=comment.pk, text=body,
+    hooks.text_written(author=actor, kind="tickets.comment", object_id=comment.pk, text=body,
                       url=f"{ticket.get_absolute_url()}#comment-{comment.pk}")
     return comment
 
@@ -932,7 +931,7 @@ def rating_create(*, actor: User, ticket: Ticket, score: int, comment: str = "")
     rating = Rating.objects.create(
         ticket=ticket, rater=actor, score=score, comment=comment[:2000], resolution_round=ticket.resolution_count
     )
-    gamification.rating_recorded(rating=rating, ticket=ticket)
+    hooks.rating_recorded(rating=rating, ticket=ticket)
     assignee = [ticket.assignee] if ticket.assignee else []
     _publish(
         ticket, actor=actor, verb="rated", summary=f"{_name(actor)} rated the resolution of {ticket.number} {score}/5",
@@ -1017,7 +1016,7 @@ def deflection_record(*, actor: User, query: str, outcome: str, suggestion_type:
         user=actor, query=query[:200], outcome=outcome, suggestion_type=suggestion_type[:32],
         suggestion_key=str(suggestion_key)[:64], ticket=ticket,
     )
-    gamification.deflection_recorded(deflection=deflection)
+    hooks.deflection_recorded(deflection=deflection)
     return deflection
 
 

@@ -17,9 +17,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Team
+from servicedesk import pages
 from servicedesk.errors import ApplicationError
 
-from . import selectors, services
+from . import knowledge, selectors, services
 from .forms import (
     BulkUpdateForm,
     CannedResponseForm,
@@ -51,10 +52,7 @@ def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _forbidden(request, message: str = "You do not have permission to do this."):
-    return render(
-        request, "403.html", {"message": message, "back_url": reverse("tickets:portal"), "back_label": "Go to the portal"}, status=403
-    )
+_forbidden = pages.forbidden_page("tickets", url_name="tickets:portal", label="Go to the portal")
 
 
 def _ticket_or_404(request, pk: int) -> Ticket:
@@ -141,7 +139,7 @@ def portal(request):
                 )
             except ApplicationError as exc:
                 if exc.status == 403:
-                    return _forbidden(request, exc.message)
+                    raise
                 form.add_service_error(exc)
             else:
                 messages.success(request, f"{ticket.number} is logged. Follow its progress here; we will keep you posted.")
@@ -162,9 +160,7 @@ def suggestions(request):
     query = (request.GET.get("q") or request.GET.get("title") or "").strip()[:200]
     found = selectors.suggestions(user=request.user, text=query)
     mine = selectors.own_similar(user=request.user, text=query)
-    from communities.selectors import article_suggestions
-
-    articles = article_suggestions(user=request.user, text=query)
+    articles = knowledge.article_suggestions(user=request.user, text=query)
     return render(request, "tickets/_suggestions.html", {
         "suggestions": found, "mine": mine, "articles": articles, "query": query,
         "count": len(found) + len(articles) + len(mine),
@@ -175,9 +171,7 @@ def suggestions(request):
 @require_GET
 def deflect(request):
     if request.GET.get("type") == "article":
-        from communities import views as communities_views
-
-        return communities_views.deflect_to_article(request)
+        return knowledge.deflect_to_article(request)
     if request.GET.get("type") != "ticket":
         raise Http404("Unknown suggestion.")
     ticket = _ticket_or_404(request, request.GET.get("key"))
@@ -227,9 +221,7 @@ def search(request):
     page = None
     hits = []
     if query and tab == "community":
-        from communities.selectors import community_search
-
-        hits = community_search(user=request.user, text=query)
+        hits = knowledge.community_search(user=request.user, text=query)
     elif query:
         queryset = selectors.ticket_list(user=request.user, filters=selectors.TicketFilters(q=query))
         page = _page(request, queryset, LIST_PAGE_SIZE)
@@ -347,10 +339,8 @@ def comment(request, pk: int):
             uploads=[upload] if upload else [],
         )
     except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404(exc.message) from exc
-        if exc.status == 403:
-            return _forbidden(request, exc.message)
+        if pages.refused(exc):
+            raise
         form.add_service_error(exc)
         return _render_detail_with_errors(request, ticket, comment_form=form)
     applied = _apply_canned(request, ticket)
@@ -381,10 +371,8 @@ def _simple_action(request, pk: int, action, success: str, anchor: str = ""):
     try:
         action(actor=request.user, ticket=ticket)
     except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404(exc.message) from exc
-        if exc.status == 403:
-            return _forbidden(request, exc.message)
+        if pages.refused(exc):
+            raise
         if _is_htmx(request):
             return _actions_partial(request, ticket, error=exc.message, status=exc.status)
         messages.error(request, exc.message)
@@ -431,10 +419,8 @@ def rate(request, pk: int):
         services.rating_create(actor=request.user, ticket=ticket, score=form.cleaned_data["score"],
                                comment=form.cleaned_data["comment"])
     except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404(exc.message) from exc
-        if exc.status == 403:
-            return _forbidden(request, exc.message)
+        if pages.refused(exc):
+            raise
         form.add_service_error(exc)
         return _render_detail_with_errors(request, ticket, rating_form=form)
     messages.success(request, "Thank you for rating the resolution.")
@@ -451,10 +437,8 @@ def reopen(request, pk: int):
     try:
         services.ticket_reopen(actor=request.user, ticket=ticket, reason=form.cleaned_data["reason"])
     except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404(exc.message) from exc
-        if exc.status == 403:
-            return _forbidden(request, exc.message)
+        if pages.refused(exc):
+            raise
         form.add_service_error(exc)
         return _render_detail_with_errors(request, ticket, reopen_form=form)
     messages.success(request, f"{ticket.number} is open again.")
@@ -474,10 +458,8 @@ def update(request, pk: int):
         try:
             ticket = services.ticket_update(actor=request.user, ticket=ticket, **form.changes())
         except ApplicationError as exc:
-            if exc.status == 404:
-                raise Http404(exc.message) from exc
-            if exc.status == 403:
-                return _forbidden(request, exc.message)
+            if pages.refused(exc):
+                raise
             form.add_service_error(exc)
             error = exc.message
     if not form.errors:
@@ -506,10 +488,8 @@ def resolve_problem(request, pk: int):
             resolve_incidents=form.cleaned_data["resolve_incidents"],
         )
     except ApplicationError as exc:
-        if exc.status == 404:
-            raise Http404(exc.message) from exc
-        if exc.status == 403:
-            return _forbidden(request, exc.message)
+        if pages.refused(exc):
+            raise
         form.add_service_error(exc)
         return _render_detail_with_errors(request, ticket, problem_form=form)
     count = len(resolved)

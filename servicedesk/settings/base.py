@@ -59,6 +59,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
     "servicedesk.ratelimit.RateLimitMiddleware",
     "servicedesk.contract.ContractQueryMiddleware",
+    # A page view's refusals (404 / 403 ApplicationError) answered as pages (servicedesk/pages.py).
+    "servicedesk.pages.PageRefusalMiddleware",
     # Last, so its process_exception sees a view's errors first: a saturated pool answers 503.
     "servicedesk.overload.OverloadMiddleware",
 ]

@@ -181,15 +181,7 @@
 
   // --- Live refresh ---
 
-  var refreshing = null;
-  var again = false;
-  var timer = null;
-
-  function refresh() {
-    if (refreshing) {
-      again = true;
-      return refreshing;
-    }
+  function load() {
     var known = {};
     rows().forEach(function (row) { known[row.getAttribute("data-ticket-id")] = true; });
     var selected = selectedIds();
@@ -197,7 +189,7 @@
     var active = document.activeElement;
     var focusWasOnRow = !!(active && active.classList && active.classList.contains("queue-row"));
 
-    refreshing = fetch(tableUrl, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+    return fetch(tableUrl, { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         return response.text();
@@ -222,22 +214,12 @@
         if (fresh.length === 1) announce("1 new ticket");
         else if (fresh.length > 1) announce(fresh.length + " new tickets");
         tick();
-      })
-      .catch(function () { /* the next event or a reload brings it */ })
-      .then(function () {
-        refreshing = null;
-        if (again) {
-          again = false;
-          schedule();
-        }
       });
-    return refreshing;
   }
 
-  function schedule() {
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 200);
-  }
+  var refresher = window.ServiceDeskUI.refresher(load, 200);
+  var refresh = refresher.run;
+  var schedule = refresher.schedule;
 
   document.addEventListener("live:activity", function (event) {
     var object = (event.detail || {}).object || {};
@@ -252,31 +234,7 @@
 
   // --- SLA countdowns ---
 
-  function span(ms) {
-    var minutes = Math.floor(Math.abs(ms) / 60000);
-    if (minutes < 1) return "less than a minute";
-    var days = Math.floor(minutes / 1440);
-    var hours = Math.floor((minutes % 1440) / 60);
-    var mins = minutes % 60;
-    if (days) return days + " d " + hours + " h";
-    if (hours) return hours + " h " + mins + " min";
-    return mins + " min";
-  }
-
-  function tick() {
-    var items = document.querySelectorAll("time[data-countdown]");
-    for (var i = 0; i < items.length; i++) {
-      var due = Date.parse(items[i].getAttribute("datetime"));
-      if (isNaN(due)) continue;
-      var left = due - Date.now();
-      if (left <= 0) {
-        items[i].classList.add("is-breached");
-        items[i].textContent = "Overdue " + span(left);
-      } else {
-        items[i].textContent = "in " + span(left);
-      }
-    }
-  }
+  var tick = window.ServiceDeskUI.countdowns;
 
   // --- Help dialog ---
 

@@ -17,33 +17,7 @@
 
   var TICK_MS = 30000;
 
-  function span(ms) {
-    var minutes = Math.floor(Math.abs(ms) / 60000);
-    if (minutes < 1) return "less than a minute";
-    var days = Math.floor(minutes / 1440);
-    var hours = Math.floor((minutes % 1440) / 60);
-    var mins = minutes % 60;
-    if (days) return days + " d " + hours + " h";
-    if (hours) return hours + " h " + mins + " min";
-    return mins + " min";
-  }
-
-  function updateCountdown(el) {
-    var due = Date.parse(el.getAttribute("datetime"));
-    if (isNaN(due)) return;
-    var left = due - Date.now();
-    if (left <= 0) {
-      el.classList.add("is-breached");
-      el.textContent = "Overdue " + span(left);
-    } else {
-      el.textContent = "in " + span(left);
-    }
-  }
-
-  function tick() {
-    var items = document.querySelectorAll("time[data-countdown]");
-    for (var i = 0; i < items.length; i++) updateCountdown(items[i]);
-  }
+  var tick = window.ServiceDeskUI.countdowns;
 
   tick();
   setInterval(tick, TICK_MS);
@@ -76,9 +50,6 @@
   var stream = "ticket:" + ticketId;
   var me = document.body.getAttribute("data-username") || "";
   var status = document.getElementById("conversation-status");
-  var timer = null;
-  var running = false;
-  var again = false;
 
   function announce(text) {
     if (!status) return;
@@ -130,14 +101,9 @@
     requestUrl = url + (url.indexOf("?") === -1 ? "?" : "&") + "controls=1";
   }
 
-  function refresh() {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
+  function load() {
     var before = commentIds();
-    window.htmx
+    return window.htmx
       .ajax("GET", requestUrl, { target: "#conversation", swap: "outerHTML" })
       .then(function () {
         var fresh = [];
@@ -153,21 +119,10 @@
         if (fromOthers.length === 1) announce("New reply");
         else if (fromOthers.length > 1) announce(fromOthers.length + " new replies");
         tick();
-      })
-      .catch(function () { /* the next event or a reload brings it */ })
-      .then(function () {
-        running = false;
-        if (again) {
-          again = false;
-          schedule();
-        }
       });
   }
 
-  function schedule() {
-    clearTimeout(timer);
-    timer = setTimeout(refresh, 150);
-  }
+  var schedule = window.ServiceDeskUI.refresher(load, 150).schedule;
 
   document.addEventListener("live:activity", function (event) {
     var activity = event.detail || {};

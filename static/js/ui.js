@@ -45,3 +45,72 @@
     closeMenus(event.target.closest ? event.target.closest("details.menu") : null, false);
   });
 })();
+
+/* Live refresh of a server-rendered part (the queue table, a ticket's conversation), shared by
+   queue.js and ticket.js: window.ServiceDeskUI.refresher(load, delay) returns {schedule, run}.
+   `load` fetches and swaps, returning a promise. schedule() runs it `delay` ms after the last live
+   event; one load at a time, and once more if events arrived while it ran. A failed load is left
+   for the next event or a reload. */
+(function () {
+  function refresher(load, delay) {
+    var timer = null;
+    var running = null;
+    var again = false;
+
+    function run() {
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = new Promise(function (resolve) { resolve(load()); })
+        .catch(function () { /* the next event or a reload brings it */ })
+        .then(function () {
+          running = null;
+          if (again) {
+            again = false;
+            schedule();
+          }
+        });
+      return running;
+    }
+
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(run, delay);
+    }
+
+    return { schedule: schedule, run: run };
+  }
+
+  /* SLA countdowns: every <time data-countdown datetime="..."> says "in 2 h 5 min" or, once
+     due, "Overdue 10 min" (and is marked is-breached). */
+  function span(ms) {
+    var minutes = Math.floor(Math.abs(ms) / 60000);
+    if (minutes < 1) return "less than a minute";
+    var days = Math.floor(minutes / 1440);
+    var hours = Math.floor((minutes % 1440) / 60);
+    var mins = minutes % 60;
+    if (days) return days + " d " + hours + " h";
+    if (hours) return hours + " h " + mins + " min";
+    return mins + " min";
+  }
+
+  function countdowns() {
+    var items = document.querySelectorAll("time[data-countdown]");
+    for (var i = 0; i < items.length; i++) {
+      var due = Date.parse(items[i].getAttribute("datetime"));
+      if (isNaN(due)) continue;
+      var left = due - Date.now();
+      if (left <= 0) {
+        items[i].classList.add("is-breached");
+        items[i].textContent = "Overdue " + span(left);
+      } else {
+        items[i].textContent = "in " + span(left);
+      }
+    }
+  }
+
+  window.ServiceDeskUI = window.ServiceDeskUI || {};
+  window.ServiceDeskUI.refresher = refresher;
+  window.ServiceDeskUI.countdowns = countdowns;
+})();
