@@ -20,6 +20,19 @@ def _ratio(peer, ours) -> float | None:
     return peer / ours
 
 
+def _load_lines(m: dict) -> list[str]:
+    """The load average during the run, overall and per phase (sampled every 15 s)."""
+    during = m.get("load_during") or {}
+    if not during.get("all"):
+        return []
+    whole = during["all"]
+    lines = [f"- Load average (1 min) during the run: mean {whole['mean']:.1f}, max {whole['max']:.1f} "
+             f"({whole['samples']} samples, 2 cores; above 2 means other work shared the machine)"]
+    for phase, stats in during.get("phases", {}).items():
+        lines.append(f"  - {phase}: mean {stats['mean']:.1f}, max {stats['max']:.1f}")
+    return lines
+
+
 def write_report(results: dict, path: Path, targets: dict) -> None:
     m = results["machine"]
     lines = [
@@ -38,6 +51,7 @@ def write_report(results: dict, path: Path, targets: dict) -> None:
         f"- PostgreSQL {m['postgres']} at {m.get('postgres_at', '127.0.0.1:5432')} "
         f"({m.get('postgres_settings', 'max_connections=100, shared_buffers=16384 (8 kB pages), work_mem=4096 kB')}), "
         f"Redis {m['redis']}, Python {m['python']}",
+        *_load_lines(m),
         "",
         "## Datasets",
         "",
