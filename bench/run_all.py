@@ -88,8 +88,9 @@ class LoadSampler:
         self.thread.start()
         return self
 
-    def summary(self) -> dict:
-        self.stopped.set()
+    def summary(self, stop: bool = True) -> dict:
+        if stop:
+            self.stopped.set()
         phases: dict[str, list[float]] = {}
         for phase, load in self.samples:
             phases.setdefault(phase, []).append(load)
@@ -307,22 +308,32 @@ def main() -> None:
     results: dict = {"mode": "quick (S)" if args.quick else "full (S and M)", "machine": machine(), "sizes": {}}
     SAMPLER.start()
     sizes = ["S"] if args.quick else ["S", "M"]
+    notes = BENCH / "NOTES.md"  # the written analysis of the last run (why a target is missed)
+
+    def publish(done: bool) -> None:
+        """Write results.json and REPORT.md with what has been measured so far (a long run on a busy
+        machine leaves a report after every phase, marked unfinished until the last)."""
+        from bench.report import write_report
+
+        results["finished"] = done
+        results["machine"]["load_after"] = os.getloadavg()
+        results["machine"]["load_during"] = SAMPLER.summary(stop=done)
+        if notes.exists():
+            results["notes"] = [ln[2:].strip() for ln in notes.read_text().splitlines() if ln.startswith("- ")]
+        (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
+        write_report(results, BENCH / "REPORT.md", TARGETS)
+
     for size in sizes:
         results["sizes"][size] = {"dataset": build_dataset(size), "in_process": in_process(size, args.quick)}
+        publish(False)
     top = sizes[-1]
-    if not args.skip_peers:
-        results["peers"] = peers(top)
+    # The stack (live fan-out, storm, HTTP load) before the peers: it holds this product's targets.
     if not args.skip_stack:
         results["stack"] = stack_benchmarks(top, args.quick)
-    results["machine"]["load_after"] = os.getloadavg()
-    results["machine"]["load_during"] = SAMPLER.summary()
-    notes = BENCH / "NOTES.md"  # the written analysis of the last run (why a target is missed)
-    if notes.exists():
-        results["notes"] = [ln[2:].strip() for ln in notes.read_text().splitlines() if ln.startswith("- ")]
-    (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    from bench.report import write_report
-
-    write_report(results, BENCH / "REPORT.md", TARGETS)
+        publish(False)
+    if not args.skip_peers:
+        results["peers"] = peers(top)
+    publish(True)
     log("wrote bench/REPORT.md")
 
 
