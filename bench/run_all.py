@@ -313,6 +313,8 @@ def main() -> None:
     def publish(done: bool) -> None:
         """Write results.json and REPORT.md with what has been measured so far (a long run on a busy
         machine leaves a report after every phase, marked unfinished until the last)."""
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
         from bench.report import write_report
 
         results["finished"] = done
