@@ -17,6 +17,7 @@ import platform
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -40,8 +41,10 @@ TARGETS = {
 }
 
 
-def log(msg: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+def log(msg: str, phase: str | None = None) -> None:
+    if phase:
+        SAMPLER.phase = phase
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg} (load {os.getloadavg()[0]:.1f})", flush=True)
 
 
 def sh(cmd: str) -> str:
@@ -68,9 +71,43 @@ def machine() -> dict:
     }
 
 
+class LoadSampler:
+    """The 1-minute load average every `every` seconds while the run lasts, with the phase it was
+    taken in: the machine may be shared, and the report says how busy it was during each part."""
+
+    def __init__(self, every: float = 15.0):
+        self.every, self.phase, self.samples = every, "start", []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self.stopped.wait(self.every):
+            self.samples.append((self.phase, os.getloadavg()[0]))
+
+    def start(self) -> "LoadSampler":
+        self.thread.start()
+        return self
+
+    def summary(self, stop: bool = True) -> dict:
+        if stop:
+            self.stopped.set()
+        phases: dict[str, list[float]] = {}
+        for phase, load in self.samples:
+            phases.setdefault(phase, []).append(load)
+        every = [load for _, load in self.samples]
+
+        def stats(values):
+            return {"mean": round(sum(values) / len(values), 2), "max": round(max(values), 2), "samples": len(values)}
+
+        return {"all": stats(every) if every else None, "phases": {k: stats(v) for k, v in phases.items()}}
+
+
+SAMPLER = LoadSampler()
+
+
 def run_script(script: str, db: str, *args: str, timeout: int = 7200) -> str:
     env = {**os.environ, "DATABASE_URL": f"{PG}/{db}"}
-    log(f"{script} {' '.join(args)} on {db}")
+    log(f"{script} {' '.join(args)} on {db}", phase=f"{script} ({db})")
     done = subprocess.run([PY, str(BENCH / script), *args], env=env, cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
     (OUT / f"{script}-{db}.log").write_text(done.stdout + "\n--- stderr ---\n" + done.stderr[-20000:])
@@ -207,7 +244,7 @@ def stack_benchmarks(size: str, quick: bool) -> dict:
             ]
             for connections in (16, 64):
                 for name, path, kwargs in cases:
-                    log(f"wrk {name} c={connections}")
+                    log(f"wrk {name} c={connections}", phase="HTTP load")
                     result["http"].append(http_load.run(stack.base, name.replace(" ", "-") + f"-{connections}", path,
                                                         connections=connections, seconds=seconds, **kwargs)
                                           | {"name": name})
@@ -217,7 +254,7 @@ def stack_benchmarks(size: str, quick: bool) -> dict:
     else:
         log("wrk is not installed (apt-get install wrk): HTTP load skipped")
     for count in counts:
-        log(f"live fan-out to {count} sockets + reconnect storm")
+        log(f"live fan-out to {count} sockets + reconnect storm", phase=f"live {count} sockets")
         before = retrying(lambda: OutboxMessage.objects.filter(kind="email").order_by("-pk")
                           .values_list("pk", flat=True).first() or 0)
         stack = Stack(f"{PG}/{db}").start()
@@ -252,7 +289,7 @@ def stack_benchmarks(size: str, quick: bool) -> dict:
 
 
 def peers(size: str) -> dict:
-    log("peers")
+    log("peers", phase="peers")
     done = subprocess.run([PY, str(BENCH / "peers" / "run_peers.py"), "--size", size], cwd=ROOT,
                           capture_output=True, text=True, timeout=7200)
     (OUT / f"peers-{size}.log").write_text(done.stdout + "\n--- stderr ---\n" + done.stderr[-20000:])
@@ -269,22 +306,36 @@ def main() -> None:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict = {"mode": "quick (S)" if args.quick else "full (S and M)", "machine": machine(), "sizes": {}}
+    SAMPLER.start()
     sizes = ["S"] if args.quick else ["S", "M"]
+    notes = BENCH / "NOTES.md"  # the written analysis of the last run (why a target is missed)
+
+    def publish(done: bool) -> None:
+        """Write results.json and REPORT.md with what has been measured so far (a long run on a busy
+        machine leaves a report after every phase, marked unfinished until the last)."""
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        from bench.report import write_report
+
+        results["finished"] = done
+        results["machine"]["load_after"] = os.getloadavg()
+        results["machine"]["load_during"] = SAMPLER.summary(stop=done)
+        if notes.exists():
+            results["notes"] = [ln[2:].strip() for ln in notes.read_text().splitlines() if ln.startswith("- ")]
+        (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
+        write_report(results, BENCH / "REPORT.md", TARGETS)
+
     for size in sizes:
         results["sizes"][size] = {"dataset": build_dataset(size), "in_process": in_process(size, args.quick)}
+        publish(False)
     top = sizes[-1]
-    if not args.skip_peers:
-        results["peers"] = peers(top)
+    # The stack (live fan-out, storm, HTTP load) before the peers: it holds this product's targets.
     if not args.skip_stack:
         results["stack"] = stack_benchmarks(top, args.quick)
-    results["machine"]["load_after"] = os.getloadavg()
-    notes = BENCH / "NOTES.md"  # the written analysis of the last run (why a target is missed)
-    if notes.exists():
-        results["notes"] = [ln[2:].strip() for ln in notes.read_text().splitlines() if ln.startswith("- ")]
-    (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
-    from bench.report import write_report
-
-    write_report(results, BENCH / "REPORT.md", TARGETS)
+        publish(False)
+    if not args.skip_peers:
+        results["peers"] = peers(top)
+    publish(True)
     log("wrote bench/REPORT.md")
 
 

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import random
 import time
+import weakref
 from collections import deque
 from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
@@ -113,6 +114,76 @@ def _session_exists(session_key: str) -> bool:
 
 def _cache_seconds() -> float:
     return float(getattr(settings, "LIVE_ACCESS_CACHE_SECONDS", 5))
+
+
+class _CheckBatch:
+    """The access checks of this process's sockets, run together: one hop to the database thread
+    for every check that fell due meanwhile, and one query for all the accounts among them.
+
+    One comment on an incident reaches every follower's socket at about the same moment, and
+    each socket's cached verdicts expire at about the same moment too; checked one socket at a
+    time, a thousand sockets queued a thousand thread hops (each taking and returning a pooled
+    connection) behind each other. Nothing is decided from staler data than before: each socket
+    still re-reads what is due for it, only in company.
+    """
+
+    def __init__(self):
+        self.pending: list[tuple[LiveConsumer, bool, list[str], bool, asyncio.Future]] = []
+        self.flushing = False
+
+    async def check(self, consumer: LiveConsumer, *, account: bool, names: list[str], force: bool):
+        future = asyncio.get_running_loop().create_future()
+        self.pending.append((consumer, account, names, force, future))
+        if not self.flushing:
+            self.flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        return await future
+
+    async def _flush(self):
+        try:
+            while self.pending:
+                await asyncio.sleep(0)  # the sockets woken by the same message join this batch
+                batch, self.pending = self.pending, []
+                try:
+                    results = await database_sync_to_async(_run_checks)([item[:4] for item in batch])
+                except Exception as error:  # noqa: BLE001 - each waiting socket fails as it did alone
+                    results = [error] * len(batch)
+                for (*_, future), result in zip(batch, results):
+                    if future.done():
+                        continue
+                    if isinstance(result, BaseException):
+                        future.set_exception(result)
+                    else:
+                        future.set_result(result)
+        finally:
+            self.flushing = False
+
+
+_batches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _batch() -> _CheckBatch:
+    loop = asyncio.get_running_loop()
+    batch = _batches.get(loop)
+    if batch is None:
+        batch = _batches[loop] = _CheckBatch()
+    return batch
+
+
+def _run_checks(items) -> list:
+    """In the database thread: each socket's due checks, its account read in one query with the others'."""
+    from accounts.models import User
+
+    ids = {consumer.user.pk for consumer, account, _, _ in items if account}
+    users = User.objects.in_bulk(ids) if ids else {}
+    out = []
+    for consumer, account, names, force in items:
+        try:
+            verdict = consumer._account_state(users.get(consumer.user.pk)) if account else None
+            out.append((verdict, {} if verdict is not None or not names else consumer._may_see_now(names, force=force)))
+        except Exception as error:  # noqa: BLE001 - raised in that socket, not in its neighbours
+            out.append(error)
+    return out
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -256,11 +327,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     # --- the account and access checks
 
-    def _account_state(self) -> tuple[int, str] | None:
-        """Re-read the account (sync, in a worker thread). A close code and reason, or None."""
-        from accounts.models import User
-
-        user = User.objects.filter(pk=self.user.pk).first()
+    def _account_state(self, user) -> tuple[int, str] | None:
+        """Judge the account as just re-read (sync, in the database thread; None if it is gone).
+        A close code and reason, or None."""
         if user is None or not user.is_active:
             return live_groups.CLOSE_SIGNED_OUT, "Your account was deactivated."
         if not constant_time_compare(user.get_session_auth_hash(), self.auth_hash):
@@ -276,16 +345,28 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def _account_ok(self, *, force: bool = False) -> bool:
         """The safety net run on every frame in and out: False (and the socket closing) once the
         account may no longer hold it. Decided at most every LIVE_ACCESS_CACHE_SECONDS."""
+        return await self._checked([], force_account=force) is not None
+
+    async def _checked(self, names: list[str], *, force_account: bool = False, force: bool = False) -> dict[str, bool] | None:
+        """The account (when due) and access to these streams (those not freshly cached), decided
+        together: None (and the socket closing) once the account may no longer hold it, else
+        {stream: may see it}. Answered from the caches without leaving the event loop when
+        nothing is due."""
         if self.closing or self.user is None:
-            return False
-        if not force and time.monotonic() - self.checked_at < _cache_seconds():
-            return True
-        verdict = await database_sync_to_async(self._account_state)()
+            return None
+        now, ttl = time.monotonic(), _cache_seconds()
+        account = force_account or now - self.checked_at >= ttl
+        stale = force or any(name not in self.access or now - self.access[name][1] >= ttl for name in names)
+        if not account and not stale:
+            return {name: self.access[name][0] for name in names}
+        result = await _batch().check(self, account=account, names=names, force=force)
+        verdict, allowed = result
         if verdict is not None:
             await self._shut(*verdict)
-            return False
-        self.checked_at = time.monotonic()
-        return True
+            return None
+        if account:
+            self.checked_at = now
+        return allowed
 
     async def _shut(self, code: int, reason: str) -> None:
         if self.closing:
@@ -313,7 +394,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         """Re-check these subscribed streams; unsubscribe (and tell) those no longer allowed."""
         if not names:
             return set()
-        allowed = await database_sync_to_async(self._may_see_now)(names, force=force)
+        allowed = await self._checked(names, force=force)
+        if allowed is None:
+            return set(names)
+        return await self._drop_lost(allowed)
+
+    async def _drop_lost(self, allowed: dict[str, bool]) -> set[str]:
+        """Unsubscribe (and tell) the subscribed streams among these verdicts that are refused."""
         lost = {name for name, ok in allowed.items() if not ok and name in self.subscriptions}
         for name in sorted(lost):
             self.subscriptions.discard(name)
@@ -321,18 +408,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "unsubscribed", "stream": name, "reason": ACCESS_ENDED})
         return lost
 
-    async def _activity_allowed(self, payload: dict) -> bool:
-        """An activity about a gated object (a ticket) reaches only those who may see it now."""
+    @staticmethod
+    def _gated(payload: dict) -> list[str]:
+        """The streams whose access gates this activity: its object's and target's, when gated (a ticket)."""
         about = [
             f"{part['type']}:{part['key']}" for part in (payload.get("object"), payload.get("target"))
             if isinstance(part, dict) and part.get("type") and part.get("key") not in (None, "")
         ]
-        gated = streams.gating_streams(about)
-        if not gated:
-            return True
-        allowed = await database_sync_to_async(self._may_see_now)(gated)
-        await self._drop_refused([g for g, ok in allowed.items() if not ok and g in self.subscriptions])
-        return all(allowed.values())
+        return streams.gating_streams(about)
 
     # --- frames from the client
 
@@ -430,24 +513,35 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     # --- events from the channel layer
 
     async def live_activity(self, event):
-        if not await self._account_ok():
+        payload = event["activity"]
+        # The same activity comes again through another group (a followed stream and the
+        # person's own): dropped before any check, so a repeat costs nothing.
+        if self.closing or self.user is None or payload.get("id") in self.recent_ids:
             return
         stream = event.get("stream")
-        if stream is not None:
-            if stream not in self.subscriptions:
-                return  # a message already queued when the stream was dropped
-            if await self._drop_refused([stream]):
-                return
+        if stream is not None and stream not in self.subscriptions:
+            return  # a message already queued when the stream was dropped
+        gated = self._gated(payload)
+        names = list(dict.fromkeys(([stream] if stream is not None else []) + gated))
+        # The account, the stream and the gated object, decided in one go (usually from the caches).
+        allowed = await self._checked(names)
+        if allowed is None:
+            return
+        await self._drop_lost(allowed)
+        if stream is not None and not allowed[stream]:
+            return
         audience = event.get("audience")
         if audience is not None and not Audience.from_payload(audience).admits(
             user_id=self.user.pk, groups=self.groups_of_user
         ):
             return
-        if not await self._activity_allowed(event["activity"]):
+        if not all(allowed.get(name, False) for name in gated):
             return
-        await self._emit_activity(event["activity"])
+        await self._emit_activity(payload)
 
     async def live_notification(self, event):
+        if self.closing or event["notification"].get("id") in self.recent_notification_ids:
+            return
         if not await self._account_ok():
             return
         await self._emit_notification(event["notification"])

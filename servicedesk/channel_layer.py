@@ -7,8 +7,14 @@ them and left dead channels in their groups. Here each pool holds at most `max_c
 `pool_timeout` seconds (REDIS_POOL_TIMEOUT) for one instead of failing."""
 from __future__ import annotations
 
+import json
+import logging
+import time
+
 from channels_redis.core import RedisChannelLayer
 from redis import asyncio as aioredis
+
+logger = logging.getLogger(__name__)
 
 
 class PooledRedisChannelLayer(RedisChannelLayer):
@@ -20,3 +26,79 @@ class PooledRedisChannelLayer(RedisChannelLayer):
         host.setdefault("max_connections", 50)
         host["timeout"] = host.pop("pool_timeout", 10.0)
         return aioredis.BlockingConnectionPool.from_url(address, **host)
+
+    async def group_send_batch(self, messages: list[tuple[str, dict]]) -> None:
+        """Send each (group, message), in order per group, in two round trips per Redis server
+        instead of three per group: one pipeline reads every group's members, one script queues
+        the messages. A message sent to many groups at once (the same activity pushed to each
+        follower's own group) is queued once per receiving process, as a group message is.
+        """
+        groups = list(dict.fromkeys(group for group, _ in messages))
+        for group in groups:
+            assert self.require_valid_group_name(group), "Group name not valid"
+        members: dict[str, list[str]] = {}
+        by_connection: dict[int, list[str]] = {}
+        for group in groups:
+            by_connection.setdefault(self.consistent_hash(group), []).append(group)
+        oldest = int(time.time()) - self.group_expiry
+        for index, wanted in by_connection.items():
+            pipe = self.connection(index).pipeline(transaction=False)
+            for group in wanted:
+                key = self._group_key(group)
+                pipe.zremrangebyscore(key, min=0, max=oldest)
+                pipe.zrange(key, 0, -1)
+            replies = await pipe.execute()
+            for group, names in zip(wanted, replies[1::2]):
+                members[group] = [name.decode("utf8") for name in names]
+
+        # Rounds keep each group's own order: the k-th message of every group goes in round k.
+        rounds: list[list[tuple[str, dict]]] = []
+        seen: dict[str, int] = {}
+        for group, message in messages:
+            number = seen.get(group, 0)
+            seen[group] = number + 1
+            if number == len(rounds):
+                rounds.append([])
+            rounds[number].append((group, message))
+        # Per connection: redis keys, serialized messages and capacities, in queueing order.
+        queued: dict[int, tuple[list[str], list[bytes], list[int]]] = {}
+        for round_ in rounds:
+            alike: dict[str, tuple[dict, list[str]]] = {}
+            for group, message in round_:
+                shape = json.dumps(message, sort_keys=True, default=str)
+                alike.setdefault(shape, (message, []))[1].extend(members[group])
+            for message, channels in alike.values():
+                if not channels:
+                    continue
+                to_connection, to_message, to_capacity = self._map_channel_keys_to_connection(
+                    list(dict.fromkeys(channels)), message
+                )
+                for index, keys in to_connection.items():
+                    keys_, payloads, capacities = queued.setdefault(index, ([], [], []))
+                    for key in keys:
+                        keys_.append(key)
+                        payloads.append(to_message[key])
+                        capacities.append(to_capacity[key])
+        for index, (keys, payloads, capacities) in queued.items():
+            # Scores rise by a microsecond per message so a receiver pops them in queueing order.
+            over = await self.connection(index).eval(
+                _BATCH_SEND_LUA, len(keys), *keys, *payloads, *capacities, time.time(), self.expiry
+            )
+            if over:
+                logger.info("%s of %s messages over capacity in a batched group send", over, len(keys))
+
+
+_BATCH_SEND_LUA = """
+local over_capacity = 0
+local current_time = tonumber(ARGV[#ARGV - 1])
+local expiry = ARGV[#ARGV]
+for i=1,#KEYS do
+    if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
+        redis.call('ZADD', KEYS[i], current_time + i / 1000000, ARGV[i])
+        redis.call('EXPIRE', KEYS[i], expiry)
+    else
+        over_capacity = over_capacity + 1
+    end
+end
+return over_capacity
+"""

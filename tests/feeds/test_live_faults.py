@@ -94,7 +94,15 @@ def test_live_pushes_give_up_at_the_first_channel_layer_failure(monkeypatch):
         calls.append(group)
         raise RedisConnectionError("Connection refused")
 
+    async def batch_down(self, messages):
+        calls.append(messages[0][0])
+        raise RedisConnectionError("Connection refused")
+
     monkeypatch.setattr(layer_class, "group_send", down)
+    if hasattr(layer_class, "group_send_batch"):
+        # Batched: three batches due, the first failure ends it.
+        monkeypatch.setattr(layer_class, "group_send_batch", batch_down)
+        monkeypatch.setattr(live, "BATCH_GROUPS", 4)
     live.send_many([(f"user.{n}", {"type": "live.unread", "count": n}) for n in range(10)])
     assert calls == ["user.0"]
 

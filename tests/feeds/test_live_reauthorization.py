@@ -371,3 +371,75 @@ def test_a_role_changed_in_the_admin_site_closes_open_sockets_too(bob, dave):
 
     run(scenario)
     assert User.objects.get(pk=bob.pk).role == Role.END_USER
+
+
+def test_checks_falling_due_together_are_made_in_one_trip_with_one_account_query(alice, make_user, settings, monkeypatch):
+    """Six followers' sockets hear one activity with every cached verdict expired: each is still
+    checked afresh (account and ticket access), but together, not one database trip per socket."""
+    from feeds import consumers
+
+    settings.LIVE_ACCESS_CACHE_SECONDS = 0
+    people = [make_user() for _ in range(6)]
+    ticket = tickets.ticket_create(actor=alice, kind="incident", title="VPN down", visibility="public")
+    stream = f"ticket:{ticket.pk}"
+    trips: list[list[tuple[int, bool, tuple]]] = []
+    account_reads: list[int] = []
+    real_run, real_in_bulk = consumers._run_checks, User.objects.in_bulk
+
+    def recording_run(items):
+        trips.append([(c.user.pk, account, tuple(names)) for c, account, names, _ in items])
+        return real_run(items)
+
+    def counting_in_bulk(*args, **kwargs):
+        account_reads.append(1)
+        return real_in_bulk(*args, **kwargs)
+
+    async def scenario():
+        socks = [await open_socket(person) for person in people]
+        for comm in socks:
+            await subscribe(comm, stream)
+        monkeypatch.setattr(consumers, "_run_checks", recording_run)
+        monkeypatch.setattr(User.objects, "in_bulk", counting_in_bulk)
+        await sync_to_async(feeds.activity_publish)(
+            actor=alice, verb="commented", obj=ObjectRef("ticket", str(ticket.pk), "VPN down"),
+            audience=Audience.of(groups=[SIGNED_IN]), summary="failover in progress",
+        )
+        for comm in socks:
+            frame = await comm.receive_json_from(timeout=WAIT)
+            assert frame["type"] == "activity" and frame["activity"]["summary"] == "failover in progress"
+        for comm in socks:
+            await comm.disconnect()
+
+    run(scenario)
+    checked = [item for trip in trips for item in trip]
+    assert sorted(pk for pk, _, _ in checked) == sorted(p.pk for p in people)  # every socket, afresh
+    assert all(account and names == (stream,) for _, account, names in checked)
+    assert len(trips) < len(people) and len(account_reads) == len(trips)
+
+
+def test_a_repeated_activity_is_dropped_before_any_check(alice, erin, settings, monkeypatch):
+    """The stream's message and the personal push carry the same activity: the second costs nothing."""
+    from feeds import consumers
+
+    settings.LIVE_ACCESS_CACHE_SECONDS = 0
+    ticket = tickets.ticket_create(actor=alice, kind="incident", title="VPN down", visibility="public")
+    stream = f"ticket:{ticket.pk}"
+    trips = []
+    real_run = consumers._run_checks
+
+    async def scenario():
+        comm = await open_socket(erin)
+        await subscribe(comm, stream)
+        monkeypatch.setattr(consumers, "_run_checks", lambda items: trips.append(len(items)) or real_run(items))
+        # Addressed to erin and relayed on the stream she subscribes to: two messages, one frame.
+        await sync_to_async(feeds.activity_publish)(
+            actor=alice, verb="commented", obj=ObjectRef("ticket", str(ticket.pk), "VPN down"),
+            audience=Audience.of(users=[erin.pk], groups=[SIGNED_IN]), summary="one frame",
+        )
+        frames = await drain(comm)
+        await comm.disconnect()
+        return frames
+
+    frames = async_to_sync(scenario)()
+    assert [f["activity"]["summary"] for f in frames if f["type"] == "activity"] == ["one frame"]
+    assert trips == [1]  # the first message was checked; the repeat never reached a check
