@@ -332,7 +332,7 @@ def _maturity(f: Figures) -> None:
         Criterion(1, "plan", "Documented social IT plan with KPI targets",
                   f"written {p.created_at:%d %b %Y}" if p else "none yet", "a plan with targets", p is not None),
         Criterion(2, "satisfaction", "Satisfaction (average rating)", _fmt(f.satisfaction_avg, " / 5"),
-                  f"≥ {p.satisfaction_target:g} / 5" if p else no_target,
+                  f"≥ {float(p.satisfaction_target):g} / 5" if p else no_target,
                   _at_least(f.satisfaction_avg, p and p.satisfaction_target), "ratings"),
         Criterion(2, "response_sla", "Response SLA met", _fmt(f.response_sla, "%"),
                   f"≥ {p.response_sla_target}%" if p else no_target,

@@ -44,7 +44,7 @@ def _tickets(selection: Selection, *, day_field: str, where: Q = Q(), resolved: 
           else Ticket.objects.filter(**{f"{day_field}__gte": start, f"{day_field}__lt": end}))
     if selection.team_id:
         qs = qs.filter(team_id=selection.team_id)
-    qs = qs.filter(where).only("id", "kind", "title", "status", day_field, "resolution_count").order_by(f"-{day_field}", "-id")
+    qs = qs.filter(where).only("id", "kind", "title", "status", "created_at", "first_response_at", "resolved_at", "resolution_count").order_by(f"-{day_field}", "-id")
     return qs, lambda page: _ticket_rows(page, day_field, detail)
 
 

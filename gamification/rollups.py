@@ -52,7 +52,10 @@ def _grouped(qs, day_field: str, team_field: str, **aggregates) -> Iterable[dict
 
 
 def resolved_tickets(start: datetime, end: datetime):
-    """Tickets resolved in [start, end), annotated with what the resolved figures count."""
+    """Tickets resolved in [start, end), annotated with what the resolved figures count: public
+    replies by staff (first contact), distinct staff who wrote on it (collaboration) and social
+    context (someone besides the requester followed it or said "me too", or a public comment
+    links an article or a community question). The desk's own automatic follows do not count."""
     from feeds.models import Follow
     from tickets.models import Comment, MeToo, Ticket
 
@@ -61,7 +64,9 @@ def resolved_tickets(start: datetime, end: datetime):
     staff_authors = (Comment.objects.filter(ticket=OuterRef("pk"), author__role__in=STAFF_ROLES)
                      .values("ticket").annotate(c=Count("author", distinct=True)).values("c"))
     social = (
-        Exists(Follow.objects.filter(target_type=Follow.Type.TICKET, target_id=OuterRef("pk")).exclude(user_id=OuterRef("requester_id")))
+        Exists(Follow.objects.filter(target_type=Follow.Type.TICKET, target_id=OuterRef("pk"),
+                                     reason__in=[Follow.Reason.MANUAL, Follow.Reason.ME_TOO])
+               .exclude(user_id=OuterRef("requester_id")))
         | Exists(MeToo.objects.filter(ticket=OuterRef("pk")))
         | Exists(Comment.objects.filter(ticket=OuterRef("pk"), internal=False, body__regex=LINK_PATTERN))
     )
