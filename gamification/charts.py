@@ -15,7 +15,7 @@ def bar_chart(*, chart_id: str, title: str, labels: list[str], values: list[floa
     """Vertical bars, one per label (e.g. one per day or week). With many bars only every n-th
     label is written under the axis (each bar keeps its own tooltip and the description lists all)."""
     top = top or max([v for v in values] + [1])
-    every = max(1, -(-len(values) // 8))
+    every = max(1, -(-len(values) // max(2, width // 60)))
     pad_left, pad_bottom, pad_top = 36, 28, 14
     inner_w, inner_h = width - pad_left - 8, height - pad_bottom - pad_top
     step = inner_w / max(len(values), 1)

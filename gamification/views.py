@@ -175,13 +175,13 @@ def manager_dashboard(request):
     adoption = [
         {"name": name, "label": label, "total": sum(figures.series[name]) if name != "active_people" else figures.active_people,
          "chart": charts.bar_chart(chart_id=f"chart-{name}", title=f"{label} per {figures.bucket_unit}", labels=labels,
-                                   values=figures.series[name])}
+                                   values=figures.series[name], width=320, height=140)}
         for name, label in dashboard.SERIES
     ]
     history = charts.bar_chart(
         chart_id="chart-maturity-history", title="Social IT maturity level per week",
         labels=[s.week.strftime("%d %b") for s in figures.history], values=[s.level for s in figures.history],
-        top=4) if figures.history else None
+        top=4, width=480, height=140) if figures.history else None
     board = selectors.board(viewer=request.user, period="week", scope="global", limit=5)
     teams = list(Team.objects.order_by("name").values_list("pk", "name")[:200])
     return render(request, "gamification/dashboard.html", {

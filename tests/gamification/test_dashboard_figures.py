@@ -258,3 +258,20 @@ def test_page_query_budget_does_not_grow(dataset, carol, make_user, django_asser
         assert client.get("/manage/", MARCH).status_code == 200
     with django_assert_max_num_queries(6):
         assert client.get("/manage/figures/tickets_resolved/", MARCH).status_code == 200
+
+
+def test_every_figure_drills_down_within_a_fixed_budget(dataset, carol, django_assert_max_num_queries):
+    from gamification import drilldown
+
+    client = signed_in(carol)
+    keys = list(drilldown._registry(dashboard.selection_parse(MARCH)))
+    linked = {row["drill"] for row in dashboard.rows(dashboard.figures(dashboard.selection_parse(MARCH)),
+                                                     dashboard.SERVICE_ROWS + dashboard.VALUE_ROWS) if row["drill"]}
+    assert linked <= set(keys)
+    for key in keys:
+        with django_assert_max_num_queries(6):
+            response = client.get(f"/manage/figures/{key}/", MARCH)
+        assert response.status_code == 200, key
+    questions = client.get("/manage/figures/community_answered/", MARCH).content.decode()
+    assert "Second screen at home?" in questions and "Headset for calls?" not in questions
+    assert "first answer after 2.0 h by the community" in questions
