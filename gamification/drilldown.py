@@ -174,14 +174,32 @@ def _registry(selection: Selection) -> dict:
 
 
 
-def drill(*, key: str, selection: Selection, page: int = 1) -> Drill | None:
-    """The rows behind one figure; None for a figure that has no list."""
+def drill(*, key: str, selection: Selection, page: int = 1, page_size: int = PAGE_SIZE) -> Drill | None:
+    """The rows behind one figure (one page of `page_size`); None for a figure that has no list."""
     entry = _registry(selection).get(key)
     if entry is None:
         return None
     title, build = entry
     qs, make = build()
     page = max(1, page)
-    offset = (page - 1) * PAGE_SIZE
-    items = list(qs[offset:offset + PAGE_SIZE + 1])
-    return Drill(key=key, title=title, rows=make(items[:PAGE_SIZE]), page=page, has_next=len(items) > PAGE_SIZE)
+    offset = (page - 1) * page_size
+    items = list(qs[offset:offset + page_size + 1])
+    return Drill(key=key, title=title, rows=make(items[:page_size]), page=page, has_next=len(items) > page_size)
+
+
+CSV_LIMIT = 10_000
+
+
+def as_csv(result: Drill, selection: Selection) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([result.title, "from", selection.first.isoformat(), "to", selection.last.isoformat(), "team", selection.team_name])
+    writer.writerow(["when", "what", "link", "detail"])
+    for row in result.rows:
+        writer.writerow([row.at.isoformat() if row.at else "", row.label, row.url, row.detail])
+    if result.has_next:
+        writer.writerow([f"(first {CSV_LIMIT} rows; narrow the selection for the rest)"])
+    return out.getvalue()

@@ -216,10 +216,19 @@ def manager_dashboard_drill(request, key: str):
     selection, error = _dashboard_selection(request)
     raw_page = request.GET.get("page", "1")
     page = int(raw_page) if raw_page.isdecimal() and len(raw_page) < 6 else 1
-    result = drilldown.drill(key=key, selection=selection, page=page)
+    as_csv = request.GET.get("format") == "csv"
+    if as_csv and error:
+        return JsonResponse({"message": error.message, "errors": error.errors}, status=400)
+    result = (drilldown.drill(key=key, selection=selection, page_size=drilldown.CSV_LIMIT) if as_csv
+              else drilldown.drill(key=key, selection=selection, page=page))
     if result is None:
         raise Http404("No such figure.")
+    if as_csv:
+        response = HttpResponse(drilldown.as_csv(result, selection), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{key}-{selection.first.isoformat()}-{selection.last.isoformat()}.csv"'
+        return response
     links = _filter_links(selection)
+    links["csv_url"] = "?" + urlencode({**selection.query(), "format": "csv"})
     return render(request, "gamification/dashboard_drill.html", {
         "d": result, "s": selection, "error": error, **links,
         "back_url": reverse("gamification:dashboard") + "?" + links["query"],

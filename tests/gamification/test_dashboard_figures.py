@@ -173,6 +173,12 @@ def test_the_page_shows_the_selection_and_drills_down(dataset, carol):
     desk = client.get("/manage/figures/tickets_created/", {**MARCH, "team": dataset["desk"].pk}).content.decode()
     assert t1.number in desk and t3.number not in desk
     assert client.get("/manage/figures/no_such_figure/").status_code == 404
+    listed = client.get("/manage/figures/first_contact/", {**MARCH, "format": "csv"})
+    assert listed["Content-Type"].startswith("text/csv")
+    lines = listed.content.decode().splitlines()
+    assert lines[0].startswith("Tickets resolved at first contact,from,2026-03-01,to,2026-03-31")
+    assert len(lines) == 3 and t1.number in lines[2]
+    assert client.get("/manage/figures/first_contact/", {"from": "x", "format": "csv"}).status_code == 400
 
 
 def test_csv_has_the_same_selection(dataset, carol):
