@@ -23,7 +23,7 @@ from django.utils import timezone
 from servicedesk.errors import ApplicationError
 
 from . import rollups
-from .models import ActivePersonDay, DailyTeamStat, MaturityPlan, MaturitySnapshot
+from .models import DailyTeamStat, MaturityPlan, MaturitySnapshot
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 3 * 366
@@ -234,11 +234,6 @@ def _stats(selection: Selection):
     return qs.filter(team_id=selection.team_id) if selection.team_id else qs
 
 
-def _active(selection: Selection):
-    qs = ActivePersonDay.objects.filter(day__gte=selection.first, day__lte=selection.last)
-    return qs.filter(team_id=selection.team_id) if selection.team_id else qs
-
-
 def _buckets(selection: Selection) -> tuple[str, list[date]]:
     if selection.days <= 31:
         return "day", [selection.first + timedelta(days=i) for i in range(selection.days)]
@@ -252,30 +247,37 @@ def _buckets(selection: Selection) -> tuple[str, list[date]]:
     return "month", months
 
 
-def _series(f: Figures) -> None:
+def _bucket_ends(unit: str, buckets: list[date]) -> list[tuple[date, date]]:
+    out = []
+    for b in buckets:
+        if unit == "day":
+            out.append((b, b))
+        elif unit == "week":
+            out.append((b, b + timedelta(days=6)))
+        else:
+            out.append((b, (b + timedelta(days=32)).replace(day=1) - timedelta(days=1)))
+    return out
+
+
+def _series(f: Figures) -> list[tuple[date, date]]:
+    """The per-bucket sums of the counters (one query); returns the buckets' (start, end)."""
     unit, f.buckets = _buckets(f.selection)
     f.bucket_unit = unit
     trunc = {"day": None, "week": TruncWeek("day"), "month": TruncMonth("day")}[unit]
     counters = ["deflections_saved", "tickets_resolved", *SOCIAL_COUNTERS]
-    stats, active = _stats(f.selection), _active(f.selection)
+    stats, key = _stats(f.selection), "day"
     if trunc is not None:
-        stats, active = stats.annotate(b=trunc), active.annotate(b=trunc)
-        key = "b"
-    else:
-        key = "day"
+        stats, key = stats.annotate(b=trunc), "b"
     by_bucket: dict[date, dict] = {}
     for row in stats.values(key).annotate(**{c: Sum(c) for c in counters}).order_by():
         b = row[key].date() if isinstance(row[key], datetime) else row[key]
         by_bucket[b] = row
-    people = {}
-    for row in active.values(key).annotate(n=Count("user", distinct=True)).order_by():
-        people[row[key].date() if isinstance(row[key], datetime) else row[key]] = row["n"]
     f.series = {
-        "active_people": [people.get(b, 0) for b in f.buckets],
         "social_actions": [sum(by_bucket.get(b, {}).get(c) or 0 for c in SOCIAL_COUNTERS) for b in f.buckets],
         "deflections_saved": [by_bucket.get(b, {}).get("deflections_saved") or 0 for b in f.buckets],
         "tickets_resolved": [by_bucket.get(b, {}).get("tickets_resolved") or 0 for b in f.buckets],
     }
+    return _bucket_ends(unit, f.buckets)
 
 
 def _governance(f: Figures) -> None:
@@ -297,7 +299,6 @@ def figures(selection: Selection, *, with_series: bool = True, with_history: boo
     agg = _stats(selection).aggregate(**{c: Sum(c) for c in COUNTERS}, refreshed=Max("refreshed_at"))
     f.refreshed_at = agg.pop("refreshed")
     f.sums = {c: (agg[c] or 0) for c in COUNTERS}
-    f.active_people = _active(selection).aggregate(n=Count("user", distinct=True))["n"]
     people = User.objects.filter(is_active=True)
     f.people = (people.filter(team_id=selection.team_id) if selection.team_id else people).count()
     open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
@@ -308,8 +309,11 @@ def figures(selection: Selection, *, with_series: bool = True, with_history: boo
     f.plan = MaturityPlan.objects.filter(created_at__lt=end).select_related("created_by").first()
     _governance(f)
     f.campaigns = Campaign.objects.filter(starts_at__lt=end, ends_at__gte=start).count()
+    ranges = _series(f) if with_series else []
+    f.active_people, per_bucket = rollups.active_counts(first=selection.first, last=selection.last,
+                                                         team_id=selection.team_id, buckets=ranges)
     if with_series:
-        _series(f)
+        f.series = {"active_people": per_bucket, **f.series}
     if with_history:
         f.history = list(MaturitySnapshot.objects.order_by("-week")[:12])[::-1]
     _maturity(f)

@@ -103,16 +103,19 @@ def _simple(selection: Selection, model: str, *, day_field: str, team_field: str
 
 
 def _active(selection: Selection):
-    from .models import ActivePersonDay
+    from django.db.models.expressions import RawSQL
 
-    qs = ActivePersonDay.objects.filter(day__gte=selection.first, day__lte=selection.last)
+    from accounts.models import User
+
+    condition, params = rollups.range_condition(selection.first, selection.last)
+    sql = f"SELECT user_id FROM {rollups.TABLE} WHERE {condition}"  # noqa: S608
     if selection.team_id:
-        qs = qs.filter(team_id=selection.team_id)
-    qs = qs.values("user_id", "user__username", "user__display_name").distinct().order_by("user__username")
+        sql, params = sql + " AND team_id = %s", [*params, selection.team_id]
+    qs = User.objects.filter(pk__in=RawSQL(sql, params)).only("username", "display_name").order_by("username")
 
     def make(page):
-        return [Row(None, p["user__display_name"] or p["user__username"], f"/people/{p['user__username']}/",
-                    "took at least one social action") for p in page]
+        return [Row(None, p.display_name or p.username, f"/people/{p.username}/", "took at least one social action")
+                for p in page]
     return qs, make
 
 

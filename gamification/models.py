@@ -226,16 +226,27 @@ class DailyTeamStat(models.Model):
                    models.Index(fields=["team", "day"], name="daily_stat_team_day_idx")]
 
 
-class ActivePersonDay(models.Model):
-    """Someone took a social action (post, comment, answer, vote, like, follow, question,
-    article, idea) that day: the distinct people behind "active" over any date range."""
+class DayBits(models.Field):
+    """One bit per day of a year (bit 0: 1 January), a PostgreSQL bit(366). Written and read with
+    SQL by `gamification.rollups` (bitwise AND/OR over a range of days)."""
 
-    day = models.DateField()
+    def db_type(self, connection) -> str:
+        return "bit(366)"
+
+
+class ActivePersonYear(models.Model):
+    """The days of one year on which someone took a social action (post, comment, answer, vote,
+    like, follow, question, article, idea). "Active people" over any date range is the number of
+    rows whose bits meet the range's mask: at most one row per person and year, whatever the range."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    days = DayBits()
 
     class Meta:
-        indexes = [models.Index(fields=["day", "team", "user"], name="active_person_day_idx")]
+        constraints = [models.UniqueConstraint(fields=["user", "year"], name="active_person_year_once")]
+        indexes = [models.Index(fields=["year", "team"], name="active_person_year_idx")]
 
 
 class MaturityPlan(models.Model):

@@ -1,6 +1,6 @@
 """Daily rollups per team for the manager dashboard.
 
-The dashboard reads `DailyTeamStat` and `ActivePersonDay` only, so its cost does not grow with
+The dashboard reads `DailyTeamStat` and `ActivePersonYear` only, so its cost does not grow with
 the number of tickets or activities. The rows are computed here from the source tables (tickets,
 ratings, deflections, community content, follows, outbound posts, DLP flags) for a window of days
 and replace what was there for those days. A periodic task refreshes the last few days every few
@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Count, DurationField, Exists, ExpressionWrapper, F, IntegerField, OuterRef, Q, Subquery, Sum, Value,
 )
@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from accounts.models import STAFF_ROLES
 
-from .models import ActivePersonDay, DailyTeamStat
+from .models import DailyTeamStat
 
 DEFLECTION_WINDOW = timedelta(hours=1)  # the window the article page and the points rule use
 RECENT_DAYS = 3
@@ -224,14 +224,78 @@ def rollups_refresh(*, first: date, last: date) -> int:
 
     now = timezone.now()
     DailyTeamStat.objects.filter(day__gte=first, day__lte=last).delete()
-    ActivePersonDay.objects.filter(day__gte=first, day__lte=last).delete()
     DailyTeamStat.objects.bulk_create(
         [DailyTeamStat(day=day, team_id=team, refreshed_at=now, **values) for (day, team), values in cells.items()
          if first <= day <= last], batch_size=2000)
-    ActivePersonDay.objects.bulk_create(
-        [ActivePersonDay(day=day, user_id=user, team_id=team) for day, user, team in active if first <= day <= last],
-        batch_size=5000)
+    _active_write(first, last, {(d, u, t) for d, u, t in active if first <= d <= last})
     return len(cells)
+
+
+# --- active people: one bit per day and person-year ---------------------------------------------
+
+BITS = 366
+TABLE = "gamification_activepersonyear"
+
+
+def _mask(year: int, first: date, last: date) -> str:
+    """The bits of the days from `first` to `last` that fall in `year`, as a bit(366) literal."""
+    jan1 = date(year, 1, 1)
+    lo, hi = max(first, jan1), min(last, date(year, 12, 31))
+    if lo > hi:
+        return "0" * BITS
+    a, b = (lo - jan1).days, (hi - jan1).days
+    return "0" * a + "1" * (b - a + 1) + "0" * (BITS - b - 1)
+
+
+def range_condition(first: date, last: date) -> tuple[str, list]:
+    """SQL (and its parameters) true for a person-year row active on a day from first to last."""
+    parts, params = [], []
+    for year in range(first.year, last.year + 1):
+        parts.append("(year = %s AND (days & %s::bit(366)) <> %s::bit(366))")
+        params += [year, _mask(year, first, last), "0" * BITS]
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def active_counts(*, first: date, last: date, team_id: int | None, buckets: list[tuple[date, date]]) -> tuple[int, list[int]]:
+    """Distinct people active from first to last, and in each (start, end) bucket: one query."""
+    columns, params = [], []
+    for start, end in [(first, last), *buckets]:
+        condition, values = range_condition(max(start, first), min(end, last))
+        columns.append(f"count(DISTINCT user_id) FILTER (WHERE {condition})")
+        params += values
+    where, where_params = "year BETWEEN %s AND %s", [first.year, last.year]
+    if team_id:
+        where, where_params = where + " AND team_id = %s", [*where_params, team_id]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {TABLE} WHERE {where}", [*params, *where_params])  # noqa: S608
+        row = cursor.fetchone()
+    return row[0], list(row[1:])
+
+
+def _active_write(first: date, last: date, active: set[tuple]) -> None:
+    """Clear the days first..last of every person-year, then set the bits of who was active."""
+    zero = "0" * BITS
+    by_person: dict[tuple[int, int], tuple[int | None, list[int]]] = {}
+    for day, user, team in active:
+        key = (user, day.year)
+        days = by_person.setdefault(key, (team, []))[1]
+        days.append((day - date(day.year, 1, 1)).days)
+    with connection.cursor() as cursor:
+        for year in range(first.year, last.year + 1):
+            mask = _mask(year, first, last)
+            cursor.execute(f"UPDATE {TABLE} SET days = days & ~%s::bit(366) "  # noqa: S608
+                           "WHERE year = %s AND (days & %s::bit(366)) <> %s::bit(366)", [mask, year, mask, zero])
+        rows = []
+        for (user, year), (team, days) in by_person.items():
+            bits = ["0"] * BITS
+            for index in days:
+                bits[index] = "1"
+            rows.append([user, team, year, "".join(bits)])
+        if rows:
+            cursor.executemany(
+                f"INSERT INTO {TABLE} (user_id, team_id, year, days) VALUES (%s, %s, %s, %s::bit(366)) "  # noqa: S608
+                f"ON CONFLICT (user_id, year) DO UPDATE SET days = {TABLE}.days | EXCLUDED.days, team_id = EXCLUDED.team_id",
+                rows)
 
 
 def rollups_refresh_recent(*, days: int = RECENT_DAYS, today: date | None = None) -> int:
