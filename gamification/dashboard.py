@@ -291,9 +291,8 @@ def _governance(f: Figures) -> None:
 
 def figures(selection: Selection, *, with_series: bool = True, with_history: bool = True) -> Figures:
     from accounts.models import User
-    from tickets.models import OPEN_STATUSES, Ticket
 
-    from .models import Campaign
+    from .models import BacklogCount, Campaign
 
     f = Figures(selection=selection)
     agg = _stats(selection).aggregate(**{c: Sum(c) for c in COUNTERS}, refreshed=Max("refreshed_at"))
@@ -301,10 +300,10 @@ def figures(selection: Selection, *, with_series: bool = True, with_history: boo
     f.sums = {c: (agg[c] or 0) for c in COUNTERS}
     people = User.objects.filter(is_active=True)
     f.people = (people.filter(team_id=selection.team_id) if selection.team_id else people).count()
-    open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES)
+    backlog = BacklogCount.objects.all()
     if selection.team_id:
-        open_tickets = open_tickets.filter(team_id=selection.team_id)
-    f.backlog = dict(open_tickets.values_list("priority").annotate(n=Count("pk")).order_by())
+        backlog = backlog.filter(team_id=selection.team_id)
+    f.backlog = dict(backlog.values_list("priority").annotate(n=Sum("open")).order_by())
     start, end = selection.bounds()
     f.plan = MaturityPlan.objects.filter(created_at__lt=end).select_related("created_by").first()
     _governance(f)

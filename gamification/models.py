@@ -249,6 +249,15 @@ class ActivePersonYear(models.Model):
         indexes = [models.Index(fields=["year", "team"], name="active_person_year_idx")]
 
 
+class BacklogCount(models.Model):
+    """Open tickets per team and priority when the rollups were last refreshed ("backlog now")."""
+
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    priority = models.PositiveSmallIntegerField()
+    open = models.PositiveIntegerField()
+    refreshed_at = models.DateTimeField()
+
+
 class MaturityPlan(models.Model):
     """The documented social IT plan with its KPI targets (level 1 of the maturity model). Each
     save is a new row; the newest is the plan in force."""

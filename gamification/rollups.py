@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from accounts.models import STAFF_ROLES
 
-from .models import DailyTeamStat
+from .models import BacklogCount, DailyTeamStat
 
 DEFLECTION_WINDOW = timedelta(hours=1)  # the window the article page and the points rule use
 RECENT_DAYS = 3
@@ -228,7 +228,17 @@ def rollups_refresh(*, first: date, last: date) -> int:
         [DailyTeamStat(day=day, team_id=team, refreshed_at=now, **values) for (day, team), values in cells.items()
          if first <= day <= last], batch_size=2000)
     _active_write(first, last, {(d, u, t) for d, u, t in active if first <= d <= last})
+    _backlog_write(now)
     return len(cells)
+
+
+def _backlog_write(now: datetime) -> None:
+    from tickets.models import OPEN_STATUSES, Ticket
+
+    counts = Ticket.objects.filter(status__in=OPEN_STATUSES).values("team_id", "priority").annotate(n=Count("pk")).order_by()
+    BacklogCount.objects.all().delete()
+    BacklogCount.objects.bulk_create([BacklogCount(team_id=row["team_id"], priority=row["priority"], open=row["n"], refreshed_at=now)
+                                      for row in counts])
 
 
 # --- active people: one bit per day and person-year ---------------------------------------------
@@ -257,17 +267,26 @@ def range_condition(first: date, last: date) -> tuple[str, list]:
 
 
 def active_counts(*, first: date, last: date, team_id: int | None, buckets: list[tuple[date, date]]) -> tuple[int, list[int]]:
-    """Distinct people active from first to last, and in each (start, end) bucket: one query."""
-    columns, params = [], []
+    """Distinct people active from first to last, and in each (start, end) bucket: one query.
+    Within one year a person has one row, so rows are people; across years the rows of a person
+    are folded first."""
+    conditions, params = [], []
     for start, end in [(first, last), *buckets]:
         condition, values = range_condition(max(start, first), min(end, last))
-        columns.append(f"count(DISTINCT user_id) FILTER (WHERE {condition})")
+        conditions.append(condition)
         params += values
     where, where_params = "year BETWEEN %s AND %s", [first.year, last.year]
     if team_id:
         where, where_params = where + " AND team_id = %s", [*where_params, team_id]
+    if first.year == last.year:
+        columns = ", ".join(f"count(*) FILTER (WHERE {c})" for c in conditions)
+        sql = f"SELECT {columns} FROM {TABLE} WHERE {where}"  # noqa: S608
+    else:
+        folded = ", ".join(f"bool_or({c}) AS c{i}" for i, c in enumerate(conditions))
+        columns = ", ".join(f"count(*) FILTER (WHERE c{i})" for i in range(len(conditions)))
+        sql = f"SELECT {columns} FROM (SELECT {folded} FROM {TABLE} WHERE {where} GROUP BY user_id) people"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(columns)} FROM {TABLE} WHERE {where}", [*params, *where_params])  # noqa: S608
+        cursor.execute(sql, [*params, *where_params])
         row = cursor.fetchone()
     return row[0], list(row[1:])
 
