@@ -235,32 +235,14 @@ def _stats(selection: Selection):
 
 
 def _buckets(selection: Selection) -> tuple[str, list[date]]:
-    if selection.days <= 31:
-        return "day", [selection.first + timedelta(days=i) for i in range(selection.days)]
-    if selection.days <= 26 * 7:
-        start = selection.first - timedelta(days=selection.first.weekday())
-        return "week", [start + timedelta(weeks=i) for i in range((selection.last - start).days // 7 + 1)]
-    months, cursor = [], selection.first.replace(day=1)
-    while cursor <= selection.last:
-        months.append(cursor)
-        cursor = (cursor + timedelta(days=32)).replace(day=1)
-    return "month", months
+    unit = "day" if selection.days <= 31 else "week" if selection.days <= 26 * 7 else "month"
+    return unit, rollups.periods(unit, selection.first, selection.last)
 
 
-def _bucket_ends(unit: str, buckets: list[date]) -> list[tuple[date, date]]:
-    out = []
-    for b in buckets:
-        if unit == "day":
-            out.append((b, b))
-        elif unit == "week":
-            out.append((b, b + timedelta(days=6)))
-        else:
-            out.append((b, (b + timedelta(days=32)).replace(day=1) - timedelta(days=1)))
-    return out
+def _series(f: Figures) -> None:
+    """Per bar: the counters' sums (one query) and the distinct active people (one query)."""
+    from .models import ActivePeriodCount
 
-
-def _series(f: Figures) -> list[tuple[date, date]]:
-    """The per-bucket sums of the counters (one query); returns the buckets' (start, end)."""
     unit, f.buckets = _buckets(f.selection)
     f.bucket_unit = unit
     trunc = {"day": None, "week": TruncWeek("day"), "month": TruncMonth("day")}[unit]
@@ -272,12 +254,16 @@ def _series(f: Figures) -> list[tuple[date, date]]:
     for row in stats.values(key).annotate(**{c: Sum(c) for c in counters}).order_by():
         b = row[key].date() if isinstance(row[key], datetime) else row[key]
         by_bucket[b] = row
+    active = ActivePeriodCount.objects.filter(unit=unit, start__in=f.buckets)
+    if f.selection.team_id:
+        active = active.filter(team_id=f.selection.team_id)
+    people = dict(active.values_list("start").annotate(n=Sum("people")).order_by())
     f.series = {
+        "active_people": [people.get(b, 0) for b in f.buckets],
         "social_actions": [sum(by_bucket.get(b, {}).get(c) or 0 for c in SOCIAL_COUNTERS) for b in f.buckets],
         "deflections_saved": [by_bucket.get(b, {}).get("deflections_saved") or 0 for b in f.buckets],
         "tickets_resolved": [by_bucket.get(b, {}).get("tickets_resolved") or 0 for b in f.buckets],
     }
-    return _bucket_ends(unit, f.buckets)
 
 
 def _governance(f: Figures) -> None:
@@ -308,11 +294,9 @@ def figures(selection: Selection, *, with_series: bool = True, with_history: boo
     f.plan = MaturityPlan.objects.filter(created_at__lt=end).select_related("created_by").first()
     _governance(f)
     f.campaigns = Campaign.objects.filter(starts_at__lt=end, ends_at__gte=start).count()
-    ranges = _series(f) if with_series else []
-    f.active_people, per_bucket = rollups.active_counts(first=selection.first, last=selection.last,
-                                                         team_id=selection.team_id, buckets=ranges)
+    f.active_people = rollups.active_total(first=selection.first, last=selection.last, team_id=selection.team_id)
     if with_series:
-        f.series = {"active_people": per_bucket, **f.series}
+        _series(f)
     if with_history:
         f.history = list(MaturitySnapshot.objects.order_by("-week")[:12])[::-1]
     _maturity(f)

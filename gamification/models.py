@@ -249,6 +249,19 @@ class ActivePersonYear(models.Model):
         indexes = [models.Index(fields=["year", "team"], name="active_person_year_idx")]
 
 
+class ActivePeriodCount(models.Model):
+    """How many distinct people of a team took a social action in one day, week (from Monday) or
+    calendar month: the dashboard's "active people" chart, one row per bar and team."""
+
+    unit = models.CharField(max_length=8)
+    start = models.DateField()
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    people = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["unit", "start", "team"], name="active_period_idx")]
+
+
 class BacklogCount(models.Model):
     """Open tickets per team and priority when the rollups were last refreshed ("backlog now")."""
 

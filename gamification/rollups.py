@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from accounts.models import STAFF_ROLES
 
-from .models import BacklogCount, DailyTeamStat
+from .models import ActivePeriodCount, BacklogCount, DailyTeamStat
 
 DEFLECTION_WINDOW = timedelta(hours=1)  # the window the article page and the points rule use
 RECENT_DAYS = 3
@@ -228,6 +228,7 @@ def rollups_refresh(*, first: date, last: date) -> int:
         [DailyTeamStat(day=day, team_id=team, refreshed_at=now, **values) for (day, team), values in cells.items()
          if first <= day <= last], batch_size=2000)
     _active_write(first, last, {(d, u, t) for d, u, t in active if first <= d <= last})
+    _active_periods_write(first, last)
     _backlog_write(now)
     return len(cells)
 
@@ -266,29 +267,53 @@ def range_condition(first: date, last: date) -> tuple[str, list]:
     return "(" + " OR ".join(parts) + ")", params
 
 
-def active_counts(*, first: date, last: date, team_id: int | None, buckets: list[tuple[date, date]]) -> tuple[int, list[int]]:
-    """Distinct people active from first to last, and in each (start, end) bucket: one query.
-    Within one year a person has one row, so rows are people; across years the rows of a person
-    are folded first."""
-    conditions, params = [], []
-    for start, end in [(first, last), *buckets]:
-        condition, values = range_condition(max(start, first), min(end, last))
-        conditions.append(condition)
-        params += values
-    where, where_params = "year BETWEEN %s AND %s", [first.year, last.year]
+def active_total(*, first: date, last: date, team_id: int | None) -> int:
+    """Distinct people who took a social action from first to last (one query)."""
+    condition, params = range_condition(first, last)
+    sql = f"SELECT count(DISTINCT user_id) FROM {TABLE} WHERE year BETWEEN %s AND %s AND {condition}"  # noqa: S608
+    params = [first.year, last.year, *params]
     if team_id:
-        where, where_params = where + " AND team_id = %s", [*where_params, team_id]
-    if first.year == last.year:
-        columns = ", ".join(f"count(*) FILTER (WHERE {c})" for c in conditions)
-        sql = f"SELECT {columns} FROM {TABLE} WHERE {where}"  # noqa: S608
-    else:
-        folded = ", ".join(f"bool_or({c}) AS c{i}" for i, c in enumerate(conditions))
-        columns = ", ".join(f"count(*) FILTER (WHERE c{i})" for i in range(len(conditions)))
-        sql = f"SELECT {columns} FROM (SELECT {folded} FROM {TABLE} WHERE {where} GROUP BY user_id) people"  # noqa: S608
+        sql, params = sql + " AND team_id = %s", [*params, team_id]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *where_params])
-        row = cursor.fetchone()
-    return row[0], list(row[1:])
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def period_bounds(unit: str, start: date) -> tuple[date, date]:
+    if unit == "day":
+        return start, start
+    if unit == "week":
+        return start, start + timedelta(days=6)
+    return start, (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def periods(unit: str, first: date, last: date) -> list[date]:
+    """The starts of the days, weeks (Mondays) or months that overlap first..last."""
+    if unit == "day":
+        return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    if unit == "week":
+        start = first - timedelta(days=first.weekday())
+        return [start + timedelta(weeks=i) for i in range((last - start).days // 7 + 1)]
+    out, cursor = [], first.replace(day=1)
+    while cursor <= last:
+        out.append(cursor)
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return out
+
+
+def _active_periods_write(first: date, last: date) -> None:
+    """Recount the days, weeks and months that overlap first..last from the person-year bits."""
+    rows = []
+    with connection.cursor() as cursor:
+        for unit in ("day", "week", "month"):
+            starts = periods(unit, first, last)
+            ActivePeriodCount.objects.filter(unit=unit, start__in=starts).delete()
+            for start in starts:
+                condition, params = range_condition(*period_bounds(unit, start))
+                cursor.execute(f"SELECT team_id, count(DISTINCT user_id) FROM {TABLE} WHERE {condition} "  # noqa: S608
+                               "GROUP BY team_id", params)
+                rows += [ActivePeriodCount(unit=unit, start=start, team_id=team, people=n) for team, n in cursor.fetchall()]
+    ActivePeriodCount.objects.bulk_create(rows, batch_size=2000)
 
 
 def _active_write(first: date, last: date, active: set[tuple]) -> None:
