@@ -107,6 +107,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--reuse-rollups", action="store_true", help="Time the page on the rollups already built.")
     args = parser.parse_args()
 
     ensure_database()
@@ -121,15 +122,18 @@ def main() -> None:
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
     build(args.tickets, args.people, args.seed)
 
+    from gamification.models import DailyTeamStat
+
     today = timezone.localdate()
-    started = time.perf_counter()
-    first = today - timedelta(days=DAYS)
-    while first <= today:
-        last = min(first + timedelta(days=30), today)
-        rollups.rollups_refresh(first=first, last=last)
-        first = last + timedelta(days=1)
-    print(f"rollup rebuild ({DAYS + 1} days)                    {(time.perf_counter() - started):.1f}s")
-    report("rollup refresh, last 3 days (periodic task)", timed(rollups.rollups_refresh_recent, 5))
+    if not (args.reuse_rollups and DailyTeamStat.objects.exists()):
+        started = time.perf_counter()
+        first = today - timedelta(days=DAYS)
+        while first <= today:
+            last = min(first + timedelta(days=30), today)
+            rollups.rollups_refresh(first=first, last=last)
+            first = last + timedelta(days=1)
+        print(f"rollup rebuild ({DAYS + 1} days)                    {(time.perf_counter() - started):.1f}s")
+        report("rollup refresh, last 3 days (periodic task)", timed(rollups.rollups_refresh_recent, 5))
 
     rng = random.Random(args.seed)
     teams = list(Team.objects.filter(slug__startswith="dteam").values_list("pk", flat=True))
@@ -159,7 +163,8 @@ def main() -> None:
     samples = timed(page_once, args.repeat)
     report("GET /manage/, random range and team", samples, queries_for(page_once))
     p50 = sorted(samples)[len(samples) // 2]
-    print(f"budget: p50 <= 30 ms at {args.tickets} tickets: {'met' if p50 <= 30 else 'MISSED'} ({p50:.1f} ms)")
+    print(f"budget: p50 <= 30 ms at {args.tickets} tickets: {'met' if p50 <= 30 else 'MISSED'} ({p50:.1f} ms, "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
