@@ -11,9 +11,11 @@ def _describe(labels: list[str], values: list[float], unit: str) -> str:
 
 
 def bar_chart(*, chart_id: str, title: str, labels: list[str], values: list[float], unit: str = "",
-              width: int = 480, height: int = 180) -> SafeString:
-    """Vertical bars, one per label (e.g. one per week)."""
-    top = max([v for v in values] + [1])
+              width: int = 480, height: int = 180, top: float | None = None) -> SafeString:
+    """Vertical bars, one per label (e.g. one per day or week). With many bars only every n-th
+    label is written under the axis (each bar keeps its own tooltip and the description lists all)."""
+    top = top or max([v for v in values] + [1])
+    every = max(1, -(-len(values) // max(2, width // 60)))
     pad_left, pad_bottom, pad_top = 36, 28, 14
     inner_w, inner_h = width - pad_left - 8, height - pad_bottom - pad_top
     step = inner_w / max(len(values), 1)
@@ -33,7 +35,8 @@ def bar_chart(*, chart_id: str, title: str, labels: list[str], values: list[floa
         y = pad_top + inner_h - h
         parts.append(f'<rect class="chart-bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" rx="2">'
                      f'<title>{escape(label)}: {value:g}{escape(unit)}</title></rect>')
-        parts.append(f'<text class="chart-label" x="{x + bar_w / 2:.1f}" y="{height - 10}" text-anchor="middle">{escape(label)}</text>')
+        if i % every == 0:
+            parts.append(f'<text class="chart-label" x="{x + bar_w / 2:.1f}" y="{height - 10}" text-anchor="middle">{escape(label)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every dynamic part is escaped above
 

@@ -172,3 +172,133 @@ class Bounty(models.Model):
 
     class Meta:
         verbose_name_plural = "bounties"
+
+
+# --- manager dashboard: daily rollups and the social IT maturity plan ----------------------------
+
+
+class DailyTeamStat(models.Model):
+    """The dashboard's figures for one day and one team (team null: no team), computed from the
+    source tables by `gamification.rollups` and read by `gamification.dashboard`. Replaced as a
+    whole for a day whenever that day is recomputed; never edited by hand."""
+
+    day = models.DateField()
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    tickets_created = models.PositiveIntegerField(default=0)
+    tickets_resolved = models.PositiveIntegerField(default=0)
+    resolution_breached = models.PositiveIntegerField(default=0)
+    resolve_minutes = models.FloatField(default=0)
+    first_contact = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+    social_tickets = models.PositiveIntegerField(default=0)
+    collaborative_tickets = models.PositiveIntegerField(default=0)
+    responded = models.PositiveIntegerField(default=0)
+    response_breached = models.PositiveIntegerField(default=0)
+    response_minutes = models.FloatField(default=0)
+    ratings = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    ratings_positive = models.PositiveIntegerField(default=0)
+    deflections_saved = models.PositiveIntegerField(default=0)
+    article_views = models.PositiveIntegerField(default=0)
+    helpful_votes = models.PositiveIntegerField(default=0)
+    questions = models.PositiveIntegerField(default=0)
+    questions_answered = models.PositiveIntegerField(default=0)
+    questions_community_answered = models.PositiveIntegerField(default=0)
+    first_answer_minutes = models.FloatField(default=0)
+    posts = models.PositiveIntegerField(default=0)
+    comments = models.PositiveIntegerField(default=0)
+    answers = models.PositiveIntegerField(default=0)
+    votes = models.PositiveIntegerField(default=0)
+    likes = models.PositiveIntegerField(default=0)
+    follows = models.PositiveIntegerField(default=0)
+    articles = models.PositiveIntegerField(default=0)
+    ideas = models.PositiveIntegerField(default=0)
+    ideas_done = models.PositiveIntegerField(default=0)
+    badges = models.PositiveIntegerField(default=0)
+    outbound_sent = models.PositiveIntegerField(default=0)
+    outbound_held = models.PositiveIntegerField(default=0)
+    outbound_blocked = models.PositiveIntegerField(default=0)
+    dlp_flags = models.PositiveIntegerField(default=0)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "team"], name="daily_team_stat_idx"),
+                   models.Index(fields=["team", "day"], name="daily_stat_team_day_idx")]
+
+
+class DayBits(models.Field):
+    """One bit per day of a year (bit 0: 1 January), a PostgreSQL bit(366). Written and read with
+    SQL by `gamification.rollups` (bitwise AND/OR over a range of days)."""
+
+    def db_type(self, connection) -> str:
+        return "bit(366)"
+
+
+class ActivePersonYear(models.Model):
+    """The days of one year on which someone took a social action (post, comment, answer, vote,
+    like, follow, question, article, idea). "Active people" over any date range is the number of
+    rows whose bits meet the range's mask: at most one row per person and year, whatever the range."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    days = DayBits()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "year"], name="active_person_year_once")]
+        indexes = [models.Index(fields=["year", "team"], name="active_person_year_idx")]
+
+
+class ActivePeriodCount(models.Model):
+    """How many distinct people of a team took a social action in one day, week (from Monday) or
+    calendar month: the dashboard's "active people" chart, one row per bar and team."""
+
+    unit = models.CharField(max_length=8)
+    start = models.DateField()
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    people = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["unit", "start", "team"], name="active_period_idx")]
+
+
+class BacklogCount(models.Model):
+    """Open tickets per team and priority when the rollups were last refreshed ("backlog now")."""
+
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    priority = models.PositiveSmallIntegerField()
+    open = models.PositiveIntegerField()
+    refreshed_at = models.DateTimeField()
+
+
+class MaturityPlan(models.Model):
+    """The documented social IT plan with its KPI targets (level 1 of the maturity model). Each
+    save is a new row; the newest is the plan in force."""
+
+    summary = models.TextField()
+    summary_html = models.TextField(blank=True)
+    satisfaction_target = models.DecimalField(max_digits=3, decimal_places=2, help_text="Average rating, 1 to 5.")
+    response_sla_target = models.PositiveSmallIntegerField(help_text="% of tickets answered within the response SLA.")
+    active_share_target = models.PositiveSmallIntegerField(help_text="% of people taking a social action.")
+    social_ticket_target = models.PositiveSmallIntegerField(help_text="% of resolved tickets with social context.")
+    collaboration_target = models.PositiveSmallIntegerField(help_text="% of resolved tickets several agents worked on.")
+    community_answer_target = models.PositiveSmallIntegerField(help_text="% of questions answered by non-staff.")
+    first_answer_hours_target = models.PositiveIntegerField(help_text="Mean hours to a question's first answer.")
+    ideas_done_target = models.PositiveIntegerField(help_text="Ideas reaching done in the period.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class MaturitySnapshot(models.Model):
+    """The maturity level reached in one week (organisation-wide), kept for the history chart."""
+
+    week = models.DateField(unique=True, help_text="Monday of the week.")
+    level = models.PositiveSmallIntegerField()
+    criteria = models.JSONField(default=list)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["week"]

@@ -597,3 +597,45 @@ def leaderboards_reconcile() -> dict:
     """Rewrite the current boards that drifted from the ledger (an update lost while Redis was
     away); intact boards are left alone."""
     return leaderboard.reconcile()
+
+
+# --- social IT maturity plan --------------------------------------------------------------------
+
+
+@transaction.atomic
+def maturity_plan_create(*, actor: User, summary: str, satisfaction_target: Decimal, response_sla_target: int,
+                         active_share_target: int, social_ticket_target: int, collaboration_target: int,
+                         community_answer_target: int, first_answer_hours_target: int, ideas_done_target: int):
+    """Write a new version of the social IT plan (the newest is in force). Managers and admins only."""
+    from servicedesk.markdown import render
+
+    from .models import MaturityPlan
+
+    if not actor.is_manager:
+        raise Forbidden("Only managers and admins write the social IT plan.")
+    summary = (summary or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not summary:
+        errors["summary"] = ["Describe the plan: its milestones and the benefits you expect."]
+    elif len(summary) > 10000 or "\x00" in summary:
+        errors["summary"] = ["Keep the plan under 10,000 characters of plain text or markdown."]
+    if not Decimal(1) <= Decimal(satisfaction_target) <= Decimal(5):
+        errors["satisfaction_target"] = ["Choose an average rating from 1 to 5."]
+    for name, value in (("response_sla_target", response_sla_target), ("active_share_target", active_share_target),
+                        ("social_ticket_target", social_ticket_target), ("collaboration_target", collaboration_target),
+                        ("community_answer_target", community_answer_target)):
+        if not 0 <= int(value) <= 100:
+            errors[name] = ["Choose a percentage from 0 to 100."]
+    if not 0 <= int(first_answer_hours_target) <= 10000:
+        errors["first_answer_hours_target"] = ["Choose a number of hours from 0 to 10,000."]
+    if not 0 <= int(ideas_done_target) <= 100000:
+        errors["ideas_done_target"] = ["Choose a number from 0 to 100,000."]
+    if errors:
+        raise ApplicationError("Check the plan.", errors=errors)
+    return MaturityPlan.objects.create(
+        summary=summary, summary_html=render(summary), satisfaction_target=satisfaction_target,
+        response_sla_target=response_sla_target, active_share_target=active_share_target,
+        social_ticket_target=social_ticket_target, collaboration_target=collaboration_target,
+        community_answer_target=community_answer_target, first_answer_hours_target=first_answer_hours_target,
+        ideas_done_target=ideas_done_target, created_by=actor,
+    )

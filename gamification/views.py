@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -19,8 +20,8 @@ from servicedesk.errors import ApplicationError
 from tickets import selectors as ticket_selectors
 from tickets.models import Service
 
-from . import charts, dashboard, selectors, services
-from .models import Rule
+from . import charts, dashboard, drilldown, selectors, services
+from .models import MaturityPlan, Rule
 
 PERIOD_LABELS = [("week", "This week"), ("month", "This month"), ("all", "All time")]
 
@@ -150,24 +151,47 @@ def campaign_detail(request, pk: int):
 # --- manager pages -----------------------------------------------------------------------------
 
 
+def _dashboard_selection(request):
+    """The date range and team of the request, or (the default selection, the errors)."""
+    try:
+        return dashboard.selection_parse(request.GET), None
+    except ApplicationError as exc:
+        return dashboard.selection_parse({}), exc
+
+
+def _filter_links(selection) -> dict:
+    query = urlencode(selection.query())
+    return {"query": query, "csv_url": reverse("gamification:dashboard_csv") + "?" + query}
+
+
 @login_required
 @require_GET
 def manager_dashboard(request):
     if not request.user.is_manager:
         return _forbidden(request, "The dashboard is for managers and admins.")
-    figures = dashboard.figures()
-    labels = figures.week_labels()
+    selection, error = _dashboard_selection(request)
+    figures = dashboard.figures(selection)
+    labels = figures.bucket_labels()
     adoption = [
-        {"name": name, "label": label, "total": sum(figures.series[name]),
-         "chart": charts.bar_chart(chart_id=f"chart-{name}", title=f"{label} per week", labels=labels, values=figures.series[name])}
+        {"name": name, "label": label, "total": sum(figures.series[name]) if name != "active_people" else figures.active_people,
+         "chart": charts.bar_chart(chart_id=f"chart-{name}", title=f"{label} per {figures.bucket_unit}", labels=labels,
+                                   values=figures.series[name], width=320, height=140)}
         for name, label in dashboard.SERIES
     ]
-    board = selectors.board(viewer=request.user, period="week", scope="global", limit=10)
-    teams = list(Team.objects.order_by("name")[:6])
+    history = charts.bar_chart(
+        chart_id="chart-maturity-history", title="Social IT maturity level per week",
+        labels=[s.week.strftime("%d %b") for s in figures.history], values=[s.level for s in figures.history],
+        top=4, width=480, height=140) if figures.history else None
+    board = selectors.board(viewer=request.user, period="week", scope="global", limit=5)
+    teams = list(Team.objects.order_by("name").values_list("pk", "name")[:200])
     return render(request, "gamification/dashboard.html", {
-        "f": figures, "adoption": adoption, "board": board, "teams": teams,
+        "f": figures, "s": selection, "adoption": adoption, "board": board, "teams": teams, "history": history,
+        "service_rows": dashboard.rows(figures, dashboard.SERVICE_ROWS),
+        "value_rows": dashboard.rows(figures, dashboard.VALUE_ROWS),
         "backlog": [(p, figures.backlog.get(p, 0)) for p in (1, 2, 3, 4)],
-    })
+        "error": error, "raw": {k: request.GET.get(k, "") for k in ("from", "to", "team")},
+        "currency": settings.DASHBOARD_CURRENCY, **_filter_links(selection),
+    }, status=400 if error else 200)
 
 
 @login_required
@@ -175,9 +199,84 @@ def manager_dashboard(request):
 def manager_dashboard_csv(request):
     if not request.user.is_manager:
         return _forbidden(request, "The dashboard is for managers and admins.")
-    response = HttpResponse(dashboard.as_csv(dashboard.figures()), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="service-desk-dashboard.csv"'
+    selection, error = _dashboard_selection(request)
+    if error:
+        return JsonResponse({"message": error.message, "errors": error.errors}, status=400)
+    response = HttpResponse(dashboard.as_csv(dashboard.figures(selection)), content_type="text/csv; charset=utf-8")
+    name = f"service-desk-dashboard-{selection.first.isoformat()}-{selection.last.isoformat()}"
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
+
+
+@login_required
+@require_GET
+def manager_dashboard_drill(request, key: str):
+    if not request.user.is_manager:
+        return _forbidden(request, "The dashboard is for managers and admins.")
+    selection, error = _dashboard_selection(request)
+    raw_page = request.GET.get("page", "1")
+    page = int(raw_page) if raw_page.isdecimal() and len(raw_page) < 6 else 1
+    as_csv = request.GET.get("format") == "csv"
+    if as_csv and error:
+        return JsonResponse({"message": error.message, "errors": error.errors}, status=400)
+    result = (drilldown.drill(key=key, selection=selection, page_size=drilldown.CSV_LIMIT) if as_csv
+              else drilldown.drill(key=key, selection=selection, page=page))
+    if result is None:
+        raise Http404("No such figure.")
+    if as_csv:
+        response = HttpResponse(drilldown.as_csv(result, selection), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{key}-{selection.first.isoformat()}-{selection.last.isoformat()}.csv"'
+        return response
+    links = _filter_links(selection)
+    links["csv_url"] = "?" + urlencode({**selection.query(), "format": "csv"})
+    return render(request, "gamification/dashboard_drill.html", {
+        "d": result, "s": selection, "error": error, **links,
+        "back_url": reverse("gamification:dashboard") + "?" + links["query"],
+        "next_url": "?" + urlencode({**selection.query(), "page": result.page + 1}) if result.has_next else "",
+        "prev_url": "?" + urlencode({**selection.query(), "page": result.page - 1}) if result.page > 1 else "",
+    }, status=400 if error else 200)
+
+
+class MaturityPlanForm(forms.Form):
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), max_length=10000, label="The plan",
+                              help_text="Milestones, the benefits you expect and how you will measure them (markdown).")
+    satisfaction_target = forms.DecimalField(min_value=1, max_value=5, decimal_places=2, initial=4, label="Average satisfaction (1–5)")
+    response_sla_target = forms.IntegerField(min_value=0, max_value=100, initial=90, label="Response SLA met (%)")
+    active_share_target = forms.IntegerField(min_value=0, max_value=100, initial=25, label="People taking a social action (%)")
+    social_ticket_target = forms.IntegerField(min_value=0, max_value=100, initial=20,
+                                              label="Resolved tickets with social context (%)")
+    collaboration_target = forms.IntegerField(min_value=0, max_value=100, initial=10,
+                                              label="Resolved tickets several agents worked on (%)")
+    community_answer_target = forms.IntegerField(min_value=0, max_value=100, initial=50,
+                                                 label="Questions first answered by non-staff (%)")
+    first_answer_hours_target = forms.IntegerField(min_value=0, max_value=10000, initial=24,
+                                                   label="Mean hours to a question's first answer (at most)")
+    ideas_done_target = forms.IntegerField(min_value=0, max_value=100000, initial=1, label="Ideas reaching done in the period")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "plan_%s")
+        super().__init__(*args, **kwargs)
+
+
+@login_required
+def maturity_plan(request):
+    if not request.user.is_manager:
+        return _forbidden(request, "Only managers and admins write the social IT plan.")
+    current = MaturityPlan.objects.select_related("created_by").first()
+    initial = {name: getattr(current, name) for name in MaturityPlanForm.base_fields} if current else None
+    form = MaturityPlanForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.maturity_plan_create(actor=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                _place_errors(form, exc)
+            else:
+                messages.success(request, "The social IT plan is saved; the dashboard measures against its targets.")
+                return redirect(reverse("gamification:dashboard") + "#maturity")
+        status = 400
+    return render(request, "gamification/maturity_plan.html", {"form": form, "current": current}, status=status)
 
 
 class RuleForm(forms.Form):

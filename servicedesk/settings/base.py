@@ -424,6 +424,18 @@ CELERY_BEAT_SCHEDULE["leaderboard-reconcile"] = {
     "task": "gamification.tasks.leaderboards_reconcile", "schedule": LEADERBOARD_RECONCILE_SECONDS,
 }
 
+# --- Manager dashboard: what one ticket costs (the value of a ticket saved by knowledge), and how
+# often the daily rollups are refreshed (the last few days; the last 60 days again nightly).
+DASHBOARD_COST_PER_TICKET = env.float("DASHBOARD_COST_PER_TICKET", default=25.0)
+DASHBOARD_CURRENCY = env("DASHBOARD_CURRENCY", default="€")
+DASHBOARD_ROLLUP_SECONDS = env.float("DASHBOARD_ROLLUP_SECONDS", default=300.0)
+CELERY_BEAT_SCHEDULE["dashboard-rollups"] = {
+    "task": "gamification.tasks.dashboard_rollups_refresh", "schedule": DASHBOARD_ROLLUP_SECONDS,
+}
+CELERY_BEAT_SCHEDULE["dashboard-rollups-nightly"] = {
+    "task": "gamification.tasks.dashboard_rollups_nightly", "schedule": crontab(hour=2, minute=30),
+}
+
 # --- Communication policies and listening
 POLICIES_HTTP_TIMEOUT = env.float("POLICIES_HTTP_TIMEOUT", default=10.0)
 POLICIES_CONNECT_TIMEOUT = env.float("POLICIES_CONNECT_TIMEOUT", default=5.0)
