@@ -1,7 +1,8 @@
 """The layer contract: dependencies between apps run one way, and cross-domain reactions go
 through the hook catalogue in servicedesk/hooks.py.
 
-Order: servicedesk < accounts < feeds < tickets < intake < communities < gamification | policies.
+Order: servicedesk < accounts < feeds < tickets < intake < communities < policies < gamification
+(gamification holds the manager's dashboard, which reads the outbound and DLP figures of policies).
 Every import counts, including those inside functions; tests, migrations and bench/ are exempt,
 and so is the project wiring that composes all apps (URL conf, ASGI routing, the demo seeder).
 """
@@ -17,7 +18,7 @@ import pytest
 from servicedesk import hooks
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = [{"servicedesk"}, {"accounts"}, {"feeds"}, {"tickets"}, {"intake"}, {"communities"}, {"gamification", "policies"}]
+LAYERS = [{"servicedesk"}, {"accounts"}, {"feeds"}, {"tickets"}, {"intake"}, {"communities"}, {"policies"}, {"gamification"}]
 RANK = {app: rank for rank, layer in enumerate(LAYERS) for app in layer}
 COMPOSITION = {
     "servicedesk/urls.py",  # mounts every app's URLs
