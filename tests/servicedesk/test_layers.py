@@ -59,14 +59,14 @@ def test_the_check_sees_imports_inside_functions(tmp_path):
     (tmp_path / "feeds" / "services.py").write_text(
         "from accounts.models import User\n\ndef f():\n    from gamification import services\n"
     )
-    (tmp_path / "gamification").mkdir()
-    (tmp_path / "gamification" / "services.py").write_text("import policies.selectors\nfrom tickets import models\n")
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "services.py").write_text("import gamification.selectors\nfrom tickets import models\n")
     (tmp_path / "feeds" / "migrations").mkdir()
     (tmp_path / "feeds" / "migrations" / "0001_initial.py").write_text("import tickets\n")
 
     assert layer_violations(tmp_path) == [
         "feeds/services.py:4 (feeds) imports gamification (gamification)",
-        "gamification/services.py:1 (gamification) imports policies.selectors (policies)",
+        "policies/services.py:1 (policies) imports gamification.selectors (gamification)",
     ]
 
 
