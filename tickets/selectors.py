@@ -457,7 +457,12 @@ _COUNTS_SQL_KEEP = 1024
 def _counts_statement(user: User, views: list[QueueView]) -> tuple[str, tuple, tuple[int, ...]]:
     from django.http import QueryDict
 
-    key = (user.pk, user.role, user.team_id, tuple((v.key, tuple(sorted(v.params.items()))) for v in views))
+    from django.conf import settings
+
+    key = (
+        user.pk, user.role, user.team_id, QUEUE_COUNT_CAP, settings.SLA_WARNING_MINUTES,
+        tuple((v.key, tuple(sorted(v.params.items()))) for v in views),
+    )
     if key in _COUNTS_SQL:
         return _COUNTS_SQL[key]
     parts, args, counted = [], [], []
