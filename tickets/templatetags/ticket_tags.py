@@ -109,7 +109,7 @@ def _queue_row(ticket, first: bool) -> str:
         f'<td class="col-requester" data-label="From">{_e(ticket.requester.display_name)}</td>'
         f'<td class="col-priority">{priority_badge(ticket)}</td><td class="col-status">{status_badge(ticket)}</td>'
         f'<td class="col-sla" data-label="SLA">{due}</td>'
-        f'<td class="col-assignee" data-label="Assignee">{assignee}</td>'
+        f'<td class="col-assignee assignee-cell" data-label="Assignee">{assignee}</td>'
         f'<td class="col-updated" data-label="Updated">{ago(ticket.updated_at)}</td></tr>'
     )
 
