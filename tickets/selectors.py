@@ -86,7 +86,8 @@ SORTS = {
     "-id": ("-id",),
     "id": ("id",),
     "priority": ("priority", "-id"),
-    "due": (F("resolution_due_at").asc(nulls_last=True), "-id"),
+    # Equal due times (logged out of business hours): the one waiting longest first.
+    "due": (F("resolution_due_at").asc(nulls_last=True), "id"),
     "updated": ("-updated_at", "-id"),
 }
 

@@ -309,6 +309,10 @@
     announce(count ? count + (count === 1 ? " ticket" : " tickets") + (document.querySelector('a[rel="next"]') ? " on this page" : "") : "No ticket matches these filters");
   });
 
+  // Back or forward to an earlier filter: load that address afresh, so that this script's
+  // handlers and the live stream belong to the page on screen.
+  document.body.addEventListener("htmx:historyRestore", function () { window.location.reload(); });
+
   document.addEventListener("live:activity", function (event) {
     var object = (event.detail || {}).object || {};
     if (object.type === "ticket") schedule();

@@ -404,7 +404,7 @@ def test_queue_defaults_to_open_tickets_and_pages_without_counting(client_for, a
     for n in range(51):
         incident(alice, title=f"Open ticket {n}")
     client = client_for(bob)
-    # Same priority, same target: the next SLA due is the oldest ticket's.
+    # Same priority, same target: the next SLA due is the oldest ticket's (first on a tie too).
     first = client.get(reverse("tickets:queue")).content.decode()
     assert "Already fixed" not in first
     assert "Open ticket 0<" in first and "Open ticket 50<" not in first
