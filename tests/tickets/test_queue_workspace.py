@@ -195,3 +195,15 @@ def test_the_queue_reads_a_fixed_number_of_queries(agent, alice, bob, make_user,
         assert agent.get(reverse("tickets:queue")).status_code == 200
     with django_assert_max_num_queries(7):
         assert agent.get(reverse("tickets:queue_table"), {"assignee": "me"}).status_code == 200
+
+
+def test_the_api_lists_take_the_same_sla_filter(api_as, alice, bob, settings):
+    soon = incident(alice, "Due soon", impact=1, urgency=1)
+    incident(alice, "Due in days", impact=3, urgency=3)
+    settings.SLA_WARNING_MINUTES = int(((soon.resolution_due_at - timezone.now()).total_seconds() / 3600 + 1) * 60)
+    response = api_as(bob).get("/api/v1/tickets/", {"sla": "soon"})
+    assert response.status_code == 200, response.content
+    assert [t["title"] for t in response.json()["results"]] == ["Due soon"]
+    refused = api_as(bob).get("/api/v1/tickets/", {"sla": "later"})
+    assert refused.status_code == 400
+    assert "sla" in refused.json()["errors"]
