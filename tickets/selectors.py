@@ -378,6 +378,8 @@ class QueueView:
     params: dict[str, str]
     saved: object = None  # the SavedView behind a saved view
     count: int | None = None  # capped at QUEUE_COUNT_CAP + 1; None when the view's filters are not understood
+    url: str = ""  # set by the page: the queue's address for this view
+    current: bool = False  # set by the page: the filters on screen are this view's
 
     @property
     def count_label(self) -> str:
