@@ -54,10 +54,14 @@ def main() -> None:
         return fetch
 
     cases = [
-        ("queue: open tickets, newest (50 rows)", lambda: "/queue/"),
+        # The queue's first page: the views with their capped counts, 50 rows by next SLA due.
+        ("queue: first page, views + counts, by SLA due", lambda: "/queue/"),
+        ("queue: rows + counts after a filter (htmx)", lambda: "/queue/table/?assignee=none"),
+        ("queue: open tickets, newest", lambda: "/queue/?sort=-id"),
         ("queue: team filter, by due time", lambda: f"/queue/?team={team.pk}&sort=due"),
         ("queue: priority 1-2, breached", lambda: "/queue/?priority=1,2&breached=true"),
         ("queue: assigned to me", lambda: "/queue/?assignee=me"),
+        ("queue: about to breach", lambda: "/queue/?sla=soon"),
         ("queue: page 20", lambda: "/queue/?page=20"),
         ("ticket page (agent, with comments)", lambda: f"/tickets/{rng.choice(busy)}/"),
         ("API: GET /api/v1/tickets/", lambda: "/api/v1/tickets/"),

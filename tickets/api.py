@@ -120,6 +120,9 @@ class TicketListApi(APIView):
             *(OpenApiParameter(n, ID) for n in ("team", "service")),
             *(OpenApiParameter(n, str) for n in ("assignee", "requester", "q")),
             *(OpenApiParameter(n, bool) for n in ("following", "breached")),
+            OpenApiParameter("sla", str, enum=["soon", "breached"],
+                             description="soon: open, not breached, resolution due within the SLA warning window; "
+                                         "breached: as breached=true."),
             OpenApiParameter("sort", str, enum=list(selectors.SORTS)),
             *page_parameters(),
             OpenApiParameter("page", {"type": "integer", "maximum": 1_000_000},

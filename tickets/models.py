@@ -165,6 +165,13 @@ class Ticket(models.Model):
                          condition=models.Q(resolution_breached_at__isnull=False) | models.Q(response_breached_at__isnull=False)),
             models.Index(fields=["resolution_due_at"], name="ticket_sla_open_idx",
                          condition=models.Q(status__in=["new", "in_progress", "pending"])),
+            # The queue's "Unassigned in my team" and "Breached" views: their capped counts read
+            # these alone (index-only), whatever the size of the closed history.
+            models.Index(fields=["team", "-id"], name="ticket_unassigned_open_idx",
+                         condition=models.Q(assignee__isnull=True, status__in=["new", "in_progress", "pending"])),
+            models.Index(fields=["-id"], name="ticket_breached_open_idx",
+                         condition=models.Q(status__in=["new", "in_progress", "pending"])
+                         & (models.Q(resolution_breached_at__isnull=False) | models.Q(response_breached_at__isnull=False))),
         ]
 
     def __str__(self) -> str:

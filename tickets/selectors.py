@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When, Window
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils import timezone
 
 from accounts.models import STAFF_ROLES, Team, User
@@ -79,6 +80,7 @@ class TicketFilters:
     service: int | None = None
     following: bool = False
     breached: bool = False
+    due_soon: bool = False  # open, not breached, resolution due within SLA_WARNING_MINUTES
     q: str = ""
     sort: str = "-id"
 
@@ -87,7 +89,8 @@ SORTS = {
     "-id": ("-id",),
     "id": ("id",),
     "priority": ("priority", "-id"),
-    "due": (F("resolution_due_at").asc(nulls_last=True), "-id"),
+    # Equal due times (logged out of business hours): the one waiting longest first.
+    "due": (F("resolution_due_at").asc(nulls_last=True), "id"),
     "updated": ("-updated_at", "-id"),
 }
 
@@ -138,6 +141,14 @@ def ticket_list(*, user: User, filters: TicketFilters, with_text: bool = False) 
         qs = qs.filter(Exists(_follows().filter(target_id=OuterRef("pk"), user=user)))
     if filters.breached:
         qs = qs.filter(Q(response_breached_at__isnull=False) | Q(resolution_breached_at__isnull=False))
+    if filters.due_soon:
+        from django.conf import settings
+
+        # The database's clock: the statement stays the same from one request to the next.
+        qs = qs.filter(
+            resolution_due_at__gt=Now(), resolution_due_at__lte=Now() + timedelta(minutes=settings.SLA_WARNING_MINUTES),
+            resolution_breached_at__isnull=True, response_breached_at__isnull=True, sla_paused_at__isnull=True,
+        )
     if filters.q:
         qs = search(qs, filters.q)
         return qs
@@ -365,6 +376,12 @@ def saved_views_for(*, user: User) -> QuerySet[SavedView]:
     return SavedView.objects.filter(owner=user).order_by("name")
 
 
+def agent_choices() -> list[tuple[str, str]]:
+    """(username, display name) of every active agent: the queue's assignee choices, read without
+    building a model per agent."""
+    return list(agents().values_list("username", "display_name"))
+
+
 def agents() -> QuerySet[User]:
     return User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("display_name")
 
@@ -404,6 +421,13 @@ def parse_filters(params, *, user: User) -> tuple[TicketFilters, dict[str, list[
             setattr(f, name, True)
         elif raw not in ("", "false", "0", "no", "off"):
             errors[name] = ["Use true or false."]
+    sla = (params.get("sla") or "").lower()
+    if sla == "soon":
+        f.due_soon = True
+    elif sla == "breached":
+        f.breached = True
+    elif sla:
+        errors["sla"] = ["Use soon or breached, or leave it out."]
     f.q = (params.get("q") or "").strip()
     sort = params.get("sort") or "-id"
     if sort not in SORTS:
@@ -476,3 +500,144 @@ def ticket_find(*, user: User, text: str, exclude: int | None = None, kind: str 
     if len(text) < 3:
         return []
     return list(search(qs, text)[:limit])
+
+
+# --- the agent queue's views ---------------------------------------------------------------------
+
+# Counts beside the queue's views stop here: "999+" is as useful to an agent as the exact figure,
+# and a capped count reads at most this many index entries whatever the backlog.
+QUEUE_COUNT_CAP = 999
+# The query parameters that choose which tickets a view holds (sort and search only order or narrow).
+QUEUE_VIEW_KEYS = ("status", "priority", "team", "service", "assignee", "breached", "sla")
+
+
+@dataclass
+class QueueView:
+    key: str
+    label: str
+    params: dict[str, str]
+    saved: object = None  # the SavedView behind a saved view
+    count: int | None = None  # capped at QUEUE_COUNT_CAP + 1; None when the view's filters are not understood
+    url: str = ""  # set by the page: the queue's address for this view
+    current: bool = False  # set by the page: the filters on screen are this view's
+
+    @property
+    def count_label(self) -> str:
+        if self.count is None:
+            return "\u2013"
+        return f"{QUEUE_COUNT_CAP}+" if self.count > QUEUE_COUNT_CAP else str(self.count)
+
+
+QUEUE_ROW_FIELDS = (
+    "id", "kind", "title", "status", "priority", "requester", "assignee", "updated_at",
+    "resolution_due_at", "resolution_breached_at", "sla_paused_at",
+    "requester__id", "requester__username", "requester__display_name",
+    "assignee__id", "assignee__username", "assignee__display_name",
+)
+
+
+def queue_list(*, user: User, filters: TicketFilters) -> QuerySet[Ticket]:
+    """The queue's rows: a ticket list with just what a row shows (no team or service join)."""
+    qs = ticket_list(user=user, filters=filters)
+    return qs.select_related(None).select_related("requester", "assignee").only(*QUEUE_ROW_FIELDS)
+
+
+def queue_filters(params, *, user: User) -> tuple[TicketFilters, dict[str, list[str]]]:
+    """The queue's reading of a query string: no status means the open ones ("open" too), "all"
+    means any; no sort means the next SLA due first. Filters not understood fall back to these
+    defaults and are returned as errors."""
+    params = params.copy()
+    status = params.get("status", "open")
+    if status in ("", "open"):
+        params.setlist("status", list(OPEN_STATUSES))
+    elif status == "all":
+        params.pop("status")
+    if not params.get("sort"):
+        params["sort"] = "due"
+    filters, errors = parse_filters(params, user=user)
+    defaults = TicketFilters(status=list(OPEN_STATUSES), sort="due")
+    for name in errors:
+        if hasattr(defaults, name):
+            setattr(filters, name, getattr(defaults, name))
+    return filters, errors
+
+
+def queue_views(*, user: User) -> list[QueueView]:
+    """The views down the queue's side: the built-in ones, then the agent's saved views."""
+    unassigned = {"assignee": "none"}
+    if user.team_id:
+        unassigned["team"] = str(user.team_id)
+    views = [
+        QueueView("mine", "My open", {"assignee": "me"}),
+        QueueView("unassigned", "Unassigned in my team" if user.team_id else "Unassigned", unassigned),
+        QueueView("soon", "About to breach", {"sla": "soon"}),
+        QueueView("breached", "Breached", {"sla": "breached"}),
+        QueueView("waiting", "Waiting on requester", {"status": Status.PENDING}),
+        QueueView("open", "All open", {}),
+    ]
+    for saved in saved_views_for(user=user):
+        views.append(QueueView(f"saved-{saved.pk}", saved.name, {k: str(v) for k, v in saved.query.items()}, saved=saved))
+    return views
+
+
+def queue_view_key(params) -> tuple:
+    """What a view is, for telling which one a query string shows: its filters, "open" spelt out."""
+    pairs = {k: params.get(k) for k in QUEUE_VIEW_KEYS if params.get(k)}
+    if pairs.get("status") == "open":
+        pairs.pop("status")
+    if str(pairs.pop("breached", "")).lower() in ("true", "1", "yes", "on"):
+        pairs["sla"] = "breached"
+    return tuple(sorted(pairs.items()))
+
+
+# The statement that counts an agent's views depends only on who the agent is and which views
+# they have; building it through the ORM costs more than running it, so each process keeps the
+# latest ones.
+_COUNTS_SQL: dict[tuple, tuple[str, tuple, tuple[int, ...]]] = {}
+_COUNTS_SQL_KEEP = 1024
+
+
+def _counts_statement(user: User, views: list[QueueView]) -> tuple[str, tuple, tuple[int, ...]]:
+    from django.http import QueryDict
+
+    from django.conf import settings
+
+    key = (
+        user.pk, user.role, user.team_id, QUEUE_COUNT_CAP, settings.SLA_WARNING_MINUTES,
+        tuple((v.key, tuple(sorted(v.params.items()))) for v in views),
+    )
+    if key in _COUNTS_SQL:
+        return _COUNTS_SQL[key]
+    parts, args, counted = [], [], []
+    for index, view in enumerate(views):
+        query = QueryDict(mutable=True)
+        for name, value in view.params.items():
+            query[name] = value
+        filters, errors = queue_filters(query, user=user)
+        if errors:
+            continue
+        filters.q, filters.sort = "", "-id"
+        ids = ticket_list(user=user, filters=filters).order_by().values_list("pk", flat=True)[:QUEUE_COUNT_CAP + 1]
+        sql, params = ids.query.sql_with_params()
+        parts.append(f"(SELECT count(*) FROM ({sql}) AS view_{index})")
+        args.extend(params)
+        counted.append(index)
+    statement = ("SELECT " + ", ".join(parts) if parts else "", tuple(args), tuple(counted))
+    if len(_COUNTS_SQL) >= _COUNTS_SQL_KEEP:
+        _COUNTS_SQL.clear()
+    _COUNTS_SQL[key] = statement
+    return statement
+
+
+def queue_counts(*, user: User, views: list[QueueView]) -> list[QueueView]:
+    """Fill in each view's count, capped, in one query whatever the number of views. A view
+    whose filters are not understood (a saved view from older rules) gets no count."""
+    sql, args, counted = _counts_statement(user, views)
+    for view in views:
+        view.count = None
+    if sql:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, args)
+            for index, count in zip(counted, cursor.fetchone()):
+                views[index].count = count
+    return views

@@ -40,9 +40,9 @@ LIST_PAGE_SIZE = 25
 QUEUE_PAGE_SIZE = 50
 TICKET_NUMBER_IN_TEXT = re.compile(r"^(?:INC|REQ|PRB)-0*(\d{1,12})$")
 PORTAL_LIST_SIZE = 20
-OPEN_STATUS_PARAM = ",".join(OPEN_STATUSES)
-QUEUE_FILTER_KEYS = ("status", "priority", "team", "service", "assignee", "breached", "sort", "q")
-SAVED_VIEW_KEYS = ("status", "priority", "team", "service", "assignee", "breached", "sort")
+QUEUE_FILTER_KEYS = ("status", "priority", "team", "service", "assignee", "breached", "sla", "sort", "q")
+SAVED_VIEW_KEYS = ("status", "priority", "team", "service", "assignee", "breached", "sla", "sort")
+QUEUE_SORTS = [("due", "SLA due"), ("priority", "Priority"), ("updated", "Recently updated"), ("-id", "Newest")]
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -64,10 +64,6 @@ def _ticket_or_404(request, pk: int) -> Ticket:
 
 def _teams() -> list[Team]:
     return list(selectors.teams())
-
-
-def _saved_views(user) -> list:
-    return list(selectors.saved_views_for(user=user))
 
 
 @dataclass
@@ -713,30 +709,27 @@ def canned_delete(request, response_id: int):
 # --- the agent queue ---------------------------------------------------------------------------
 
 
-def _queue_params(request) -> QueryDict:
-    """The query string as the selector understands it: no status means the open ones, "all" means any."""
-    params = request.GET.copy()
-    status = params.get("status", "open")
-    if status in ("", "open"):
-        params["status"] = OPEN_STATUS_PARAM
-    elif status == "all":
-        params.pop("status")
-    return params
-
-
 def _queue_state(request) -> dict:
-    filters, errors = selectors.parse_filters(_queue_params(request), user=request.user)
-    if errors:
-        # Show what was wrong and fall back to the default for those filters.
-        defaults = selectors.TicketFilters(status=list(OPEN_STATUSES))
-        for name in errors:
-            if hasattr(defaults, name):
-                setattr(filters, name, getattr(defaults, name))
-    queryset = selectors.ticket_list(user=request.user, filters=filters)
+    """The rows, the views with their counts and the query string: what the page and its live
+    table share. The view the filters match is marked current."""
+    filters, errors = selectors.queue_filters(request.GET, user=request.user)
+    queryset = selectors.queue_list(user=request.user, filters=filters)
     page = _page(request, queryset, QUEUE_PAGE_SIZE, path=reverse("tickets:queue"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return {"filters": filters, "filter_errors": errors, "page": page, "query_string": query.urlencode()}
+    query = QueryDict(mutable=True)
+    for key in request.GET:
+        values = [value for value in request.GET.getlist(key) if value]
+        if values and key != "page":
+            query.setlist(key, values)
+    current_key = selectors.queue_view_key(request.GET)
+    queue_url = reverse("tickets:queue")
+    views = selectors.queue_counts(user=request.user, views=selectors.queue_views(user=request.user))
+    for view in views:
+        view.url = f"{queue_url}?{urlencode(view.params)}" if view.params else queue_url
+        view.current = selectors.queue_view_key(view.params) == current_key
+    return {
+        "filters": filters, "filter_errors": errors, "page": page, "query_string": query.urlencode(),
+        "queue_views": [v for v in views if v.saved is None], "saved_views": [v for v in views if v.saved is not None],
+    }
 
 
 @login_required
@@ -744,22 +737,15 @@ def queue(request):
     if not selectors.is_staff(request.user):
         return _forbidden(request, "The queue is for agents. You can follow your own tickets from \u201cMy tickets\u201d.")
     state = _queue_state(request)
-    agents = list(selectors.agents())
     context = {
         **state,
         "current": {key: request.GET.get(key, "") for key in QUEUE_FILTER_KEYS},
-        "agents": agents,
+        "agent_choices": selectors.agent_choices(),
         "teams": _teams(),
         "services": list(selectors.services_active()),
-        "saved_views": [
-            {"view": view, "url": f"{reverse('tickets:queue')}?{urlencode(view.query)}"}
-            for view in _saved_views(request.user)
-        ],
         "status_choices": Status.choices,
         "priority_choices": Priority.choices,
-        "sorts": [("-id", "Newest"), ("priority", "Priority"), ("due", "Due soonest"), ("updated", "Recently updated")],
-        "bulk_form": BulkUpdateForm(agents=agents),
-        "saved_view_form": SavedViewForm(),
+        "sorts": QUEUE_SORTS,
     }
     return render(request, "tickets/queue.html", context, status=400 if state["filter_errors"] else 200)
 
@@ -767,9 +753,16 @@ def queue(request):
 @login_required
 @require_GET
 def queue_table(request):
+    """The rows and the views' counts for the current filters: fetched when a filter changes (htmx,
+    which then shows the queue's own address) and after a live change."""
     if not selectors.is_staff(request.user):
         return _forbidden(request, "The queue is for agents.")
-    return render(request, "tickets/_queue_table.html", _queue_state(request))
+    state = _queue_state(request)
+    response = render(request, "tickets/_queue_table.html", {**state, "oob": True})
+    if _is_htmx(request) and request.headers.get("HX-Trigger") == "queue-filters":
+        query = state["query_string"]
+        response["HX-Push-Url"] = f"{reverse('tickets:queue')}?{query}" if query else reverse("tickets:queue")
+    return response
 
 
 def _queue_url(request) -> str:

@@ -5,10 +5,14 @@
  * Enter or o open, x select, a assign to me, r open and reply, / search,
  * ? shortcut help.
  *
+ * Filters apply as they change (htmx on the filter form swaps the rows in
+ * and shows the queue's address for them). The bulk bar shows while rows
+ * are selected.
+ *
  * Live: on any ticket activity (live.js fires `live:activity`) the
- * server-rendered table for the same filters is fetched again and swapped
- * in; the focused row and the selection are kept, new rows are highlighted
- * and announced.
+ * server-rendered rows for the same filters are fetched again and swapped
+ * in with the views' counts; the focused row and the selection are kept,
+ * new rows are highlighted and announced.
  */
 (function () {
   "use strict";
@@ -16,9 +20,13 @@
   var live = document.getElementById("queue-live");
   if (!live) return;
 
-  var tableUrl = live.getAttribute("data-table-url");
+  function tableUrl() {
+    var rowsBox = document.getElementById("queue-rows");
+    return rowsBox ? rowsBox.getAttribute("data-table-url") : null;
+  }
   var status = document.getElementById("queue-status");
   var selectionCount = document.getElementById("selection-count");
+  var bulkBar = document.getElementById("bulk-form");
   var dialog = document.getElementById("shortcuts-dialog");
   var helpButton = document.getElementById("shortcuts-button");
   var search = document.getElementById("filter-q");
@@ -114,6 +122,7 @@
       if (box.checked) chosen += 1;
     });
     if (selectionCount) selectionCount.textContent = chosen + " selected";
+    if (bulkBar) bulkBar.hidden = chosen === 0;
     var master = document.getElementById("select-all");
     if (master) {
       master.hidden = all.length === 0;
@@ -129,6 +138,44 @@
     }
     updateSelection();
   });
+
+  function clearSelection() {
+    var had = selectedIds().length;
+    boxes().forEach(function (box) { box.checked = false; });
+    updateSelection();
+    if (had) announce("Selection cleared");
+    return had > 0;
+  }
+
+  var clearButton = document.getElementById("bulk-clear");
+  if (clearButton) {
+    clearButton.addEventListener("click", function () {
+      clearSelection();
+      var row = rowFor(currentId) || rows()[0];
+      if (row) row.focus();
+    });
+  }
+
+  // The query string of the rows on screen goes with a bulk change and a saved view.
+  function syncQuery() {
+    var rowsBox = document.getElementById("queue-rows");
+    if (!rowsBox) return;
+    var query = rowsBox.getAttribute("data-query") || "";
+    var inputs = document.querySelectorAll('form input[name="query"]');
+    for (var i = 0; i < inputs.length; i++) inputs[i].value = query;
+  }
+
+  // Parts of a response that replace their namesakes elsewhere on the page (the views' counts).
+  function swapOutOfBand(container) {
+    var parts = container.querySelectorAll("[hx-swap-oob]");
+    for (var i = 0; i < parts.length; i++) {
+      var part = parts[i];
+      var old = part.id ? document.getElementById(part.id) : null;
+      part.parentNode.removeChild(part);
+      part.removeAttribute("hx-swap-oob");
+      if (old && old !== part) old.parentNode.replaceChild(part, old);
+    }
+  }
 
   function toggleSelected() {
     var row = currentRow();
@@ -189,14 +236,20 @@
     var active = document.activeElement;
     var focusWasOnRow = !!(active && active.classList && active.classList.contains("queue-row"));
 
-    return fetch(tableUrl, { credentials: "same-origin", headers: { "HX-Request": "true" } })
+    var url = tableUrl();
+    if (!url) return null;
+    return fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         return response.text();
       })
       .then(function (html) {
         // Server-rendered for this agent: the same partial the page was built with.
-        live.innerHTML = html;
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        swapOutOfBand(holder);
+        live.innerHTML = "";
+        while (holder.firstChild) live.appendChild(holder.firstChild);
         boxes().forEach(function (box) { box.checked = selected.indexOf(box.value) >= 0; });
         updateSelection();
 
@@ -220,6 +273,27 @@
   var refresher = window.ServiceDeskUI.refresher(load, 200);
   var refresh = refresher.run;
   var schedule = refresher.schedule;
+
+  // A filter changed: htmx swapped in new rows (and the views, out of band).
+  var filterForm = document.getElementById("queue-filters");
+  if (filterForm) {
+    filterForm.addEventListener("htmx:beforeRequest", function () { live.setAttribute("aria-busy", "true"); });
+    filterForm.addEventListener("htmx:afterRequest", function () { live.setAttribute("aria-busy", "false"); });
+  }
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    if (event.target !== live) return;
+    live.setAttribute("aria-busy", "false");
+    updateSelection();
+    setCurrent(null, false);
+    syncQuery();
+    tick();
+    var count = rows().length;
+    announce(count ? count + (count === 1 ? " ticket" : " tickets") + (document.querySelector('a[rel="next"]') ? " on this page" : "") : "No ticket matches these filters");
+  });
+
+  // Back or forward to an earlier filter: load that address afresh, so that this script's
+  // handlers and the live stream belong to the page on screen.
+  document.body.addEventListener("htmx:historyRestore", function () { window.location.reload(); });
 
   document.addEventListener("live:activity", function (event) {
     var object = (event.detail || {}).object || {};
@@ -307,6 +381,9 @@
         break;
       case "?":
         openHelp();
+        break;
+      case "Escape":
+        if (!clearSelection()) return;
         break;
       default:
         return;

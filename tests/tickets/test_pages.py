@@ -406,12 +406,15 @@ def test_queue_defaults_to_open_tickets_and_pages_without_counting(client_for, a
     for n in range(51):
         incident(alice, title=f"Open ticket {n}")
     client = client_for(bob)
+    # Same priority, same target: the next SLA due is the oldest ticket's (first on a tie too).
     first = client.get(reverse("tickets:queue")).content.decode()
     assert "Already fixed" not in first
-    assert "Open ticket 50" in first and "Open ticket 0<" not in first
+    assert "Open ticket 0<" in first and "Open ticket 50<" not in first
     assert "?page=2" in first
     second = client.get(reverse("tickets:queue"), {"page": "2"}).content.decode()
-    assert "Open ticket 0<" in second
+    assert "Open ticket 50<" in second
+    newest = client.get(reverse("tickets:queue"), {"sort": "-id"}).content.decode()
+    assert "Open ticket 50<" in newest and "Open ticket 0<" not in newest
     oldest_first = client.get(reverse("tickets:queue"), {"status": "all", "sort": "id"}).content.decode()
     assert "Already fixed" in oldest_first
 
@@ -461,7 +464,7 @@ def test_saved_views(client_for, bob):
     assert view.query == {"priority": "1", "assignee": "me"}
     page = client.get(reverse("tickets:queue")).content.decode()
     assert "Urgent and mine" in page
-    link = re.search(r'href="(/queue/\?[^"]*)">Urgent and mine<', page).group(1)
+    link = re.search(r'href="(/queue/\?[^"]*)" data-view="saved-\d+"><span class="queue-view-name">Urgent and mine<', page).group(1)
     assert sorted(link.split("?", 1)[1].split("&amp;")) == ["assignee=me", "priority=1"]
     client.post(reverse("tickets:saved_view_delete", args=[view.pk]))
     assert not bob.saved_views.exists()
