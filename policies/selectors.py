@@ -40,6 +40,18 @@ def reviewers() -> QuerySet[User]:
     return User.objects.filter(role__in=(Role.ADMIN, Role.MANAGER), is_active=True)
 
 
+def other_reviewers(user) -> QuerySet[User]:
+    """Everyone but `user` who may approve outbound posts (separation of duties needs one)."""
+    return User.objects.filter(Q(role__in=(Role.ADMIN, Role.MANAGER)) | Q(is_superuser=True), is_active=True).exclude(pk=user.pk)
+
+
+def can_approve(user, post: OutboundPost) -> bool:
+    """Whether `user` may approve `post` now: a reviewer, and not its author while another reviewer exists."""
+    if not can_review(user) or post.status != OutboundStatus.PENDING_REVIEW:
+        return False
+    return post.created_by_id != user.pk or not other_reviewers(user).exists()
+
+
 def channels() -> QuerySet[Channel]:
     return Channel.objects.annotate(
         policy_count=Count("policies"), active_policy_count=Count("policies", filter=Q(policies__active=True)),

@@ -117,10 +117,11 @@ def test_an_inactive_channel_sends_nothing_whatever_its_policies_say():
     assert decision.reasons == ["The channel is inactive, so nothing may be posted to it."]
 
 
-def test_an_event_kind_no_policy_allows_is_blocked():
+def test_an_event_kind_no_policy_covers_is_blocked():
     decision = engine.decide(PUBLIC, [PUBLIC_POSTS], Message(body="All good", event="ticket_closed"), CONTEXT)
     assert decision.blocked
-    assert "ticket_closed" in decision.reasons[0]
+    assert decision.reasons == ["No policy on this channel covers ticket closed."]
+    assert decision.applied == [] and decision.skipped == ["Public posts"]
 
 
 def test_the_strictest_policy_wins_and_every_reason_is_kept():
