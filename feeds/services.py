@@ -20,8 +20,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from accounts.models import User
-from policies import services as policies
-from servicedesk import ratelimit
+from servicedesk import hooks, ratelimit
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
 from servicedesk.text import one_line
 
@@ -803,7 +802,7 @@ def post_create(*, actor: User, wall_type: str, wall_key, body: str):
         )
     post.activity = activity
     post.save(update_fields=["activity"])
-    policies.dlp_scan(author=actor, kind="feeds.post", object_id=post.pk, text=body, url=f"/posts/{post.pk}/")
+    hooks.text_written(author=actor, text=body, obj=post, field="body")
     return post
 
 
@@ -833,7 +832,7 @@ def post_edit(*, actor: User, post_id, body: str):
     post.tags = _mentions_and_tags(body)[1]
     post.edited_at = timezone.now()
     post.save(update_fields=["body", "body_html", "tags", "edited_at"])
-    policies.dlp_scan(author=actor, kind="feeds.post", object_id=post.pk, text=body, url=f"/posts/{post.pk}/")
+    hooks.text_written(author=actor, text=body, obj=post, field="body")
     return post
 
 
@@ -870,7 +869,7 @@ def post_comment_add(*, actor: User, post_id, body: str):
         ),
         data={"post": post.pk, "comment": comment.pk},
     )
-    policies.dlp_scan(author=actor, kind="feeds.comment", object_id=comment.pk, text=body, url=f"/posts/{post.pk}/")
+    hooks.text_written(author=actor, text=body, obj=comment, field="body")
     return comment
 
 

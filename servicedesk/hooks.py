@@ -66,3 +66,15 @@ def catalogue() -> dict[str, Hook]:
 
 # --- The catalogue -------------------------------------------------------------------------
 # Declarations only: each body is empty on purpose, the subscribers do the work.
+
+
+# --- Texts people write (data-loss prevention) --------------------------------------------------
+
+
+@hook
+def text_written(*, author, text: str, obj, field: str) -> None:
+    """A person wrote or changed a text in the product: `obj` is the saved object (a ticket, a
+    comment, a post, a question, an answer, an answer's comment, an article, an idea, a poll) and
+    `field` names which of its texts (`title`, `description`, `body`, `question`...). Fires once
+    per text, after the object is saved, inside the writing service's transaction. Subscribers
+    may scan the text and warn; they never refuse it."""

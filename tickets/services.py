@@ -23,7 +23,7 @@ from feeds.models import Follow
 from feeds.services import NotificationSpec, ObjectRef, activity_publish, follow_write
 from gamification import services as gamification
 from policies import services as policies
-from servicedesk import markdown, ratelimit
+from servicedesk import hooks, markdown, ratelimit
 from servicedesk.errors import ApplicationError, Forbidden
 from servicedesk.text import one_line
 
@@ -233,6 +233,9 @@ def ticket_create(
     ticket.save(update_fields=["response_due_at", "resolution_due_at"])
     _refresh_search(ticket)
     _change(ticket, actor, "status", None, ticket.status)
+    hooks.text_written(author=actor, text=ticket.title, obj=ticket, field="title")
+    if description.strip():
+        hooks.text_written(author=actor, text=description, obj=ticket, field="description")
     _follow(ticket, requester, Follow.Reason.REQUESTER)
     if actor != requester:
         _follow(ticket, actor, Follow.Reason.COMMENTER)
@@ -367,8 +370,8 @@ def ticket_update(
         gamification.ticket_resolved(ticket=ticket, actor=actor)
     elif old_status in (Status.RESOLVED, Status.CLOSED) and ticket.status in OPEN_STATUSES:
         gamification.ticket_reopened(ticket=ticket, actor=actor)
-    if "status" in fields and ticket.status in (Status.RESOLVED, Status.CLOSED):
-        policies.ticket_announce(ticket=ticket, change=ticket.status)
+    if "status" in fields and ticket.status != old_status:
+        policies.ticket_announce(ticket=ticket, change=ticket.status, actor=actor)
     if narrowed:
         from feeds.services import audience_restrict
 
@@ -419,6 +422,7 @@ def ticket_reopen(*, actor: User, ticket: Ticket, reason: str = "") -> Ticket:
     fields = _set_status(ticket, actor, Status.IN_PROGRESS, timezone.now())
     ticket.save(update_fields=sorted(set(fields)) + ["updated_at"])
     gamification.ticket_reopened(ticket=ticket, actor=actor)
+    policies.ticket_announce(ticket=ticket, change=ticket.status, actor=actor)
     if reason.strip():
         _comment_write(ticket, actor, reason, internal=False)
     _publish(
@@ -501,8 +505,9 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         data={"comment": comment.pk},
     )
     _notify_mentions(ticket, actor, comment)
-    policies.dlp_scan(author=actor, kind="tickets.comment", object_id=comment.pk, text=body,
-                      url=f"{ticket.get_absolute_url()}#comment-{comment.pk}")
+    hooks.text_written(author=actor, text=body, obj=comment, field="body")
+    if not internal:
+        policies.ticket_announce(ticket=ticket, change="replied", actor=actor, ref=str(comment.pk))
     return comment
 
 
