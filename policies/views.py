@@ -379,7 +379,16 @@ def post_detail(request, pk: int):
     except ApplicationError as exc:
         raise Http404(exc.message) from exc
     audit = list(post.audit.select_related("actor").order_by("id"))
-    return _layout(request, "policies/post.html", {"post": post, "audit": audit, "section": "outbound"})
+    return _layout(request, "policies/post.html", {
+        "post": post, "audit": audit, "section": "outbound", "sole_reviewer": _sole_reviewer(request.user, [post]),
+    })
+
+
+def _sole_reviewer(user, posts) -> bool:
+    """Whether the viewer is the only reviewer, asked only when one of the posts is theirs and held."""
+    if not any(p.created_by_id == user.pk and p.status == OutboundStatus.PENDING_REVIEW for p in posts):
+        return False
+    return not selectors.other_reviewers(user).exists()
 
 
 @login_required
@@ -419,6 +428,7 @@ def review(request):
     return _layout(request, "policies/review.html", {
         "held": [p for p in posts if p.status == OutboundStatus.PENDING_REVIEW],
         "ambiguous": [p for p in posts if p.status == OutboundStatus.AMBIGUOUS], "section": "review",
+        "sole_reviewer": _sole_reviewer(request.user, posts),
     })
 
 
