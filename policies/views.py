@@ -597,6 +597,6 @@ def external_channel(request):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Closed tickets will be announced on {channel.name}." if channel
-                         else "Closed tickets will not be announced outside the product.")
+        messages.success(request, f"Updates on your tickets will be sent to {channel.name}." if channel
+                         else "Updates on your tickets will not be sent outside the product.")
     return redirect("feeds:preferences")
