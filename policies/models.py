@@ -21,7 +21,7 @@ class Audience(models.TextChoices):
 class EventKind(models.TextChoices):
     MANUAL_POST = "manual_post", "A post written by a person"
     MAJOR_INCIDENT_OPENED = "major_incident_opened", "A major public incident was opened"
-    TICKET_RESOLVED = "ticket_resolved", "An incident or a requester's ticket was resolved"
+    TICKET_RESOLVED = "ticket_resolved", "A public incident was resolved"
     TICKET_CLOSED = "ticket_closed", "A requester's ticket was closed"
     TICKET_REPLIED = "ticket_replied", "A public reply on a requester's ticket"
     TICKET_STATUS_CHANGED = "ticket_status_changed", "A requester's ticket changed status"

@@ -447,6 +447,8 @@ def decide(*, channel: Channel, body: str, event: str = EventKind.MANUAL_POST, t
             confidential_services=tuple(Service.objects.filter(confidential=True).values_list("name", flat=True)),
             public_hosts=_public_hosts(), internal_domains=_internal_domains(), site=settings.SITE_URL,
         )
+        if automatic and ticket is not None and event in ANNOUNCEMENTS and ticket.visibility != "public":
+            return engine.Decision(engine.BLOCKED, body, [f"{ticket.number} is no longer public, so it is not announced."])
         facts = [_policy_facts(p) for p in channel.policies.filter(active=True).prefetch_related("confidential_services")]
         channel_facts = engine.ChannelFacts(name=channel.name, kind=channel.kind, audience=channel.audience, active=channel.active)
         message = _message(body=body, event=event, ticket=ticket, automatic=automatic)
@@ -721,7 +723,10 @@ def outbound_sweep(*, limit: int = 100) -> int:
 
 
 # What a person hears on their chosen channel, per change on their ticket.
-PERSONAL_EVENTS = {"replied": EventKind.TICKET_REPLIED, "resolved": EventKind.TICKET_RESOLVED, "closed": EventKind.TICKET_CLOSED}
+# Resolved is a status change like the others; `ticket_resolved` is the status channels' event.
+PERSONAL_EVENTS = {"replied": EventKind.TICKET_REPLIED, "closed": EventKind.TICKET_CLOSED}
+# Events that announce a public incident to everyone: only while the ticket is still public.
+ANNOUNCEMENTS = (EventKind.MAJOR_INCIDENT_OPENED, EventKind.TICKET_RESOLVED)
 
 
 def _announcement(event: str, ticket, audience: str) -> str:
@@ -738,10 +743,10 @@ def _personal_text(event: str, ticket, audience: str) -> str:
     about = f"{ticket.number} ({ticket.title})" if audience == ChannelAudience.INTERNAL else ticket.number
     if event == EventKind.TICKET_REPLIED:
         return f"There is a new reply on your ticket {about}."
-    if event == EventKind.TICKET_RESOLVED:
-        return f"Your ticket {about} has been resolved."
     if event == EventKind.TICKET_CLOSED:
         return f"Your ticket {about} has been closed."
+    if ticket.status == "resolved":
+        return f"Your ticket {about} has been resolved."
     return f"Your ticket {about} is now {ticket.get_status_display().lower()}."
 
 

@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='outboundpost',
             name='event',
-            field=models.CharField(choices=[('manual_post', 'A post written by a person'), ('major_incident_opened', 'A major public incident was opened'), ('ticket_resolved', "An incident or a requester's ticket was resolved"), ('ticket_closed', "A requester's ticket was closed"), ('ticket_replied', "A public reply on a requester's ticket"), ('ticket_status_changed', "A requester's ticket changed status"), ('maintenance_notice', 'Planned maintenance')], default='manual_post', max_length=32),
+            field=models.CharField(choices=[('manual_post', 'A post written by a person'), ('major_incident_opened', 'A major public incident was opened'), ('ticket_resolved', 'A public incident was resolved'), ('ticket_closed', "A requester's ticket was closed"), ('ticket_replied', "A public reply on a requester's ticket"), ('ticket_status_changed', "A requester's ticket changed status"), ('maintenance_notice', 'Planned maintenance')], default='manual_post', max_length=32),
         ),
         migrations.RunPython(scope_policies, migrations.RunPython.noop),
 ]

@@ -229,7 +229,7 @@ def test_a_closed_ticket_is_announced_on_the_requesters_chosen_channel(alice, bo
     ticket = ticket_create(actor=alice, kind="request", title="New laptop for alice@example.com")
     ticket_update(actor=bob, ticket=ticket, status="resolved")
     resolved = OutboundPost.objects.get()
-    assert resolved.event == "ticket_resolved" and resolved.status == "blocked", "no policy on the channel covers it"
+    assert resolved.event == "ticket_status_changed" and resolved.status == "blocked", "no policy on the channel covers it"
     ticket_update(actor=bob, ticket=ticket, status="closed")
     post = OutboundPost.objects.get(event="ticket_closed")
     assert post.recipient == "alice@example.com" and post.status == "queued"

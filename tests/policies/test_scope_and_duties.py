@@ -144,7 +144,7 @@ def test_the_requester_hears_of_every_public_change_on_their_channel_with_no_det
     assert [(p.event, p.status, p.text) for p in posts] == [
         ("ticket_replied", "queued", f"There is a new reply on your ticket {n}."),
         ("ticket_status_changed", "queued", f"Your ticket {n} is now in progress."),
-        ("ticket_resolved", "queued", f"Your ticket {n} has been resolved."),
+        ("ticket_status_changed", "queued", f"Your ticket {n} has been resolved."),
         ("ticket_closed", "queued", f"Your ticket {n} has been closed."),
     ]
     assert all(p.policies_applied == ["Ticket updates"] and p.created_by is None for p in posts)
@@ -328,3 +328,17 @@ def test_the_scope_migration_cleans_lists_and_tells_each_channel(dave, make_chan
     ]
     assert not AuditEntry.objects.filter(channel__name="Ungoverned", action="policy_changed").exists()
     assert OutboundPost.objects.count() == 0
+
+
+def test_an_announcement_of_a_ticket_made_private_never_goes_out(alice, bob, carol, make_channel, make_policy):
+    from tickets.services import ticket_create, ticket_update
+
+    status = make_channel(name="Status hook", audience="public", announces_incidents=True)
+    make_policy(status, allowed_events=["major_incident_opened"], blocked_terms=[], requires_approval=True)
+    ticket = ticket_create(actor=alice, kind="incident", title="Printers", impact=1, urgency=1, visibility="public")
+    held = status.posts.get()
+    ticket_update(actor=bob, ticket=ticket, visibility="private")
+    services.outbound_approve(actor=carol, post=held)
+    assert services.outbound_deliver(post_id=held.pk) == "blocked"
+    held.refresh_from_db()
+    assert held.reasons == [f"{ticket.number} is no longer public, so it is not announced."]
