@@ -222,7 +222,9 @@ class PolicyForm(forms.Form):
     name = forms.CharField(max_length=120)
     channel = forms.ModelChoiceField(queryset=Channel.objects.filter(active=True).order_by("name"), empty_label=None)
     allowed_events = forms.MultipleChoiceField(choices=EventKind.choices, required=False, widget=forms.CheckboxSelectMultiple,
-                                               label="Events allowed", help_text="None ticked allows every kind.")
+                                               label="Applies to these events",
+                                               help_text="None ticked: every kind. Posts of other kinds skip this policy; "
+                                                         "a post no policy of its channel applies to is blocked.")
     blocked_terms = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), initial=SUGGESTED_TERMS,
                                     help_text="One word or phrase a line; a post naming any of them is blocked.")
     blocked_patterns = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
