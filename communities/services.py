@@ -195,6 +195,9 @@ def question_ask(*, actor: User, community: Community, title: str, body: str = "
     )
     _publish_mentions(actor=actor, community=community, obj=ObjectRef("question", str(question.pk), question.title),
                       body=body, url=question.get_absolute_url())
+    hooks.text_written(author=actor, text=question.title, obj=question, field="title")
+    if body.strip():
+        hooks.text_written(author=actor, text=body, obj=question, field="body")
     return question
 
 
@@ -246,8 +249,7 @@ def answer_post(*, actor: User, question: Question, body: str) -> Answer:
     )
     _publish_mentions(actor=actor, community=community, obj=ObjectRef("question", str(question.pk), question.title),
                       body=body, url=f"{question.get_absolute_url()}#answer-{answer.pk}")
-    hooks.text_written(author=actor, kind="communities.answer", object_id=answer.pk, text=body,
-                      url=f"{question.get_absolute_url()}#answer-{answer.pk}")
+    hooks.text_written(author=actor, text=body, obj=answer, field="body")
     return answer
 
 
@@ -351,8 +353,8 @@ def article_create(*, actor: User, title: str, body: str, community: Community |
         target=community_ref(community) if community else None, audience=_article_audience(article),
         summary=f"{actor.display_name} published \u201c{article.title}\u201d",
     )
-    hooks.text_written(author=actor, kind="communities.article", object_id=article.pk, text=f"{article.title}\n{body}",
-                      url=f"/api/v1/articles/{article.pk}/")
+    hooks.text_written(author=actor, text=article.title, obj=article, field="title")
+    hooks.text_written(author=actor, text=body, obj=article, field="body")
     return article
 
 
@@ -381,8 +383,8 @@ def article_edit(*, actor: User, article, title: str | None = None, body: str | 
         target=community_ref(article.community) if article.community else None, audience=_article_audience(article),
         summary=f"{actor.display_name} revised \u201c{article.title}\u201d (revision {article.revision})",
     )
-    hooks.text_written(author=actor, kind="communities.article", object_id=article.pk, text=f"{title}\n{body}",
-                      url=f"/api/v1/articles/{article.pk}/")
+    hooks.text_written(author=actor, text=title, obj=article, field="title")
+    hooks.text_written(author=actor, text=body, obj=article, field="body")
     return article
 
 
@@ -681,6 +683,7 @@ def answer_comment_add(*, actor: User, answer: Answer, body: str):
         data={"answer": answer.pk, "comment": comment.pk},
     )
     _publish_mentions(actor=actor, community=community, obj=ObjectRef("question", str(question.pk), question.title), body=body, url=url)
+    hooks.text_written(author=actor, text=body, obj=comment, field="body")
     return comment
 
 
@@ -771,6 +774,9 @@ def idea_create(*, actor: User, community: Community, title: str, body: str = ""
         audience=community_audience(community, users=[actor.pk]),
         summary=f"{actor.display_name} suggested an idea in {community.name}: {idea.title}",
     )
+    hooks.text_written(author=actor, text=idea.title, obj=idea, field="title")
+    if body.strip():
+        hooks.text_written(author=actor, text=body, obj=idea, field="body")
     return idea
 
 
@@ -850,6 +856,8 @@ def poll_create(*, actor: User, community: Community, question: str, options: li
         audience=community_audience(community, users=[actor.pk]),
         summary=f"{actor.display_name} asked {community.name}: {question}",
     )
+    hooks.text_written(author=actor, text=question, obj=poll, field="question")
+    hooks.text_written(author=actor, text="\n".join(labels), obj=poll, field="options")
     return poll
 
 

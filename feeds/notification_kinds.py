@@ -50,6 +50,7 @@ KINDS: dict[str, KindInfo] = {
     "security.failed_sign_ins": KindInfo("Repeated failed sign-ins on my account", urgent=True),
     "security.report": KindInfo("Security reports (admins)", urgent=True, staff_only=True),
     "policies.dlp": KindInfo("Possible personal data or secrets posted inside the product", email=False, staff_only=True),
+    "policies.dlp_own": KindInfo("Possible personal data or secrets in what I wrote", email=False),
 }
 
 

@@ -846,7 +846,7 @@ def post_create(*, actor: User, wall_type: str, wall_key, body: str):
         )
     post.activity = activity
     post.save(update_fields=["activity"])
-    hooks.text_written(author=actor, kind="feeds.post", object_id=post.pk, text=body, url=f"/posts/{post.pk}/")
+    hooks.text_written(author=actor, text=body, obj=post, field="body")
     return post
 
 
@@ -876,7 +876,7 @@ def post_edit(*, actor: User, post_id, body: str):
     post.tags = _mentions_and_tags(body)[1]
     post.edited_at = timezone.now()
     post.save(update_fields=["body", "body_html", "tags", "edited_at"])
-    hooks.text_written(author=actor, kind="feeds.post", object_id=post.pk, text=body, url=f"/posts/{post.pk}/")
+    hooks.text_written(author=actor, text=body, obj=post, field="body")
     return post
 
 
@@ -913,7 +913,7 @@ def post_comment_add(*, actor: User, post_id, body: str):
         ),
         data={"post": post.pk, "comment": comment.pk},
     )
-    hooks.text_written(author=actor, kind="feeds.comment", object_id=comment.pk, text=body, url=f"/posts/{post.pk}/")
+    hooks.text_written(author=actor, text=body, obj=comment, field="body")
     return comment
 
 

@@ -114,7 +114,8 @@ def post_json(post: OutboundPost, *, attempts: bool = False) -> dict:
         "body": post.body, "text": post.text, "ticket": post.ticket_id, "created_at": post.created_at.isoformat(),
         "created_by": post.created_by.username if post.created_by_id else None,
         "reviewed_by": post.reviewed_by.username if post.reviewed_by_id else None, "review_note": post.review_note,
-        "sent_at": post.sent_at.isoformat() if post.sent_at else None,
+        "sent_at": post.sent_at.isoformat() if post.sent_at else None, "self_approved": post.self_approved,
+        "policies_applied": post.policies_applied, "policies_skipped": post.policies_skipped,
     }
     if attempts:
         data["attempts"] = [
@@ -288,7 +289,9 @@ PostOut = inline_serializer(
 DecisionOut = inline_serializer(
     "OutboundDecision",
     {"allowed": serializers.BooleanField(), "held": serializers.BooleanField(), "text": serializers.CharField(),
-     "reasons": serializers.ListField(child=serializers.CharField())},
+     "reasons": serializers.ListField(child=serializers.CharField()),
+     "policies_applied": serializers.ListField(child=serializers.CharField()),
+     "policies_skipped": serializers.ListField(child=serializers.CharField())},
 )
 
 
@@ -297,7 +300,8 @@ class OutboundPreviewApi(APIView):
     def post(self, request):
         decision = services.outbound_preview(actor=request.user, **_outbound_args(request))
         return Response({"allowed": decision.allowed, "held": decision.held, "blocked": decision.blocked,
-                         "text": decision.text, "reasons": decision.reasons})
+                         "text": decision.text, "reasons": decision.reasons, "policies_applied": decision.applied,
+                         "policies_skipped": decision.skipped})
 
 
 class OutboundListApi(APIView):

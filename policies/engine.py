@@ -3,16 +3,21 @@
 No database, no network, no clock of its own: everything it needs comes in, so the same input
 always gives the same decision, and tests can run it over thousands of messages.
 
-How several policies on one channel combine: each policy is applied on its own and gives
-allowed, held or blocked with its reasons; the strictest outcome wins (blocked > held >
-allowed) and all reasons are kept. The text that goes out is the first (by policy id) template's
-rendering; every content check runs on that final text, so a template that keeps `{body}`
-keeps the body's problems too. Rules that hold whatever the policies say:
+Which policies apply: a policy covers the event kinds it names (none named: every kind). For a
+post, the applicable policies are the channel's active policies whose scope covers its event; the
+others are skipped as out of scope, and if none is left the post is blocked (fail closed). Each
+applicable policy is applied on its own and gives allowed, held or blocked with its reasons; the
+strictest outcome wins (blocked > held > allowed) and all reasons are kept. The text that goes out
+is the rendering of the first applicable template (lowest policy id); every content check runs on
+that final text, so a template that keeps `{body}` keeps the body's problems too. Rules that hold
+whatever the policies say:
 
 - an inactive channel: blocked (it sends nothing);
 - no active policy on the channel: blocked (nothing leaves ungoverned);
 - tokens and secrets: blocked on every audience;
 - public audience: personal data and confidential services are always checked;
+- automatic posts (the product's own) on a channel that is not internal carry no ticket
+  description and no requester, and the ticket's title only where the template names `{title}`;
 - any error: held for review, with the error as the reason (fail closed).
 """
 from __future__ import annotations
@@ -74,6 +79,16 @@ class Message:
     ticket_title: str = ""
     ticket_status: str = ""
     service_name: str = ""
+    # Posts the product writes itself (announcements, per-person updates), not a person's words.
+    automatic: bool = False
+    ticket_description: str = ""
+    # What names the requester: display name, username, e-mail address.
+    requester: tuple[str, ...] = ()
+
+
+def covers(policy: PolicyFacts, event: str) -> bool:
+    """A policy's scope: the event kinds it names, or every kind when it names none."""
+    return not policy.allowed_events or event in policy.allowed_events
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,9 @@ class Decision:
     reasons: list[str] = field(default_factory=list)
     hold_kinds: list[str] = field(default_factory=list)
     not_before: datetime | None = None
+    # Names of the policies that applied, and of those skipped because the event is out of their scope.
+    applied: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def allowed(self) -> bool:
@@ -183,9 +201,26 @@ def _content_reasons(channel: ChannelFacts, policy: PolicyFacts, text: str, cont
     return reasons
 
 
+def _leak_reasons(channel: ChannelFacts, template: str, message: Message, text: str) -> list[str]:
+    """An automatic post outside the desk says what happened, never to whom or about what."""
+    if not message.automatic or channel.audience == "internal":
+        return []
+    reasons = []
+    title = message.ticket_title.strip()
+    if title and "{title}" not in template and term_re(title).search(text):
+        reasons.append("Names the ticket's title: automatic posts outside the desk leave it out unless the "
+                       "policy's template names {title}.")
+    description = message.ticket_description.strip()
+    if len(description) >= 8 and description.lower() in text.lower():
+        reasons.append("Quotes the ticket's description: automatic posts outside the desk never carry it.")
+    for name in message.requester:
+        if len(name.strip()) >= 3 and term_re(name.strip()).search(text):
+            reasons.append("Names the requester: automatic posts outside the desk never say who asked.")
+            break
+    return reasons
+
+
 def _apply(channel: ChannelFacts, policy: PolicyFacts, message: Message, text: str, context: Context) -> Decision:
-    if policy.allowed_events and message.event not in policy.allowed_events:
-        return Decision(BLOCKED, text, [f"The event \u201c{message.event}\u201d is not allowed on this channel ({policy.name})."])
     reasons = _content_reasons(channel, policy, text, context)
     if reasons:
         return Decision(BLOCKED, text, reasons)
@@ -215,14 +250,24 @@ def _decide(channel: ChannelFacts, policies: Sequence[PolicyFacts], message: Mes
     if not policies:
         return Decision(BLOCKED, message.body, ["No policy governs this channel, so nothing may be posted to it."])
     policies = sorted(policies, key=lambda p: p.id)
+    applicable = [p for p in policies if covers(p, message.event)]
+    skipped = [p.name for p in policies if not covers(p, message.event)]
+    if not applicable:
+        return Decision(BLOCKED, message.body, [f"No policy on this channel covers {message.event.replace('_', ' ')}."],
+                        skipped=skipped)
     values = _values(message, context)
-    text = message.body
-    for policy in policies:
+    text, template = message.body, ""
+    for policy in applicable:
         if policy.template.strip():
-            text = render_template(policy.template, values).strip()
+            template = policy.template
+            text = render_template(template, values).strip()
             break
-    final = Decision(ALLOWED, text)
-    for policy in policies:
+    final = Decision(ALLOWED, text, applied=[p.name for p in applicable], skipped=skipped)
+    leaks = _leak_reasons(channel, template, message, text)
+    if leaks:
+        final.outcome = BLOCKED
+        final.reasons += leaks
+    for policy in applicable:
         one = _apply(channel, policy, message, text, context)
         if SEVERITY[one.outcome] > SEVERITY[final.outcome]:
             final.outcome = one.outcome
@@ -236,7 +281,7 @@ def _decide(channel: ChannelFacts, policies: Sequence[PolicyFacts], message: Mes
     if text != message.body and not final.blocked:
         final.reasons.insert(0, "Rewritten by the channel's template for its audience.")
     if not text.strip():
-        return Decision(BLOCKED, text, ["Nothing is left to post after the template."])
+        return Decision(BLOCKED, text, ["Nothing is left to post after the template."], applied=final.applied, skipped=skipped)
     return final
 
 

@@ -23,6 +23,8 @@ class EventKind(models.TextChoices):
     MAJOR_INCIDENT_OPENED = "major_incident_opened", "A major public incident was opened"
     TICKET_RESOLVED = "ticket_resolved", "A public incident was resolved"
     TICKET_CLOSED = "ticket_closed", "A requester's ticket was closed"
+    TICKET_REPLIED = "ticket_replied", "A public reply on a requester's ticket"
+    TICKET_STATUS_CHANGED = "ticket_status_changed", "A requester's ticket changed status"
     MAINTENANCE_NOTICE = "maintenance_notice", "Planned maintenance"
 
 
@@ -46,7 +48,7 @@ class Channel(models.Model):
         default=False, help_text="Public incidents opened and resolved are announced here (the status channel)."
     )
     offered_to_requesters = models.BooleanField(
-        default=False, help_text="People may choose this channel to hear that their ticket was closed."
+        default=False, help_text="People may choose this channel to hear of replies and status changes on their tickets."
     )
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -105,6 +107,9 @@ class OutboundPost(models.Model):
     status = models.CharField(max_length=16, choices=OutboundStatus.choices)
     reasons = models.JSONField(default=list, blank=True)
     hold_kinds = models.JSONField(default=list, blank=True)
+    # Names of the channel's policies that applied to this post, and of those out of its event's scope.
+    policies_applied = models.JSONField(default=list, blank=True)
+    policies_skipped = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField()
@@ -112,6 +117,8 @@ class OutboundPost(models.Model):
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True)
     approved = models.BooleanField(default=False)
+    # Approved by the person who wrote it, allowed only while they were the only reviewer configured.
+    self_approved = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -194,7 +201,7 @@ class AuditEntry(models.Model):
 
 
 class ExternalChannelPreference(models.Model):
-    """Where a person wants to hear that their ticket was closed, outside the product."""
+    """Where a person wants to hear of public changes on their tickets, outside the product."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="external_channel_preference")
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -270,6 +277,7 @@ class DlpFlag(models.Model):
 
     kind = models.CharField(max_length=32)
     object_id = models.CharField(max_length=64)
+    field = models.CharField(max_length=32, blank=True, help_text="Which text of the object: title, body, description...")
     url = models.CharField(max_length=300, blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     findings = models.JSONField(default=list)

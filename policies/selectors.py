@@ -40,6 +40,18 @@ def reviewers() -> QuerySet[User]:
     return User.objects.filter(role__in=(Role.ADMIN, Role.MANAGER), is_active=True)
 
 
+def other_reviewers(user) -> QuerySet[User]:
+    """Everyone but `user` who may approve outbound posts (separation of duties needs one)."""
+    return User.objects.filter(Q(role__in=(Role.ADMIN, Role.MANAGER)) | Q(is_superuser=True), is_active=True).exclude(pk=user.pk)
+
+
+def can_approve(user, post: OutboundPost) -> bool:
+    """Whether `user` may approve `post` now: a reviewer, and not its author while another reviewer exists."""
+    if not can_review(user) or post.status != OutboundStatus.PENDING_REVIEW:
+        return False
+    return post.created_by_id != user.pk or not other_reviewers(user).exists()
+
+
 def channels() -> QuerySet[Channel]:
     return Channel.objects.annotate(
         policy_count=Count("policies"), active_policy_count=Count("policies", filter=Q(policies__active=True)),
@@ -131,6 +143,17 @@ def dlp_flags(*, status: str = DlpFlag.Status.OPEN) -> QuerySet[DlpFlag]:
 
 def offered_channels() -> QuerySet[Channel]:
     return Channel.objects.filter(active=True, offered_to_requesters=True).order_by("name")
+
+
+def external_channel_counts() -> list[dict]:
+    """For the manager's dashboard: each channel offered for ticket updates with how many active
+    people chose it (a choice of a channel no longer offered is not counted: nothing goes there).
+    Two queries whatever the number of people."""
+    chosen = dict(
+        ExternalChannelPreference.objects.filter(user__is_active=True, channel__isnull=False)
+        .values_list("channel_id").annotate(people=Count("id")).order_by()
+    )
+    return [{"id": c.pk, "name": c.name, "kind": c.kind, "people": chosen.get(c.pk, 0)} for c in offered_channels()]
 
 
 def external_channel_payload(user) -> dict:

@@ -422,17 +422,20 @@ def _internal_domains() -> tuple[str, ...]:
     return tuple(settings.POLICIES_INTERNAL_DOMAINS)
 
 
-def _message(*, body: str, event: str, ticket) -> engine.Message:
+def _message(*, body: str, event: str, ticket, automatic: bool = False) -> engine.Message:
     if ticket is None:
-        return engine.Message(body=body, event=event)
+        return engine.Message(body=body, event=event, automatic=automatic)
+    requester = ticket.requester
     return engine.Message(
         body=body, event=event, ticket_number=ticket.number, ticket_title=ticket.title,
         ticket_status=ticket.get_status_display().lower(), service_name=ticket.service.name if ticket.service_id else "",
+        automatic=automatic, ticket_description=ticket.description,
+        requester=tuple(n for n in (requester.display_name, requester.username, requester.email) if n),
     )
 
 
 def decide(*, channel: Channel, body: str, event: str = EventKind.MANUAL_POST, ticket=None, exclude_post: int | None = None,
-           now=None) -> engine.Decision:
+           now=None, automatic: bool = False) -> engine.Decision:
     """Gather what the engine needs (policies, the hour's posts, the catalogue) and run it."""
     try:
         now = now or timezone.now()
@@ -447,9 +450,11 @@ def decide(*, channel: Channel, body: str, event: str = EventKind.MANUAL_POST, t
             confidential_services=tuple(Service.objects.filter(confidential=True).values_list("name", flat=True)),
             public_hosts=_public_hosts(), internal_domains=_internal_domains(), site=settings.SITE_URL,
         )
+        if automatic and ticket is not None and event in ANNOUNCEMENTS and ticket.visibility != "public":
+            return engine.Decision(engine.BLOCKED, body, [f"{ticket.number} is no longer public, so it is not announced."])
         facts = [_policy_facts(p) for p in channel.policies.filter(active=True).prefetch_related("confidential_services")]
         channel_facts = engine.ChannelFacts(name=channel.name, kind=channel.kind, audience=channel.audience, active=channel.active)
-        message = _message(body=body, event=event, ticket=ticket)
+        message = _message(body=body, event=event, ticket=ticket, automatic=automatic)
     except Exception as exc:  # noqa: BLE001 - fail closed, as the engine itself does
         logger.exception("could not gather the facts for a policy decision")
         return engine.Decision(engine.HELD, body, [f"The policies could not be read ({type(exc).__name__}); held for review."],
@@ -494,11 +499,11 @@ def outbound_create(*, actor: User | None, channel: Channel, body: str, ticket=N
         if existing is not None:
             return existing
     now = timezone.now()
-    decision = decide(channel=channel, body=body.strip(), event=event, ticket=ticket, now=now)
+    decision = decide(channel=channel, body=body.strip(), event=event, ticket=ticket, now=now, automatic=actor is None)
     post = OutboundPost.objects.create(
         channel=channel, event=event, body=body.strip(), text=decision.text, ticket=ticket, recipient=recipient,
         status=STATUS_FOR[decision.outcome], reasons=decision.reasons, hold_kinds=decision.hold_kinds, created_by=actor,
-        decided_at=now, next_attempt_at=decision.not_before or now, dedupe_key=dedupe_key,
+        policies_applied=decision.applied, policies_skipped=decision.skipped, decided_at=now, next_attempt_at=decision.not_before or now, dedupe_key=dedupe_key,
     )
     _audit(AuditEntry.Action.DECIDED, actor=actor, post=post, reasons=decision.reasons, text=decision.text)
     if post.status == OutboundStatus.QUEUED:
@@ -534,18 +539,28 @@ def _lock_post(post_id: int, *, skip_locked: bool = False) -> OutboundPost | Non
     )
 
 
+OWN_POST_REFUSAL = "You wrote this post, so another reviewer must approve it (separation of duties)."
+SOLE_REVIEWER_NOTE = "Approved by its own author, the only reviewer configured."
+
+
 @transaction.atomic
 def outbound_approve(*, actor: User, post: OutboundPost, note: str = "") -> OutboundPost:
+    """A reviewer lets a held post go. Nobody approves their own post while another reviewer
+    exists; the only reviewer configured may, and the post and its audit row say so."""
     _require_reviewer(actor)
     post = _lock_post(post.pk)
     if post.status != OutboundStatus.PENDING_REVIEW:
         raise ApplicationError("Only a post waiting for review can be approved.")
+    self_approved = post.created_by_id == actor.pk
+    if self_approved and selectors.other_reviewers(actor).exists():
+        raise Forbidden(OWN_POST_REFUSAL)
     now = timezone.now()
-    post.status, post.approved = OutboundStatus.QUEUED, True
+    post.status, post.approved, post.self_approved = OutboundStatus.QUEUED, True, self_approved
     post.reviewed_by, post.reviewed_at, post.review_note = actor, now, (note or "").strip()[:2000]
     post.next_attempt_at = max(post.next_attempt_at or now, now)
-    post.save(update_fields=["status", "approved", "reviewed_by", "reviewed_at", "review_note", "next_attempt_at"])
-    _audit(AuditEntry.Action.APPROVED, actor=actor, post=post, note=post.review_note, reasons=post.reasons, text=post.text)
+    post.save(update_fields=["status", "approved", "self_approved", "reviewed_by", "reviewed_at", "review_note", "next_attempt_at"])
+    audit_note = " ".join(filter(None, (SOLE_REVIEWER_NOTE if self_approved else "", post.review_note)))
+    _audit(AuditEntry.Action.APPROVED, actor=actor, post=post, note=audit_note, reasons=post.reasons, text=post.text)
     _dispatch_on_commit(post)
     return post
 
@@ -602,7 +617,8 @@ def _start_attempt(post_id: int) -> tuple[DeliveryAttempt, senders.Outgoing] | N
         now = timezone.now()
         if post is None or post.status != OutboundStatus.QUEUED or (post.next_attempt_at and post.next_attempt_at > now):
             return None
-        decision = decide(channel=post.channel, body=post.body, event=post.event, ticket=post.ticket, exclude_post=post.pk, now=now)
+        decision = decide(channel=post.channel, body=post.body, event=post.event, ticket=post.ticket, exclude_post=post.pk, now=now,
+                          automatic=post.created_by_id is None)
         approved_holds = {engine.HOLD_APPROVAL, engine.HOLD_RATE}
         if decision.blocked:
             post.status = OutboundStatus.BLOCKED
@@ -610,16 +626,18 @@ def _start_attempt(post_id: int) -> tuple[DeliveryAttempt, senders.Outgoing] | N
             post.status = OutboundStatus.PENDING_REVIEW
         elif decision.not_before and decision.not_before > now:
             post.next_attempt_at = decision.not_before
+        post.policies_applied, post.policies_skipped = decision.applied, decision.skipped
         if post.status != OutboundStatus.QUEUED or post.next_attempt_at > now:
             post.reasons, post.hold_kinds, post.text = decision.reasons, decision.hold_kinds, decision.text
-            post.save(update_fields=["status", "reasons", "hold_kinds", "text", "next_attempt_at"])
+            post.save(update_fields=["status", "reasons", "hold_kinds", "text", "next_attempt_at", "policies_applied",
+                                     "policies_skipped"])
             _audit(AuditEntry.Action.RECHECKED, post=post, reasons=decision.reasons, text=decision.text)
             return None
         _audit(AuditEntry.Action.RECHECKED, post=post, reasons=decision.reasons, text=decision.text, status=OutboundStatus.QUEUED)
         post.text = decision.text
         post.attempts += 1
         post.status = OutboundStatus.SENDING
-        post.save(update_fields=["text", "attempts", "status"])
+        post.save(update_fields=["text", "attempts", "status", "policies_applied", "policies_skipped"])
         attempt = DeliveryAttempt.objects.create(post=post, number=post.attempts)
         _audit(AuditEntry.Action.ATTEMPT, post=post, note=f"Attempt {attempt.number}")
         outgoing = senders.Outgoing(
@@ -705,38 +723,56 @@ def outbound_sweep(*, limit: int = 100) -> int:
 # --- posts the product makes itself -------------------------------------------------------------
 
 
-def ticket_announce(*, ticket, change: str) -> list[OutboundPost]:
-    """Runs on the ticket_opened, ticket_resolved and ticket_closed hooks (inside their transaction).
+# What a person hears on their chosen channel, per change on their ticket.
+# Resolved is a status change like the others; `ticket_resolved` is the status channels' event.
+PERSONAL_EVENTS = {"replied": EventKind.TICKET_REPLIED, "closed": EventKind.TICKET_CLOSED}
+# Events that announce a public incident to everyone: only while the ticket is still public.
+ANNOUNCEMENTS = (EventKind.MAJOR_INCIDENT_OPENED, EventKind.TICKET_RESOLVED)
 
-    Public major incidents are announced on the status channels when opened and resolved; a
-    closed ticket is announced to its requester on the external channel they chose, if any."""
+
+def _announcement(event: str, ticket, audience: str) -> str:
+    """The status channels' default text: neutral outside the desk (a template naming {title} may
+    add the title), with the title on internal channels."""
+    internal = audience == ChannelAudience.INTERNAL
+    if event == EventKind.MAJOR_INCIDENT_OPENED:
+        return f"{ticket.number}: {ticket.title}" if internal else f"Major incident {ticket.number} is being worked on."
+    return f"{ticket.number} has been resolved: {ticket.title}" if internal else f"{ticket.number} has been resolved."
+
+
+def _personal_text(event: str, ticket, audience: str) -> str:
+    """A requester's update: the number and what happened; the title only on internal channels."""
+    about = f"{ticket.number} ({ticket.title})" if audience == ChannelAudience.INTERNAL else ticket.number
+    if event == EventKind.TICKET_REPLIED:
+        return f"There is a new reply on your ticket {about}."
+    if event == EventKind.TICKET_CLOSED:
+        return f"Your ticket {about} has been closed."
+    if ticket.status == "resolved":
+        return f"Your ticket {about} has been resolved."
+    return f"Your ticket {about} is now {ticket.get_status_display().lower()}."
+
+
+def ticket_announce(*, ticket, change: str, actor: User | None = None, ref: str = "") -> list[OutboundPost]:
+    """Runs on the ticket_opened, ticket_status_changed and ticket_replied hooks (inside their
+    transaction): `change` is "opened", the new status, or "replied" (`ref` the comment's id).
+
+    Public major incidents are announced on the status channels when opened and resolved. The
+    requester hears of every public change on the external channel they chose, through the
+    policy engine like every other post, unless they made the change themselves."""
+    from tickets.models import Kind, Visibility
+
     posts = []
     if ticket.kind == Kind.INCIDENT and ticket.visibility == Visibility.PUBLIC and ticket.priority <= MAJOR_PRIORITY:
-        if change == "opened":
-            event, body = EventKind.MAJOR_INCIDENT_OPENED, f"{ticket.number}: {ticket.title}"
-        elif change == "resolved":
-            event, body = EventKind.TICKET_RESOLVED, f"{ticket.number} has been resolved: {ticket.title}"
-        else:
-            event = None
+        event = {"opened": EventKind.MAJOR_INCIDENT_OPENED, "resolved": EventKind.TICKET_RESOLVED}.get(change)
         if event:
             for channel in Channel.objects.filter(active=True, announces_incidents=True).order_by("id"):
                 posts.append(outbound_create(
-                    actor=None, channel=channel, body=body, ticket=ticket, event=event,
+                    actor=None, channel=channel, body=_announcement(event, ticket, channel.audience), ticket=ticket, event=event,
                     dedupe_key=f"{event}:{ticket.pk}:{ticket.resolution_count}:{channel.pk}",
                 ))
-    if change == "closed":
-        preference = (
-            ExternalChannelPreference.objects.select_related("channel")
-            .filter(user_id=ticket.requester_id, channel__active=True, channel__offered_to_requesters=True).first()
-        )
-        if preference is not None:
-            channel = preference.channel
-            posts.append(outbound_create(
-                actor=None, channel=channel, body=f"Your ticket {ticket.number} ({ticket.title}) has been closed.",
-                ticket=ticket, event=EventKind.TICKET_CLOSED,
-                recipient=ticket.requester.email if channel.kind == Channel.Kind.EMAIL else "",
-                dedupe_key=f"{EventKind.TICKET_CLOSED}:{ticket.pk}:{ticket.resolution_count}:{channel.pk}",
-            ))
+    if change != "opened":
+        post = requester_update(ticket=ticket, change=change, actor=actor, ref=ref)
+        if post is not None:
+            posts.append(post)
     posts += _chat_thread_updates(ticket, change)
     return posts
 
@@ -763,6 +799,31 @@ def _chat_thread_updates(ticket, change: str) -> list[OutboundPost]:
             dedupe_key=f"chat:{event}:{ticket.pk}:{ticket.resolution_count}:{channel.pk}",
         ))
     return posts
+
+
+def requester_update(*, ticket, change: str, actor: User | None = None, ref: str = "") -> OutboundPost | None:
+    """One change on a ticket, told to its requester on the external channel they chose (if any)."""
+    requester = ticket.requester
+    if actor is not None and actor.pk == requester.pk or not requester.is_active:
+        return None
+    preference = (
+        ExternalChannelPreference.objects.select_related("channel")
+        .filter(user_id=requester.pk, channel__active=True, channel__offered_to_requesters=True).first()
+    )
+    if preference is None:
+        return None
+    channel = preference.channel
+    event = PERSONAL_EVENTS.get(change, EventKind.TICKET_STATUS_CHANGED)
+    if event == EventKind.TICKET_REPLIED:
+        dedupe = f"{event}:{ref}:{channel.pk}" if ref else None
+    elif event == EventKind.TICKET_STATUS_CHANGED:
+        dedupe = None  # a ticket may pass through the same status more than once
+    else:
+        dedupe = f"{event}:{ticket.pk}:{ticket.resolution_count}:{channel.pk}"
+    return outbound_create(
+        actor=None, channel=channel, body=_personal_text(event, ticket, channel.audience), ticket=ticket, event=event,
+        recipient=requester.email if channel.kind == Channel.Kind.EMAIL else "", dedupe_key=dedupe,
+    )
 
 
 @transaction.atomic
@@ -981,27 +1042,75 @@ def listening_item_to_ticket(*, actor: User, item_id):
 # --- internal data-loss prevention --------------------------------------------------------------
 
 
-def dlp_scan(*, author: User | None, kind: str, object_id, text: str, url: str = "") -> DlpFlag | None:
-    """Scan something said inside the product; on a hit, flag it to reviewers. Never blocks.
+# What a flag calls the object a text was written in, where the model's own name says it badly.
+FLAG_KINDS = {"feeds.postcomment": "feeds.comment", "communities.answercomment": "communities.answer_comment"}
+# How the author is told what was written in: "your comment", "your ticket's title".
+WRITTEN_IN = {
+    "tickets.ticket": "ticket", "tickets.comment": "reply", "feeds.post": "post", "feeds.comment": "comment",
+    "communities.question": "question", "communities.answer": "answer", "communities.answer_comment": "comment",
+    "communities.article": "article", "communities.idea": "idea", "communities.poll": "poll",
+}
 
-    Runs on the text_written hook from the services that write posts, comments, answers and
-    articles, in their transaction."""
+
+def _written_in(obj) -> tuple[str, str]:
+    """The flag's kind and a link to where the text is, for any object people write in."""
+    label = f"{obj._meta.app_label}.{obj._meta.model_name}"
+    kind = FLAG_KINDS.get(label, label)
+    if hasattr(obj, "get_absolute_url"):
+        return kind, obj.get_absolute_url()
+    if kind == "feeds.post":
+        return kind, f"/posts/{obj.pk}/"
+    if kind == "feeds.comment":
+        return kind, f"/posts/{obj.post_id}/"
+    if kind == "tickets.comment":
+        return kind, f"{obj.ticket.get_absolute_url()}#comment-{obj.pk}"
+    if kind == "communities.answer":
+        return kind, f"{obj.question.get_absolute_url()}#answer-{obj.pk}"
+    if kind == "communities.answer_comment":
+        return kind, f"{obj.answer.question.get_absolute_url()}#answer-{obj.answer_id}"
+    return kind, ""
+
+
+def text_scan(*, author, text: str, obj, field: str) -> DlpFlag | None:
+    """Subscribed to `hooks.text_written`: every text people write is scanned (warn, never block)."""
+    kind, url = _written_in(obj)
+    return dlp_scan(author=author, kind=kind, object_id=obj.pk, text=text, url=url, field=field)
+
+
+def dlp_scan(*, author: User | None, kind: str, object_id, text: str, url: str = "", field: str = "") -> DlpFlag | None:
+    """Scan something said inside the product; on a hit, flag it to reviewers and tell the author
+    privately what looked sensitive. Never blocks: the text stays as written.
+
+    Runs in the writing service's transaction (through `hooks.text_written`)."""
     findings = detectors.find_personal_data(text or "", public_hosts=_public_hosts(), internal_domains=_internal_domains())
     if not findings:
         return None
     flag = DlpFlag.objects.create(
-        kind=kind, object_id=str(object_id), url=url[:300], author=author,
+        kind=kind, object_id=str(object_id), url=url[:300], author=author, field=field[:32],
         findings=[{"kind": f.kind, "label": detectors.LABELS[f.kind], "sample": f.masked} for f in findings],
     )
     people = list(selectors.reviewers().exclude(pk=author.pk if author else None))
     what = ", ".join(detectors.describe(findings))
+    noun = kind.split(".")[-1].replace("_", " ")
     if people:
         activity_publish(
             actor=None, verb="flagged", obj=ObjectRef("dlp_flag", str(flag.pk), f"Possible personal data in {kind}"),
             audience=Audience.of(users=[p.pk for p in people]),
             summary=f"Possible {what} in {kind.replace('.', ' ')} by {author.display_name if author else 'someone'}",
             notify=people,
-            notification=NotificationSpec(kind="policies.dlp", text=f"Possible {what} in a {kind.split('.')[-1]}", url="/communications/flags/"),
+            notification=NotificationSpec(kind="policies.dlp", text=f"Possible {what} in a {noun}", url="/communications/flags/"),
+        )
+    if author is not None and author.is_active:
+        place = WRITTEN_IN.get(kind, noun)
+        where = f"your {place}'s {field}" if field and field != "body" else f"your {place}"
+        activity_publish(
+            actor=None, verb="flagged_own", obj=ObjectRef("dlp_flag", str(flag.pk), f"Possible personal data in {where}"),
+            audience=Audience.of(users=[author.pk]), summary=f"Possible {what} in {where}", notify=[author],
+            notification=NotificationSpec(
+                kind="policies.dlp_own", url=url or "/",
+                text=f"What you wrote in {where} may contain {what}. It was posted as written; edit it out if it should "
+                     f"not be there.",
+            ),
         )
     return flag
 

@@ -8,22 +8,22 @@ from . import services
 
 
 def announce_opened(*, ticket, actor) -> None:
-    services.ticket_announce(ticket=ticket, change="opened")
+    services.ticket_announce(ticket=ticket, change="opened", actor=actor)
 
 
-def announce_resolved(*, ticket, actor) -> None:
-    services.ticket_announce(ticket=ticket, change="resolved")
+def announce_status(*, ticket, actor, old_status) -> None:
+    services.ticket_announce(ticket=ticket, change=ticket.status, actor=actor)
 
 
-def announce_closed(*, ticket, actor) -> None:
-    services.ticket_announce(ticket=ticket, change="closed")
+def announce_reply(*, ticket, comment, actor) -> None:
+    services.ticket_announce(ticket=ticket, change="replied", actor=actor, ref=str(comment.pk))
 
 
 def subscribe_all() -> None:
     hooks.subscribe(hooks.ticket_opened, announce_opened)
-    hooks.subscribe(hooks.ticket_resolved, announce_resolved)
-    hooks.subscribe(hooks.ticket_closed, announce_closed)
-    hooks.subscribe(hooks.text_written, services.dlp_scan)
+    hooks.subscribe(hooks.ticket_status_changed, announce_status)
+    hooks.subscribe(hooks.ticket_replied, announce_reply)
+    hooks.subscribe(hooks.text_written, services.text_scan)
 
 
 def save_external_channel(*, actor, value) -> None:

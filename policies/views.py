@@ -221,7 +221,9 @@ class PolicyForm(forms.Form):
     name = forms.CharField(max_length=120)
     channel = forms.ModelChoiceField(queryset=Channel.objects.filter(active=True).order_by("name"), empty_label=None)
     allowed_events = forms.MultipleChoiceField(choices=EventKind.choices, required=False, widget=forms.CheckboxSelectMultiple,
-                                               label="Events allowed", help_text="None ticked allows every kind.")
+                                               label="Applies to these events",
+                                               help_text="None ticked: every kind. Posts of other kinds skip this policy; "
+                                                         "a post no policy of its channel applies to is blocked.")
     blocked_terms = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}), initial=SUGGESTED_TERMS,
                                     help_text="One word or phrase a line; a post naming any of them is blocked.")
     blocked_patterns = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
@@ -378,7 +380,16 @@ def post_detail(request, pk: int):
     except ApplicationError as exc:
         raise Http404(exc.message) from exc
     audit = list(post.audit.select_related("actor").order_by("id"))
-    return _layout(request, "policies/post.html", {"post": post, "audit": audit, "section": "outbound"})
+    return _layout(request, "policies/post.html", {
+        "post": post, "audit": audit, "section": "outbound", "sole_reviewer": _sole_reviewer(request.user, [post]),
+    })
+
+
+def _sole_reviewer(user, posts) -> bool:
+    """Whether the viewer is the only reviewer, asked only when one of the posts is theirs and held."""
+    if not any(p.created_by_id == user.pk and p.status == OutboundStatus.PENDING_REVIEW for p in posts):
+        return False
+    return not selectors.other_reviewers(user).exists()
 
 
 @login_required
@@ -418,6 +429,7 @@ def review(request):
     return _layout(request, "policies/review.html", {
         "held": [p for p in posts if p.status == OutboundStatus.PENDING_REVIEW],
         "ambiguous": [p for p in posts if p.status == OutboundStatus.AMBIGUOUS], "section": "review",
+        "sole_reviewer": _sole_reviewer(request.user, posts),
     })
 
 
@@ -586,6 +598,6 @@ def external_channel(request):
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Closed tickets will be announced on {channel.name}." if channel
-                         else "Closed tickets will not be announced outside the product.")
+        messages.success(request, f"Updates on your tickets will be sent to {channel.name}." if channel
+                         else "Updates on your tickets will not be sent outside the product.")
     return redirect("feeds:preferences")

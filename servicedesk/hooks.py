@@ -96,11 +96,12 @@ def signin_reported(*, report) -> None:
 
 
 @hook
-def text_written(*, author, kind: str, object_id, text: str, url: str) -> None:
-    """Someone wrote text other people will read inside the product (a post, a post comment, a
-    ticket comment, an answer, an article); ``kind`` is ``"<app>.<thing>"``. Fires from the
-    writing service after the row is saved, inside its transaction. Policies scans it for
-    personal data (DLP)."""
+def text_written(*, author, text: str, obj, field: str) -> None:
+    """A person wrote or changed a text in the product: `obj` is the saved object (a ticket, a
+    comment, a post, a question, an answer, an answer's comment, an article, an idea, a poll) and
+    `field` names which of its texts (`title`, `description`, `body`, `question`...). Fires once
+    per text, after the object is saved, inside the writing service's transaction. Subscribers
+    may scan the text and warn; they never refuse it."""
 
 
 @hook
@@ -127,7 +128,7 @@ def ticket_opened(*, ticket, actor) -> None:
 @hook
 def ticket_resolved(*, ticket, actor) -> None:
     """A ticket's status became resolved (``tickets.services.ticket_update``), inside its
-    transaction. Gamification awards the resolver; policies announces public major incidents."""
+    transaction. Gamification awards the resolver (the announcement follows ticket_status_changed)."""
 
 
 @hook
@@ -138,10 +139,19 @@ def ticket_reopened(*, ticket, actor) -> None:
 
 
 @hook
-def ticket_closed(*, ticket, actor) -> None:
-    """A ticket's status became closed, by an agent (``ticket_update``) or by the stale sweep
-    (``ticket_close_stale``, ``actor`` None), inside that transaction. Policies tells the requester
-    on the external channel they chose."""
+def ticket_status_changed(*, ticket, actor, old_status: str) -> None:
+    """A ticket's status changed from ``old_status`` to ``ticket.status``: by an agent
+    (``ticket_update``), by a reopening (``ticket_reopen``) or by the stale sweep closing it
+    (``ticket_close_stale``, ``actor`` None); inside that transaction. Policies tells the requester
+    on the external channel they chose, announces public major incidents' resolution and updates
+    the chat thread a ticket came from."""
+
+
+@hook
+def ticket_replied(*, ticket, comment, actor) -> None:
+    """A public reply (not an internal note) was posted on a ticket (``tickets.services.comment_add``,
+    after the comment is saved), inside that transaction. Policies tells the requester on the
+    external channel they chose and updates the chat thread a ticket came from."""
 
 
 @hook

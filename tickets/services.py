@@ -238,6 +238,9 @@ def ticket_create(
     ticket.save(update_fields=["response_due_at", "resolution_due_at"])
     _refresh_search(ticket)
     _change(ticket, actor, "status", None, ticket.status)
+    hooks.text_written(author=actor, text=ticket.title, obj=ticket, field="title")
+    if description.strip():
+        hooks.text_written(author=actor, text=description, obj=ticket, field="description")
     _follow(ticket, requester, Follow.Reason.REQUESTER)
     if actor != requester:
         _follow(ticket, actor, Follow.Reason.COMMENTER)
@@ -397,8 +400,8 @@ def ticket_update(
         hooks.ticket_resolved(ticket=ticket, actor=actor)
     elif old_status in (Status.RESOLVED, Status.CLOSED) and ticket.status in OPEN_STATUSES:
         hooks.ticket_reopened(ticket=ticket, actor=actor)
-    if "status" in fields and ticket.status == Status.CLOSED:
-        hooks.ticket_closed(ticket=ticket, actor=actor)
+    if "status" in fields and ticket.status != old_status:
+        hooks.ticket_status_changed(ticket=ticket, actor=actor, old_status=old_status)
     if narrowed:
         from feeds.services import audience_restrict
 
@@ -449,6 +452,7 @@ def ticket_reopen(*, actor: User, ticket: Ticket, reason: str = "") -> Ticket:
     fields = _set_status(ticket, actor, Status.IN_PROGRESS, timezone.now())
     ticket.save(update_fields=sorted(set(fields)) + ["updated_at"])
     hooks.ticket_reopened(ticket=ticket, actor=actor)
+    hooks.ticket_status_changed(ticket=ticket, actor=actor, old_status=Status.RESOLVED)
     if reason.strip():
         _comment_write(ticket, actor, reason, internal=False)
     _publish(
@@ -470,7 +474,7 @@ def ticket_close_stale(*, now=None) -> int:
         fields = _set_status(ticket, None, Status.CLOSED, now)
         ticket.save(update_fields=sorted(set(fields)) + ["updated_at"])
         _publish(ticket, actor=None, verb="closed", summary=f"{ticket.number} was closed automatically")
-        hooks.ticket_closed(ticket=ticket, actor=None)
+        hooks.ticket_status_changed(ticket=ticket, actor=None, old_status=Status.RESOLVED)
         closed += 1
     return closed
 
@@ -534,8 +538,9 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         data={"comment": comment.pk},
     )
     _notify_mentions(ticket, actor, comment)
-    hooks.text_written(author=actor, kind="tickets.comment", object_id=comment.pk, text=body,
-                      url=f"{ticket.get_absolute_url()}#comment-{comment.pk}")
+    hooks.text_written(author=actor, text=body, obj=comment, field="body")
+    if not internal:
+        hooks.ticket_replied(ticket=ticket, comment=comment, actor=actor)
     return comment
 
 

@@ -131,11 +131,67 @@ def test_every_communications_page_is_accessible(alice, bob, dave, new_page):
     expect(agent.get_by_role("heading", level=1)).to_contain_text("Heard: The portal is awful today")
     expect(agent.get_by_role("link", name="Mentions")).to_have_attribute("href", "https://social.example/1")
 
-    # Alice picks the channel where she hears her tickets were closed.
+    # Alice picks the channel where she hears of her tickets.
     person = new_page()
     sign_in(person, "alice", PASSWORD)
     person.goto("/account/notifications/")
-    person.get_by_label("Tell me my ticket was closed on").select_option(label="Team e-mail")
+    person.get_by_label("Tell me about my tickets on").select_option(label="Team e-mail")
     person.get_by_role("button", name="Save channel").click()
-    expect(person.get_by_role("status").filter(has_text="Closed tickets will be announced on Team e-mail")).to_be_visible()
+    expect(person.get_by_role("status").filter(has_text="Updates on your tickets will be sent to Team e-mail")).to_be_visible()
     assert_accessible(person)
+
+
+def test_the_demo_status_channel_announces_stripped_incidents_and_a_second_admin_approves_posts(alice, dave, make_user, new_page):
+    """With the demo's channel and policies: a major public incident reaches the status RSS without
+    its title; Dave's hand-written notice waits for approval, which Dave cannot give himself and
+    Frank, another admin, gives."""
+    from accounts.models import Role
+    from policies import demo
+
+    off_thread(demo.seed, admin=dave)
+    off_thread(make_user, "frank", role=Role.ADMIN, display_name="Frank Weber")
+    incident = off_thread(ticket_services.ticket_create, actor=alice, kind="incident", title="Payroll portal down for everyone",
+                          impact=1, urgency=1, visibility="public")
+
+    page = new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, "dave", PASSWORD)
+    rss = page.request.get("/status/public-status/rss/").text()
+    assert f"Service update on {incident.number}: major incident opened." in rss
+    assert "Payroll" not in rss and "down" not in rss
+
+    page.goto("/communications/outbound/")
+    page.get_by_label("Channel").select_option(label="Public status")
+    page.get_by_label("Message").fill("E-mail maintenance on Saturday from 08:00 to 10:00 UTC; no action needed.")
+    page.get_by_role("button", name="Post").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Waiting for review")
+    expect(page.get_by_text("You wrote this post, so another reviewer approves it")).to_be_in_viewport()
+    decision = page.get_by_role("region", name="Decision")
+    expect(decision).to_contain_text("A reviewer must approve posts on this channel (Public hand-written posts).")
+    expect(decision).to_contain_text("Policies applied: Public hand-written posts")
+    expect(decision).to_contain_text("Skipped as out of scope: Public incident notices")
+    expect(decision.get_by_role("button", name=re.compile("^Approve"))).to_have_count(0)
+    expect(decision.get_by_role("button", name=re.compile("^Withdraw"))).to_have_count(1)
+    page.screenshot(path="/tmp/h14-own-post.png")
+    assert_accessible(page)
+    post = OutboundPost.objects.get(event="manual_post")
+    with pytest.raises(Exception) as refused:
+        off_thread(services.outbound_approve, actor=dave, post=post)
+    assert getattr(refused.value, "status", None) == 403
+
+    reviewer = new_page()
+    reviewer.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(reviewer, "frank", PASSWORD)
+    reviewer.goto("/communications/review/")
+    item = reviewer.locator(f"#post-{post.pk}")
+    expect(item).to_contain_text("E-mail maintenance on Saturday")
+    approve = item.get_by_role("button", name=f"Approve post #{post.pk}")
+    expect(approve).to_be_in_viewport()
+    reviewer.screenshot(path="/tmp/h14-review.png")
+    assert_accessible(reviewer)
+    approve.click()
+    expect(reviewer.get_by_role("status").filter(has_text=f"Post #{post.pk} approved")).to_be_visible()
+    post.refresh_from_db()
+    assert post.reviewed_by.username == "frank" and not post.self_approved
+    assert off_thread(services.outbound_deliver, post_id=post.pk) == "sent"
+    assert "E-mail maintenance on Saturday" in reviewer.request.get("/status/public-status/rss/").text()

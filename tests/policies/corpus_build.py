@@ -4,6 +4,9 @@ Run `python tests/policies/corpus_build.py` after editing; the JSON is committed
 read a fixed corpus. Hand-written messages come first, then combinations of templates.
 Categories: confidential_service, outage_wording, personal_data, token (expected "block" on a
 public channel) and benign (expected "pass").
+
+scope_corpus.json holds combinations of scoped policies on one channel, with the outcome and the
+ids of the applicable policies expected for each event, audience and (automatic or hand-written) message.
 """
 from __future__ import annotations
 
@@ -173,8 +176,75 @@ def build() -> list[dict]:
     return rows
 
 
+# --- policy scope and automatic posts (scope_corpus.json) ---------------------------------------
+# Policies by id; a combination lists the ids on one channel. The expected outcome of each row is
+# written from the rules as the issue states them, not by running the engine.
+OUTAGE = ["outage", "down", "unavailable", "offline"]
+SCOPE_POLICIES = {
+    1: {"name": "Incident notices", "events": ["major_incident_opened", "ticket_resolved"], "terms": OUTAGE,
+        "template": "Service update on {number}: {event}.", "approval": False},
+    2: {"name": "Hand-written posts", "events": ["manual_post", "maintenance_notice"], "terms": OUTAGE, "template": "",
+        "approval": True},
+    3: {"name": "Requester updates", "events": ["ticket_replied", "ticket_status_changed", "ticket_resolved", "ticket_closed"],
+        "terms": [], "template": "", "approval": False},
+    4: {"name": "Requester updates with the title", "events": ["ticket_replied", "ticket_closed"], "terms": [],
+        "template": "{number} ({title}): {event}", "approval": False},
+    5: {"name": "Every event: no code names", "events": [], "terms": ["Falcon"], "template": "", "approval": False},
+}
+COMBINATIONS = [[1, 2], [2, 1], [3], [4], [3, 5], [1, 5], [5], [4, 3], [2]]
+EVENTS = ["manual_post", "major_incident_opened", "ticket_resolved", "ticket_closed", "maintenance_notice", "ticket_replied",
+          "ticket_status_changed"]
+# Titles that may go out once a template names {title}, and titles that must never leave.
+SAFE_TITLES = ["New printers on floor 3", "Welcome pack for new starters"]
+UNSAFE_TITLES = ["Payroll export fails for Finance application users", "Call Maria on +44 20 7946 0958 about the badge",
+                 "Project Falcon laptops"]
+NUMBER = "INC-000042"
+
+
+def _word(term: str, text: str) -> bool:
+    import re
+
+    return re.search(r"(?<!\w)" + re.escape(term) + r"(?!\w)", text, re.I) is not None
+
+
+def _expect(ids: list[int], event: str, audience: str, automatic: bool, title: str, body: str) -> tuple[str, list[int]]:
+    applicable = [i for i in sorted(ids) if not SCOPE_POLICIES[i]["events"] or event in SCOPE_POLICIES[i]["events"]]
+    names = applicable
+    if not applicable:
+        return "blocked", names
+    template = next((SCOPE_POLICIES[i]["template"] for i in applicable if SCOPE_POLICIES[i]["template"]), "")
+    text = template.format(number=NUMBER, title=title, event=event.replace("_", " ")) if template else body
+    if automatic and audience != "internal" and title in text and "{title}" not in template:
+        return "blocked", names
+    if title in text and title in UNSAFE_TITLES:
+        return "blocked", names
+    if any(_word(t, text) for i in applicable for t in SCOPE_POLICIES[i]["terms"]):
+        return "blocked", names
+    if any(SCOPE_POLICIES[i]["approval"] for i in applicable):
+        return "held", names
+    return "allowed", names
+
+
+def build_scope() -> list[dict]:
+    rows = []
+    for ids, event, audience, title in product(COMBINATIONS, EVENTS, ["public", "private_group"], SAFE_TITLES + UNSAFE_TITLES):
+        automatic = event != "manual_post"
+        bodies = [f"Your ticket {NUMBER} has been updated."]
+        if automatic:
+            bodies.append(f"Your ticket {NUMBER} ({title}) has been updated.")  # a leaky default text
+        for body in bodies:
+            outcome, applied = _expect(ids, event, audience, automatic, title, body)
+            rows.append({"policies": ids, "event": event, "audience": audience, "automatic": automatic, "title": title,
+                         "body": body, "expected": outcome, "applied": applied})
+    return rows
+
+
 if __name__ == "__main__":
     corpus = build()
     path = Path(__file__).with_name("corpus.json")
     path.write_text(json.dumps(corpus, indent=1, ensure_ascii=False) + "\n")
     print(f"{len(corpus)} messages written to {path}")
+    scope = build_scope()
+    path = Path(__file__).with_name("scope_corpus.json")
+    path.write_text("[\n" + ",\n".join(json.dumps(row, ensure_ascii=False) for row in scope) + "\n]\n")
+    print(f"{len(scope)} policy combinations written to {path}")

@@ -135,7 +135,8 @@ def test_preview_blocks_the_pitfall_with_reasons_and_stores_nothing(api_as, bob,
 def test_preview_allows_a_benign_message_by_slug(api_as, bob, public_channel):
     body = api_as(bob).post("/api/v1/outbound/preview/", {"channel": public_channel.slug, "body": "New printers arrive Monday."},
                             format="json").json()
-    assert body == {"allowed": True, "held": False, "blocked": False, "text": "New printers arrive Monday.", "reasons": []}
+    assert body == {"allowed": True, "held": False, "blocked": False, "text": "New printers arrive Monday.", "reasons": [],
+                    "policies_applied": ["Policy for Status on X"], "policies_skipped": []}
 
 
 def test_preview_with_a_ticket_uses_the_template(api_as, bob, dave, make_channel, make_policy, alice):

@@ -117,10 +117,11 @@ def test_an_inactive_channel_sends_nothing_whatever_its_policies_say():
     assert decision.reasons == ["The channel is inactive, so nothing may be posted to it."]
 
 
-def test_an_event_kind_no_policy_allows_is_blocked():
+def test_an_event_kind_no_policy_covers_is_blocked():
     decision = engine.decide(PUBLIC, [PUBLIC_POSTS], Message(body="All good", event="ticket_closed"), CONTEXT)
     assert decision.blocked
-    assert "ticket_closed" in decision.reasons[0]
+    assert decision.reasons == ["No policy on this channel covers ticket closed."]
+    assert decision.applied == [] and decision.skipped == ["Public posts"]
 
 
 def test_the_strictest_policy_wins_and_every_reason_is_kept():
@@ -178,3 +179,46 @@ def test_public_hosts_may_be_named():
     assert ok.allowed, ok.reasons
     other = engine.decide(PUBLIC, [PUBLIC_POSTS], Message(body="Follow updates on grafana.corp.example.com"), CONTEXT)
     assert other.blocked
+
+
+# --- policy scope and automatic posts, over combinations of policies --------------------------
+
+SCOPE_CORPUS = json.loads((Path(__file__).with_name("scope_corpus.json")).read_text())
+
+
+def _scope_facts(policy_id: int) -> PolicyFacts:
+    from tests.policies.corpus_build import SCOPE_POLICIES
+
+    spec = SCOPE_POLICIES[policy_id]
+    return PolicyFacts(id=policy_id, name=spec["name"], allowed_events=tuple(spec["events"]), blocked_terms=tuple(spec["terms"]),
+                       template=spec["template"], requires_approval=spec["approval"])
+
+
+def test_the_scope_corpus_covers_every_outcome_event_and_audience():
+    assert len(SCOPE_CORPUS) >= 1000
+    assert {row["expected"] for row in SCOPE_CORPUS} == {"allowed", "held", "blocked"}
+    assert {row["event"] for row in SCOPE_CORPUS} == set(engine_events())
+    assert {row["audience"] for row in SCOPE_CORPUS} == {"public", "private_group"}
+
+
+def engine_events():
+    from policies.models import EventKind
+
+    return EventKind.values
+
+
+def test_every_combination_of_scoped_policies_decides_as_labelled():
+    from tests.policies.corpus_build import NUMBER
+
+    wrong = []
+    for row in SCOPE_CORPUS:
+        channel = ChannelFacts(name="Channel", kind="webhook", audience=row["audience"])
+        message = Message(body=row["body"], event=row["event"], ticket_number=NUMBER, ticket_title=row["title"],
+                          automatic=row["automatic"])
+        decision = engine.decide(channel, [_scope_facts(i) for i in row["policies"]], message, CONTEXT)
+        applied = [_scope_facts(i).name for i in row["applied"]]
+        if decision.outcome != row["expected"] or decision.applied != applied:
+            wrong.append((row, decision.outcome, decision.reasons))
+        elif decision.allowed and row["title"] in decision.text:
+            assert "{title}" in next(_scope_facts(i).template for i in row["applied"] if _scope_facts(i).template)
+    assert not wrong, f"{len(wrong)} rows decided otherwise, first: {wrong[0]}"

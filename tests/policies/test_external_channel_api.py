@@ -80,8 +80,10 @@ def test_the_choice_made_through_the_api_is_used_when_a_ticket_closes(api_as, al
     ticket = ticket_create(actor=alice, kind="request", title="New keyboard")
     ticket_update(actor=bob, ticket=ticket, status="resolved")
     ticket_update(actor=bob, ticket=ticket, status="closed")
-    post = team_mail.posts.get()
-    assert post.event == "ticket_closed" and post.recipient == alice.email and post.status == "queued"
+    post = team_mail.posts.get(event="ticket_closed")
+    assert post.recipient == alice.email and post.status == "queued"
+    resolved = team_mail.posts.get(event="ticket_status_changed")
+    assert resolved.status == "blocked" and resolved.reasons == ["No policy on this channel covers ticket status changed."]
 
 
 def test_anonymous_callers_cannot_read_or_set_it(api):

@@ -215,7 +215,7 @@ def test_people_choose_their_external_channel_on_the_preferences_page(signed_in,
                            offered_to_requesters=True)
     client = signed_in(alice)
     page = client.get("/account/notifications/").content.decode()
-    assert "Tell me my ticket was closed on" in page and "Team e-mail" in page
+    assert "Tell me about my tickets on" in page and "Team e-mail" in page
     assert client.post("/account/external-channel/", {"channel": channel.pk}).url == "/account/notifications/"
     assert alice.external_channel_preference.channel == channel
     assert client.post("/account/external-channel/", {"channel": "999"}).status_code == 302
