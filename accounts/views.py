@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from feeds.selectors import notifications_for
+from servicedesk import hooks
 from servicedesk.errors import ApplicationError, NotVisible
 
 from . import guard, selectors, services
@@ -98,8 +98,15 @@ def signin_report(request, login_id: int):
 
 @login_required
 def home(request):
-    recent = list(notifications_for(request.user)[:5])
-    return render(request, "home.html", {"recent_notifications": recent})
+    # What a home shows is owned by the apps above (tickets, communities, points, policies):
+    # each adds its sections for the person's role through the home_sections hook.
+    sections: list[dict] = []
+    hooks.home_sections(user=request.user, sections=sections)
+    sections.sort(key=lambda section: section["order"])
+    return render(request, "home.html", {
+        "main_sections": [s for s in sections if s.get("column", "main") == "main"],
+        "side_sections": [s for s in sections if s.get("column") == "side"],
+    })
 
 
 @login_required

@@ -50,3 +50,9 @@ class CommunitiesConfig(AppConfig):
             return True
 
         streams.register("question", may_read_question)
+
+        from servicedesk import hooks
+
+        from . import home
+
+        hooks.subscribe(hooks.home_sections, home.home_sections)

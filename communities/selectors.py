@@ -439,3 +439,27 @@ def invitations_for(user: User):
 
     return list(Invitation.objects.filter(user=user, status=Invitation.Status.PENDING)
                 .select_related("community", "invited_by", "user").order_by("-id"))
+
+
+def _my_service_ids(user: User):
+    """The services a person has reported tickets about or follows (a subquery, no read)."""
+    from feeds.models import Follow
+    from tickets.models import Service
+
+    reported = Q(tickets__requester=user)
+    followed = Q(pk__in=Follow.objects.filter(user=user, target_type=Follow.Type.SERVICE).values("target_id"))
+    return Service.objects.filter(reported | followed, active=True).values("pk")
+
+
+def home_suggested_communities(*, user: User, limit: int = 4) -> list[Community]:
+    """Communities about the person's services that they may read and have not joined yet."""
+    joined = Membership.objects.filter(user=user).values("community_id")
+    return list(
+        Community.objects.filter(services__in=_my_service_ids(user), visibility=Community.Visibility.OPEN)
+        .exclude(pk__in=joined).distinct().order_by("name")[:limit]
+    )
+
+
+def home_suggested_articles(*, user: User, limit: int = 4):
+    """The newest knowledge articles about the person's services that they may read."""
+    return list(articles_for(user).filter(service__in=_my_service_ids(user)).defer("body", "body_html")[:limit])

@@ -6,6 +6,10 @@ class FeedsConfig(AppConfig):
     verbose_name = "Feeds and live updates"
 
     def ready(self):
-        from . import streams, walls
+        from servicedesk import hooks
+
+        from . import home, streams, walls
+
+        hooks.subscribe(hooks.home_sections, home.home_sections)
 
         streams.register("tag", lambda user, key: bool(walls.TAG_RE.match(walls.normalise_tag(key))))

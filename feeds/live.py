@@ -90,9 +90,13 @@ def notification_message(*, user_id: int, payload: dict) -> tuple[str, dict]:
     return streams.user_group_name(user_id), {"type": "live.notification", "notification": payload}
 
 
-def unread_message(*, user_id: int, count: int) -> tuple[str, dict]:
-    return streams.user_group_name(user_id), {"type": "live.unread", "count": count}
+def unread_message(*, user_id: int, count: int, read: list[int] | None = None) -> tuple[str, dict]:
+    message = {"type": "live.unread", "count": count}
+    if read:
+        message["read"] = list(read)
+    return streams.user_group_name(user_id), message
 
 
-def push_unread(*, user_id: int, count: int) -> None:
-    send_many([unread_message(user_id=user_id, count=count)])
+def push_unread(*, user_id: int, count: int, read: list[int] | None = None) -> None:
+    """The person's unread count (and which notifications were just read) to all their tabs."""
+    send_many([unread_message(user_id=user_id, count=count, read=read)])

@@ -16,6 +16,47 @@ def notifications_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).order_by("-id")
 
 
+def notification_groups(notifications) -> list[dict]:
+    """Notifications of one page grouped by the thing they point to, newest group first:
+    "3 replies on INC-000042 VPN disconnects" instead of three rows. Notifications without a
+    link stay alone. No query: titles come from each notification's activity (select_related)."""
+    from . import notification_kinds
+
+    groups: dict[str, dict] = {}
+    ordered: list[dict] = []
+    for notification in notifications:
+        key = notification_target(notification.url) or f"#{notification.pk}"
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = {"key": key, "url": notification.url, "items": [], "unread": False, "kinds": []}
+            ordered.append(group)
+        group["items"].append(notification)
+        group["unread"] = group["unread"] or not notification.read
+        if notification.kind not in group["kinds"]:
+            group["kinds"].append(notification.kind)
+    for group in ordered:
+        newest = group["items"][0]
+        group["id"] = newest.pk
+        group["at"] = newest.updated_at or newest.created_at
+        group["label"] = notification_kinds.badge(newest.kind) if len(group["kinds"]) == 1 else "Updates"
+        total = sum(item.count for item in group["items"])
+        activity = newest.activity
+        title = (activity.target_title or activity.object_title) if activity is not None else ""
+        if activity is not None and activity.object_type == "ticket":
+            title = activity.object_title
+        if total > 1 and title:
+            noun = notification_kinds.info(newest.kind).plural if len(group["kinds"]) == 1 else "updates"
+            group["headline"] = f"{total} {noun} on {title}"
+        else:
+            group["headline"] = newest.text
+    return ordered
+
+
+def notification_target(url: str) -> str:
+    """The page a notification's link points to, without fragment or query ("/tickets/4/")."""
+    return url.split("#", 1)[0].split("?", 1)[0]
+
+
 def notifications_unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read=False).count()
 

@@ -622,6 +622,28 @@ def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None, al
     return changed
 
 
+def notifications_mark_visited(*, actor: User, path: str, unread_before: int | None = None) -> tuple[list[int], int]:
+    """Visiting what notifications point to reads them: the person's unread notifications whose
+    link is this page (or, for an API read, the page of the same object, `/api/v1/tickets/4/` for
+    `/tickets/4/`) are marked read, and every open tab of theirs hears the new unread count and
+    which rows were read once this commits. Returns (ids marked read, unread count after)."""
+    pages = {path}
+    if path.startswith("/api/v1/"):
+        pages.add(path[len("/api/v1"):])
+    links = Q()
+    for page in pages:
+        links |= Q(url=page) | Q(url__startswith=page + "#") | Q(url__startswith=page + "?")
+    # Two statements, no lock: a notification read twice at once is still read.
+    ids = list(Notification.objects.filter(links, recipient=actor, read=False).values_list("pk", flat=True))
+    if not ids:
+        return [], unread_before if unread_before is not None else selectors.notifications_unread_count(actor)
+    Notification.objects.filter(pk__in=ids, read=False).update(read=True)
+    unread = (max(0, unread_before - len(ids)) if unread_before is not None
+              else selectors.notifications_unread_count(actor))
+    transaction.on_commit(lambda: live.push_unread(user_id=actor.pk, count=unread, read=ids))
+    return ids, unread
+
+
 def live_ticket_issue(*, user: User) -> str:
     """A single-use ticket for opening one live socket (see feeds.live_tickets): no database write."""
     ratelimit.consume(actor=user, action="live_ticket")

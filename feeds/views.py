@@ -28,8 +28,16 @@ from .models import Post
 
 @login_required
 def notification_list(request):
-    page = Paginator(selectors.notifications_for(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "feeds/notifications.html", {"notifications": page.object_list, "page_obj": page})
+    page = _notification_page(request.user, request.GET.get("page"))
+    return render(request, "feeds/notifications.html", _notification_context(page))
+
+
+def _notification_page(user, number):
+    return Paginator(selectors.notifications_for(user).select_related("activity"), 30).get_page(number)
+
+
+def _notification_context(page) -> dict:
+    return {"notifications": page.object_list, "groups": selectors.notification_groups(page.object_list), "page_obj": page}
 
 
 @login_required
@@ -37,12 +45,8 @@ def notification_list(request):
 def notifications_read(request):
     services.notifications_mark_read(actor=request.user, all_=True)
     if request.headers.get("HX-Request"):
-        page = Paginator(selectors.notifications_for(request.user), 30).get_page(1)
-        return render(
-            request,
-            "feeds/_notification_list.html",
-            {"notifications": page.object_list, "page_obj": page, "unread_notifications": 0},
-        )
+        context = _notification_context(_notification_page(request.user, 1))
+        return render(request, "feeds/_notification_list.html", {**context, "unread_notifications": 0})
     return redirect("feeds:notifications")
 
 

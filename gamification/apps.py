@@ -10,3 +10,9 @@ class GamificationConfig(AppConfig):
 
         # Leaderboard pages listen for "points changed" hints; the hint itself says nothing.
         streams.register("leaderboard", lambda user, key: key == "all" and getattr(user, "is_authenticated", False))
+
+        from servicedesk import hooks
+
+        from . import home
+
+        hooks.subscribe(hooks.home_sections, home.home_sections)

@@ -49,3 +49,9 @@ class TicketsConfig(AppConfig):
 
         walls.register("ticket", ticket_wall)
         walls.register("service", service_wall)
+
+        from servicedesk import hooks
+
+        from . import home
+
+        hooks.subscribe(hooks.home_sections, home.home_sections)

@@ -336,3 +336,50 @@ def parse_filters(params, *, user: User) -> tuple[TicketFilters, dict[str, list[
     else:
         f.sort = sort
     return f, errors
+
+
+# --- role homes -------------------------------------------------------------------------------
+
+
+def _home_list(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return qs.select_related("service").defer("search_vector", "description")
+
+
+def home_my_open(*, user: User, limit: int = 6) -> list[Ticket]:
+    """The person's own open tickets, most recently moved first."""
+    qs = Ticket.objects.filter(requester=user, status__in=OPEN_STATUSES).order_by("-updated_at", "-id")
+    return list(_home_list(qs)[:limit])
+
+
+def home_followed(*, user: User, incidents_only: bool = False, limit: int = 5) -> list[Ticket]:
+    """Tickets the person follows and may still see, each with its latest comment they may read
+    (`latest_body`, `latest_at`, `latest_internal`): one query."""
+    followed = _follows().filter(user=user).values("target_id")
+    comments = Comment.objects.filter(ticket=OuterRef("pk"))
+    if not is_staff(user):
+        comments = comments.filter(internal=False)
+    latest = comments.order_by("-id")
+    qs = visible_tickets(user).filter(pk__in=followed).annotate(
+        latest_body=Subquery(latest.values("body")[:1]),
+        latest_at=Subquery(latest.values("created_at")[:1]),
+        latest_internal=Subquery(latest.values("internal")[:1]),
+    )
+    if incidents_only:
+        qs = qs.filter(kind=Kind.INCIDENT, status__in=OPEN_STATUSES)
+    return list(_home_list(qs).order_by("-updated_at", "-id")[:limit])
+
+
+def home_assigned_by_sla(*, user: User, limit: int = 8) -> list[Ticket]:
+    """An agent's open tickets, the nearest resolution deadline first (no deadline last)."""
+    qs = Ticket.objects.filter(assignee=user, status__in=OPEN_STATUSES).order_by(
+        F("resolution_due_at").asc(nulls_last=True), "priority", "id")
+    return list(_home_list(qs)[:limit])
+
+
+def home_unassigned_in_team(*, user: User, limit: int = 8) -> list[Ticket]:
+    """Open tickets of the agent's team nobody has taken yet, most urgent first."""
+    if user.team_id is None:
+        return []
+    qs = Ticket.objects.filter(team_id=user.team_id, assignee__isnull=True, status__in=OPEN_STATUSES).order_by(
+        "priority", F("resolution_due_at").asc(nulls_last=True), "id")
+    return list(_home_list(qs)[:limit])

@@ -285,6 +285,8 @@
         break;
       case "unread":
         setUnread(Number(frame.count) || 0);
+        // Read in another tab (or by opening what they point to): rows clear everywhere.
+        if (Array.isArray(frame.read) && frame.read.length) emit("live:notifications-read", { ids: frame.read });
         break;
       case "event":
         if (frame.event && typeof frame.event === "object") emit("live:event", frame.event);

@@ -7,7 +7,8 @@
   function buildItem(notification) {
     var item = document.createElement("li");
     item.id = "notification-" + notification.id;
-    if (!notification.read) item.className = "is-unread";
+    item.className = "notification-row" + (notification.read ? "" : " is-unread");
+    item.setAttribute("data-unread", notification.read ? "" : String(notification.id));
 
     var marker = document.createElement("span");
     marker.className = "unread-marker";
@@ -18,7 +19,7 @@
     text.className = "item-text";
     if (!notification.read) {
       var hidden = document.createElement("span");
-      hidden.className = "visually-hidden";
+      hidden.className = "visually-hidden unread-label";
       hidden.textContent = "Unread: ";
       text.appendChild(hidden);
     }
@@ -36,10 +37,10 @@
 
     var meta = document.createElement("div");
     meta.className = "item-meta cluster";
-    if (notification.kind) {
+    if (notification.kind_label) {
       var badge = document.createElement("span");
       badge.className = "badge badge-neutral";
-      badge.textContent = String(notification.kind);
+      badge.textContent = String(notification.kind_label);
       meta.appendChild(badge);
     }
     var time = document.createElement("time");
@@ -75,5 +76,22 @@
     if (!event.target || event.target.id !== "notification-list") return;
     var status = document.getElementById("notification-status");
     if (status) status.textContent = "All notifications marked as read.";
+  });
+
+  // Notifications read elsewhere (another tab, or the page they point to) clear here too,
+  // on this page and in the home's recent list.
+  document.addEventListener("live:notifications-read", function (event) {
+    var ids = (event.detail && event.detail.ids) || [];
+    var rows = document.querySelectorAll(".notification-row.is-unread");
+    Array.prototype.forEach.call(rows, function (row) {
+      var left = (row.getAttribute("data-unread") || "").split(" ").filter(function (id) {
+        return id && ids.indexOf(Number(id)) === -1;
+      });
+      row.setAttribute("data-unread", left.join(" "));
+      if (left.length) return;
+      row.classList.remove("is-unread");
+      var label = row.querySelector(".unread-label");
+      if (label) label.parentNode.removeChild(label);
+    });
   });
 })();
