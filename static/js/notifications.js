@@ -4,11 +4,18 @@
   // live.js (loaded before this file) owns the rule: only http(s) links, never script.
   var safeUrl = window.ServiceDeskLive.safeUrl;
 
+  // What a notification points to, as the server groups them (feeds.selectors.notification_target).
+  function target(notification) {
+    var url = String(notification.url || "").split("#")[0].split("?")[0];
+    return url || "#" + notification.id;
+  }
+
   function buildItem(notification) {
     var item = document.createElement("li");
     item.id = "notification-" + notification.id;
     item.className = "notification-row" + (notification.read ? "" : " is-unread");
     item.setAttribute("data-unread", notification.read ? "" : String(notification.id));
+    item.setAttribute("data-target", target(notification));
 
     var marker = document.createElement("span");
     marker.className = "unread-marker";
@@ -67,7 +74,16 @@
       list.setAttribute("aria-label", "Notifications");
       holder.insertBefore(list, holder.firstChild);
     }
-    list.insertBefore(buildItem(notification), list.firstChild);
+    // One row per thing: a newer notification about it replaces the row (keeping its unread ids).
+    var item = buildItem(notification);
+    Array.prototype.forEach.call(list.querySelectorAll(".notification-row"), function (row) {
+      if (row.getAttribute("data-target") !== item.getAttribute("data-target")) return;
+      var unread = (row.getAttribute("data-unread") || "") + " " + (item.getAttribute("data-unread") || "");
+      item.setAttribute("data-unread", unread.trim());
+      if (unread.trim()) item.classList.add("is-unread");
+      row.parentNode.removeChild(row);
+    });
+    list.insertBefore(item, list.firstChild);
   });
 
   // Confirm "Mark all as read" for screen reader users: the list changes
