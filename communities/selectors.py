@@ -297,6 +297,21 @@ class QuestionPage:
     is_moderator: bool
     is_member: bool
     removed: bool = False
+    # The asker of an unanswered question may turn it into a ticket from this moment on.
+    ticket_from: object = None
+
+    @property
+    def ticket_ready(self) -> bool:
+        return self.ticket_from is not None and timezone.now() >= self.ticket_from
+
+
+def ticket_ready_at(question: Question):
+    """When the community has had its time to answer (QUESTION_TO_TICKET_HOURS after asking)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    return question.created_at + timedelta(hours=settings.QUESTION_TO_TICKET_HOURS)
 
 
 def question_page(*, user: User, question: Question) -> QuestionPage:
@@ -318,6 +333,7 @@ def question_page(*, user: User, question: Question) -> QuestionPage:
         is_moderator=member is not None and member.role in (Membership.Role.OWNER, Membership.Role.MODERATOR),
         is_member=member is not None,
         removed=member is None and is_barred(user, question.community),
+        ticket_from=ticket_ready_at(question) if user.pk == question.author_id and not question.accepted_answer_id else None,
     )
 
 

@@ -454,6 +454,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         frame = {"type": "unread", "count": event["count"]}
         if event.get("read"):
             frame["read"] = [int(pk) for pk in event["read"]]
+        if event.get("all_read"):
+            frame["all_read"] = True
         await self.send_json(frame)
 
     async def live_event(self, event):

@@ -613,12 +613,15 @@ _SENDERS = {
 @transaction.atomic
 def notifications_mark_read(*, actor: User, ids: Iterable[int] | None = None, all_: bool = False) -> int:
     qs = Notification.objects.filter(recipient=actor, read=False)
+    read: list[int] | None = None
     if not all_:
-        qs = qs.filter(pk__in=list(ids or []))
+        read = list(qs.filter(pk__in=list(ids or [])).values_list("pk", flat=True))
+        qs = qs.filter(pk__in=read)
     changed = qs.update(read=True)
     if changed:
         unread = Notification.objects.filter(recipient=actor, read=False).count()
-        transaction.on_commit(lambda: live.push_unread(user_id=actor.pk, count=unread))
+        # Every tab clears the rows read (all of them after "mark all read").
+        transaction.on_commit(lambda: live.push_unread(user_id=actor.pk, count=unread, read=read, all_read=all_))
     return changed
 
 

@@ -202,8 +202,6 @@ class TicketPage:
 
 
 def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
-    from django.conf import settings
-
     from .models import Rating
 
     followers = _follows().filter(target_id=OuterRef("pk")).order_by().values("target_id").annotate(n=Count("pk"))
@@ -213,12 +211,7 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
         rated=Exists(Rating.objects.filter(ticket=OuterRef("pk"), resolution_round=OuterRef("resolution_count"))),
         follower_count=Coalesce(Subquery(followers.values("n")[:1]), 0),
     ).values("following", "me_too", "rated", "follower_count").get()
-    is_requester = ticket.requester_id == user.pk
-    resolved_recently = (
-        ticket.status == Status.RESOLVED
-        and ticket.resolved_at is not None
-        and (timezone.now() - ticket.resolved_at).days < settings.TICKET_REOPEN_DAYS
-    )
+    can_rate, can_reopen = resolution_choices(user=user, ticket=ticket, rated=flags["rated"])
     incidents = []
     if ticket.kind == Kind.PROBLEM:
         incidents = list(ticket.incidents.select_related("requester").order_by("-id")[:200])
@@ -229,10 +222,31 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
         following=flags["following"],
         me_too=flags["me_too"],
         follower_count=flags["follower_count"],
-        can_rate=is_requester and ticket.status in (Status.RESOLVED, Status.CLOSED) and not flags["rated"],
-        can_reopen=(is_staff(user) and ticket.status == Status.RESOLVED) or (is_requester and resolved_recently),
+        can_rate=can_rate,
+        can_reopen=can_reopen,
         incidents=incidents,
     )
+
+
+def resolution_choices(*, user: User, ticket: Ticket, rated: bool | None = None) -> tuple[bool, bool]:
+    """(may rate, may reopen) now: the requester rates each resolution once and reopens for a
+    while after it; agents reopen resolved tickets. `rated` is read (one query) when not given."""
+    from django.conf import settings
+
+    from .models import Rating
+
+    is_requester = ticket.requester_id == user.pk
+    resolved = ticket.status in (Status.RESOLVED, Status.CLOSED)
+    if rated is None and is_requester and resolved:
+        rated = Rating.objects.filter(ticket=ticket, resolution_round=ticket.resolution_count).exists()
+    resolved_recently = (
+        ticket.status == Status.RESOLVED
+        and ticket.resolved_at is not None
+        and (timezone.now() - ticket.resolved_at).days < settings.TICKET_REOPEN_DAYS
+    )
+    can_rate = is_requester and resolved and not rated
+    can_reopen = (is_staff(user) and ticket.status == Status.RESOLVED) or (is_requester and resolved_recently)
+    return can_rate, can_reopen
 
 
 @dataclass

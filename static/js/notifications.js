@@ -98,9 +98,10 @@
   // on this page and in the home's recent list.
   document.addEventListener("live:notifications-read", function (event) {
     var ids = (event.detail && event.detail.ids) || [];
+    var all = !!(event.detail && event.detail.all);
     var rows = document.querySelectorAll(".notification-row.is-unread");
     Array.prototype.forEach.call(rows, function (row) {
-      var left = (row.getAttribute("data-unread") || "").split(" ").filter(function (id) {
+      var left = all ? [] : (row.getAttribute("data-unread") || "").split(" ").filter(function (id) {
         return id && ids.indexOf(Number(id)) === -1;
       });
       row.setAttribute("data-unread", left.join(" "));
