@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -633,14 +633,22 @@ def notifications_mark_visited(*, actor: User, path: str, unread_before: int | N
     pages = {path}
     if path.startswith("/api/v1/"):
         pages.add(path[len("/api/v1"):])
-    links = Q()
-    for page in pages:
-        links |= Q(url=page) | Q(url__startswith=page + "#") | Q(url__startswith=page + "?")
-    # Two statements, no lock: a notification read twice at once is still read.
-    ids = list(Notification.objects.filter(links, recipient=actor, read=False).values_list("pk", flat=True))
+    # One statement whatever there is to read, so a page's query count does not depend on it.
+    conditions, params = [], []
+    for page in sorted(pages):
+        escaped = page.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append("url = %s OR url LIKE %s ESCAPE '\\' OR url LIKE %s ESCAPE '\\'")
+        params += [page, escaped + "#%", escaped + "?%"]
+    table = Notification._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET read = %s WHERE recipient_id = %s AND NOT read AND ({' OR '.join(conditions)})"  # noqa: S608
+            " RETURNING id",
+            [True, actor.pk, *params],
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
     if not ids:
         return [], unread_before if unread_before is not None else selectors.notifications_unread_count(actor)
-    Notification.objects.filter(pk__in=ids, read=False).update(read=True)
     unread = (max(0, unread_before - len(ids)) if unread_before is not None
               else selectors.notifications_unread_count(actor))
     transaction.on_commit(lambda: live.push_unread(user_id=actor.pk, count=unread, read=ids))

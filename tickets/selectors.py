@@ -378,8 +378,8 @@ def home_followed(*, user: User, incidents_only: bool = False, limit: int = 5) -
         latest_at=Subquery(latest.values("created_at")[:1]),
         latest_internal=Subquery(latest.values("internal")[:1]),
     )
-    if incidents_only:
-        qs = qs.filter(kind=Kind.INCIDENT, status__in=OPEN_STATUSES)
+    if incidents_only:  # an end user's own tickets are listed on their own
+        qs = qs.filter(kind=Kind.INCIDENT, status__in=OPEN_STATUSES).exclude(requester=user)
     return list(_home_list(qs).order_by("-updated_at", "-id")[:limit])
 
 
