@@ -180,12 +180,15 @@ def about_condition(about: str) -> Q:
 
 
 def feed_page(*, user: User, context: str = "all", before: int | None = None, limit: int = FEED_PAGE,
-              about: str = "") -> tuple[list[Activity], int | None]:
+              about: str = "", own: bool = True) -> tuple[list[Activity], int | None]:
     """One page of the person's feed, newest first: one indexed query on their timeline, joined to
-    the activities and their actors, whatever they follow. Returns the page and the next cursor."""
+    the activities and their actors, whatever they follow. Returns the page and the next cursor.
+    `own=False` leaves out what the person did themselves (the feed page's default)."""
     from .models import TimelineEntry
 
     entries = TimelineEntry.objects.filter(user=user)
+    if not own:
+        entries = entries.exclude(activity__actor=user)
     if context != "all":
         entries = entries.filter(context=context)
     if about:
@@ -347,3 +350,22 @@ def live_ticket_user(*, key: str) -> User | None:
         return None
     user = User.objects.filter(pk=payload["u"], is_active=True).first()
     return user if user is not None and live_tickets.matches(payload, user) else None
+
+
+MENTION_SUGGESTIONS = 8
+
+
+def mention_candidates(*, viewer: User, text: str, place: str) -> list[User]:
+    """People whose username or name starts with `text` and who may see `place` (a wall,
+    "type:key"): mentioning anyone else would notify nobody. Two queries whatever the size."""
+    from . import fanout, walls
+
+    wall_type, _, key = place.partition(":")
+    wall = walls.resolve(viewer, wall_type, key)
+    matches = (
+        User.objects.filter(is_active=True)
+        .filter(Q(username__istartswith=text) | Q(display_name__istartswith=text) | Q(display_name__icontains=f" {text}"))
+        .exclude(pk=viewer.pk)
+        .order_by("username")[: MENTION_SUGGESTIONS * 4]
+    )
+    return fanout.admitted_people(wall.audience, matches)[:MENTION_SUGGESTIONS]

@@ -271,17 +271,26 @@ def _feed_context(request) -> dict:
     except ApplicationError:
         about = ""  # something no longer followed: show the whole context instead
     before = _cursor(request.GET.get("before"))
-    activities, next_before = selectors.feed_page(user=request.user, context=context, before=before, about=about)
+    # What the person did themselves stays out unless they ask for it ("mine=1").
+    mine = "1" if request.GET.get("mine") == "1" else ""
+    activities, next_before = selectors.feed_page(user=request.user, context=context, before=before, about=about,
+                                                  own=bool(mine))
+    items = _group(activities)
+    _attach_posts(items, request.user)
     feed_url = reverse("feeds:feed")
     return {
-        "items": _group(activities),
+        "items": items,
         "feed_context": context,
         "feed_about": about,
-        "contexts": [(value, label, feed_url + _feed_query(value, about)) for value, label in FEED_CONTEXTS],
+        "feed_mine": bool(mine),
+        "mine_toggle_url": feed_url + _feed_query(context, about, mine="" if mine else "1"),
+        "contexts": [(value, label, feed_url + _feed_query(value, about, mine=mine)) for value, label in FEED_CONTEXTS],
         "before": before,
-        "older_url": feed_url + _feed_query(context, about, before=next_before) if next_before else "",
-        "newest_url": feed_url + _feed_query(context, about),
-        "items_url": reverse("feeds:feed_items") + _feed_query(context, about),
+        "older_url": feed_url + _feed_query(context, about, before=next_before, mine=mine) if next_before else "",
+        "newest_url": feed_url + _feed_query(context, about, mine=mine),
+        # Where a like or an inline comment returns to (the list is also served alone, by htmx).
+        "item_next": feed_url + _feed_query(context, about, mine=mine),
+        "items_url": reverse("feeds:feed_items") + _feed_query(context, about, mine=mine),
         "newest_id": activities[0].pk if activities else 0,
     }
 
@@ -301,7 +310,8 @@ def feed(request):
                 form.add_service_error(exc)
             else:
                 messages.success(request, "Shared with your followers.")
-                return redirect("feeds:feed")
+                # One's own actions stay out of the feed by default; right after sharing, show them.
+                return redirect(reverse("feeds:feed") + "?mine=1")
         status = form.error_status
     context = _feed_context(request)
     context["form"] = form
@@ -529,7 +539,8 @@ def post_comment(request, pk: int):
             form.add_service_error(exc)
         else:
             messages.success(request, "Comment added.")
-            return redirect(reverse("feeds:post", args=[pk]) + "#comments")
+            # Commented inline from the feed: back to the feed, where the count moved on.
+            return redirect(_next_url(request, reverse("feeds:post", args=[pk]) + "#comments"))
     return _post_page(request, pk, comment_form=form, status=form.error_status)
 
 
