@@ -456,6 +456,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             frame["read"] = [int(pk) for pk in event["read"]]
         if event.get("all_read"):
             frame["all_read"] = True
+        if event.get("again"):
+            frame["again"] = [{"id": int(n["id"]), "url": str(n["url"])} for n in event["again"]]
         await self.send_json(frame)
 
     async def live_event(self, event):

@@ -90,8 +90,11 @@ def notification_message(*, user_id: int, payload: dict) -> tuple[str, dict]:
     return streams.user_group_name(user_id), {"type": "live.notification", "notification": payload}
 
 
-def unread_message(*, user_id: int, count: int, read: list[int] | None = None, all_read: bool = False) -> tuple[str, dict]:
+def unread_message(*, user_id: int, count: int, read: list[int] | None = None, all_read: bool = False,
+                   again: list[dict] | None = None) -> tuple[str, dict]:
     message = {"type": "live.unread", "count": count}
+    if again:
+        message["again"] = list(again)
     if read:
         message["read"] = list(read)
     if all_read:

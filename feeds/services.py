@@ -190,7 +190,13 @@ def _notify_people(*, activity: Activity, actor: User | None, audience: Audience
     messages = [live.notification_message(user_id=n.recipient_id, payload=notification_payload(n)) for n in notifications]
     if merged:
         # A repeat is no new notification (no toast); the badge still shows it unread again.
-        messages += [live.unread_message(user_id=uid, count=n) for uid, n in _unread_counts([m.recipient_id for m in merged]).items()]
+        # Which rows came back unread, so a tab showing what they point to reads them at once.
+        again: dict[int, list[dict]] = {}
+        for row in merged:
+            if not row.read:
+                again.setdefault(row.recipient_id, []).append({"id": row.pk, "url": row.url})
+        messages += [live.unread_message(user_id=uid, count=n, again=again.get(uid))
+                     for uid, n in _unread_counts([m.recipient_id for m in merged]).items()]
     return messages
 
 

@@ -286,6 +286,10 @@
       case "unread":
         setUnread(Number(frame.count) || 0);
         // Read in another tab (or by opening what they point to): rows clear everywhere.
+        // A repeat made a notification unread again: read it if this tab shows what it points to.
+        if (Array.isArray(frame.again)) {
+          frame.again.forEach(function (note) { if (note && pointsHere(note)) markRead(note.id); });
+        }
         if (frame.all_read || (Array.isArray(frame.read) && frame.read.length)) {
           emit("live:notifications-read", { ids: frame.read || [], all: !!frame.all_read });
         }

@@ -23,7 +23,6 @@
     box.parentNode.insertBefore(list, box.nextSibling);
     box.setAttribute("aria-autocomplete", "list");
     box.setAttribute("aria-controls", list.id);
-    box.setAttribute("aria-expanded", "false");
 
     var people = [];
     var active = -1;
@@ -35,7 +34,6 @@
       list.textContent = "";
       people = [];
       active = -1;
-      box.setAttribute("aria-expanded", "false");
       box.removeAttribute("aria-activedescendant");
     }
 
@@ -81,7 +79,6 @@
         list.appendChild(item);
       });
       list.hidden = false;
-      box.setAttribute("aria-expanded", "true");
       highlight(0);
     }
 
