@@ -350,6 +350,16 @@ def feed_filter_delete(request, filter_id: int):
 
 @login_required
 @require_GET
+def popular(request):
+    """Popular this week: the posts people engage with most, your follows' engagement weighing more."""
+    posts = selectors.popular_posts(viewer=request.user)
+    liked = selectors.posts_liked(viewer=request.user, post_ids=[p.pk for p in posts])
+    items = [FeedItem(activities=[post.activity], post=post, liked=post.pk in liked) for post in posts]
+    return render(request, "feeds/popular.html", {"items": items, "item_next": reverse("feeds:popular")})
+
+
+@login_required
+@require_GET
 def feed_items(request):
     return render(request, "feeds/_feed_list.html", _feed_context(request))
 
