@@ -108,7 +108,7 @@ def test_opening_what_a_notification_points_to_clears_it_in_every_tab(alice, bob
     expect(second.locator("#unread-badge")).to_have_attribute("data-count", "0", timeout=LIVE)
 
 
-def test_the_rating_form_appears_live_when_the_ticket_is_resolved(alice, bob, new_page):
+def test_the_rating_form_appears_live_when_the_ticket_is_resolved(alice, bob, erin, new_page):
     ticket = off_thread(tickets.ticket_create, actor=alice, kind="incident", title="Screen flickers")
     page = new_page()
     page.set_viewport_size(PHONE)
@@ -117,6 +117,19 @@ def test_the_rating_form_appears_live_when_the_ticket_is_resolved(alice, bob, ne
     expect(page.locator(".ticket-kicker")).to_contain_text("My tickets")
     expect(page.locator("#conversation-section")).to_have_attribute("data-live-subscribed", "true", timeout=10_000)
     expect(page.get_by_role("heading", name="Rate the resolution")).to_have_count(0)
+
+    # @mention suggestions list people who may read this private ticket: the agent, not erin.
+    reply = page.get_by_label("Your reply")
+    reply.press_sequentially("Thanks @bo")
+    option = page.get_by_role("option", name="Bob Okafor (@bob)")
+    expect(option).to_be_visible()
+    assert_accessible(page)
+    reply.press("Enter")
+    expect(reply).to_have_value("Thanks @bob ")
+    reply.press_sequentially("and @er")
+    page.wait_for_timeout(400)
+    expect(page.get_by_role("option")).to_have_count(0)
+    reply.fill("")
 
     off_thread(tickets.ticket_update, actor=bob, ticket=ticket, status="resolved")
 
@@ -144,7 +157,7 @@ def test_no_page_of_an_end_user_and_community_member_scrolls_sideways_on_a_phone
     post = off_thread(feeds.post_create, actor=erin, wall_type="user", wall_key="erin", body="Who else sees #vpn drops?")
 
     pages = [
-        "/", "/feed/", "/feed/?mine=1", "/portal/", "/tickets/mine/", "/tickets/followed/", own.get_absolute_url(),
+        "/", "/feed/", "/feed/?mine=1", "/feed/popular/", "/portal/", "/tickets/mine/", "/tickets/followed/", own.get_absolute_url(),
         public.get_absolute_url(), "/communities/", community.get_absolute_url(), f"/communities/{community.slug}/ask/",
         question.get_absolute_url(), "/articles/", article.get_absolute_url(), "/leaderboard/", "/notifications/",
         "/account/sign-ins/", "/account/notifications/", "/people/alice/", "/people/erin/", f"/services/{vpn.pk}/",
