@@ -15,7 +15,7 @@ def home_sections(*, user: User, sections: list) -> None:
         sections.append({"order": 0, "template": "tickets/home/_report.html"})
         sections.append({
             "order": 10, "template": "tickets/home/_list.html", "id": "home-my-tickets", "title": "My open tickets",
-            "more_url": "/tickets/mine/", "more_label": "All my tickets",
+            "more_url": "/tickets/mine/", "more_label": "See all", "more_hidden": " my open tickets",
             "tickets": selectors.home_my_open(user=user),
             "empty_title": "Nothing open.", "empty_text": "Tickets you report show here with their state.",
         })
