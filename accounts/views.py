@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from servicedesk import pages
-from servicedesk.errors import ApplicationError
+from servicedesk import hooks, pages
+from servicedesk.errors import ApplicationError, NotVisible
 
 from . import guard, selectors, services
 from .forms import ProfileForm
@@ -135,6 +135,19 @@ def avatar_file(request, name: str):
     response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+def home(request):
+    # What a home shows is owned by the apps above (tickets, communities, points, policies):
+    # each adds its sections for the person's role through the home_sections hook.
+    sections: list[dict] = []
+    hooks.home_sections(user=request.user, sections=sections)
+    sections.sort(key=lambda section: section["order"])
+    return render(request, "home.html", {
+        "main_sections": [s for s in sections if s.get("column", "main") == "main"],
+        "side_sections": [s for s in sections if s.get("column") == "side"],
+    })
 
 
 @login_required

@@ -30,3 +30,9 @@ class CommunitiesConfig(AppConfig):
 
         social_provider("communities", selectors.social_communities)
         social_provider("knowledge", selectors.social_knowledge, on_demand=True)
+
+        from servicedesk import hooks
+
+        from . import home
+
+        hooks.subscribe(hooks.home_sections, home.home_sections)

@@ -326,6 +326,21 @@ class QuestionPage:
     is_moderator: bool
     is_member: bool
     removed: bool = False
+    # The asker of an unanswered question may turn it into a ticket from this moment on.
+    ticket_from: object = None
+
+    @property
+    def ticket_ready(self) -> bool:
+        return self.ticket_from is not None and timezone.now() >= self.ticket_from
+
+
+def ticket_ready_at(question: Question):
+    """When the community has had its time to answer (QUESTION_TO_TICKET_HOURS after asking)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    return question.created_at + timedelta(hours=settings.QUESTION_TO_TICKET_HOURS)
 
 
 def question_page(*, user: User, question: Question) -> QuestionPage:
@@ -347,6 +362,7 @@ def question_page(*, user: User, question: Question) -> QuestionPage:
         is_moderator=member is not None and member.role in (Membership.Role.OWNER, Membership.Role.MODERATOR),
         is_member=member is not None,
         removed=member is None and is_barred(user, question.community),
+        ticket_from=ticket_ready_at(question) if user.pk == question.author_id and not question.accepted_answer_id else None,
     )
 
 
@@ -557,3 +573,27 @@ def reply_knowledge(*, user: User, ticket, limit: int = 4) -> list[ReplyKnowledg
                 summary=_summary(question.accepted_answer.body),
             ))
     return found
+
+
+def _my_service_ids(user: User):
+    """The services a person has reported tickets about or follows (a subquery, no read)."""
+    from feeds.models import Follow
+    from tickets.models import Service
+
+    reported = Q(tickets__requester=user)
+    followed = Q(pk__in=Follow.objects.filter(user=user, target_type=Follow.Type.SERVICE).values("target_id"))
+    return Service.objects.filter(reported | followed, active=True).values("pk")
+
+
+def home_suggested_communities(*, user: User, limit: int = 4) -> list[Community]:
+    """Communities about the person's services that they may read and have not joined yet."""
+    joined = Membership.objects.filter(user=user).values("community_id")
+    return list(
+        Community.objects.filter(services__in=_my_service_ids(user), visibility=Community.Visibility.OPEN)
+        .exclude(pk__in=joined).distinct().order_by("name")[:limit]
+    )
+
+
+def home_suggested_articles(*, user: User, limit: int = 4):
+    """The newest knowledge articles about the person's services that they may read."""
+    return list(articles_for(user).filter(service__in=_my_service_ids(user)).defer("body", "body_html")[:limit])

@@ -451,8 +451,6 @@ def answer_promote(*, actor: User, answer: Answer):
 @transaction.atomic
 def question_to_ticket(*, actor: User, question: Question):
     """An unanswered question becomes a ticket after a while; the asker follows it."""
-    from datetime import timedelta
-
     from django.conf import settings
 
     from tickets import services as tickets
@@ -461,8 +459,7 @@ def question_to_ticket(*, actor: User, question: Question):
         raise Forbidden("Only the person who asked turns a question into a ticket.")
     if question.accepted_answer_id is not None:
         raise ApplicationError("This question has an accepted answer.")
-    wait = timedelta(hours=settings.QUESTION_TO_TICKET_HOURS)
-    if timezone.now() - question.created_at < wait:
+    if timezone.now() < selectors.ticket_ready_at(question):
         raise ApplicationError(f"Give the community {settings.QUESTION_TO_TICKET_HOURS} hours to answer first.")
     description = f"{question.body}\n\nAsked in {question.community.name}: {question.get_absolute_url()}"
     return tickets.ticket_create(

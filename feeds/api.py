@@ -155,6 +155,27 @@ class WallApi(APIView):
         })
 
 
+class MentionQuery(serializers.Serializer):
+    q = serializers.RegexField(r"^[\w.+\- ]{1,40}$", help_text="What follows the @ so far.")
+    place = serializers.RegexField(r"^[a-z]+:\S{1,150}$", help_text="The wall written on, as type:key (ticket:42, community:vpn).")
+
+
+class MentionSuggestionsApi(APIView):
+    """@mention autocomplete: only people who may see the place (the others would not be told)."""
+
+    @extend_schema(parameters=[MentionQuery],
+                   responses=inline_serializer("MentionSuggestions", {"results": serializers.ListField(), "next": serializers.CharField(allow_null=True)}))
+    def get(self, request):
+        query = MentionQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        people = selectors.mention_candidates(viewer=request.user, text=query.validated_data["q"].strip(),
+                                              place=query.validated_data["place"])
+        return Response({
+            "results": [{"username": p.username, "display_name": p.display_name or p.username} for p in people],
+            "next": None,
+        })
+
+
 class WallRefInput(serializers.Serializer):
     type = serializers.ChoiceField(choices=walls.types())
     key = KeyField()

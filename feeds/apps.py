@@ -8,7 +8,9 @@ class FeedsConfig(AppConfig):
     def ready(self):
         from servicedesk import hooks
 
-        from . import people, signins, streams, walls
+        from . import home, people, signins, streams, walls
+
+        hooks.subscribe(hooks.home_sections, home.home_sections)
 
         streams.register("tag", lambda user, key: bool(walls.TAG_RE.match(walls.normalise_tag(key))))
         streams.register("user", people.may_see_person)

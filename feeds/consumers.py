@@ -549,7 +549,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def live_unread(self, event):
         if not await self._account_ok():
             return
-        await self.send_json({"type": "unread", "count": event["count"]})
+        frame = {"type": "unread", "count": event["count"]}
+        if event.get("read"):
+            frame["read"] = [int(pk) for pk in event["read"]]
+        if event.get("all_read"):
+            frame["all_read"] = True
+        if event.get("again"):
+            frame["again"] = [{"id": int(n["id"]), "url": str(n["url"])} for n in event["again"]]
+        await self.send_json(frame)
 
     async def live_event(self, event):
         """A content-free hint ("leaderboard changed") for pages that refetch what they show."""

@@ -107,9 +107,18 @@ def notification_message(*, user_id: int, payload: dict) -> tuple[str, dict]:
     return streams.user_group_name(user_id), {"type": "live.notification", "notification": payload}
 
 
-def unread_message(*, user_id: int, count: int) -> tuple[str, dict]:
-    return streams.user_group_name(user_id), {"type": "live.unread", "count": count}
+def unread_message(*, user_id: int, count: int, read: list[int] | None = None, all_read: bool = False,
+                   again: list[dict] | None = None) -> tuple[str, dict]:
+    message = {"type": "live.unread", "count": count}
+    if again:
+        message["again"] = list(again)
+    if read:
+        message["read"] = list(read)
+    if all_read:
+        message["all_read"] = True
+    return streams.user_group_name(user_id), message
 
 
-def push_unread(*, user_id: int, count: int) -> None:
-    send_many([unread_message(user_id=user_id, count=count)])
+def push_unread(*, user_id: int, count: int, read: list[int] | None = None, all_read: bool = False) -> None:
+    """The person's unread count (and which notifications were just read) to all their tabs."""
+    send_many([unread_message(user_id=user_id, count=count, read=read, all_read=all_read)])

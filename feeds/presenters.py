@@ -1,6 +1,7 @@
 """One JSON shape per object, shared by the API, live frames and resume (API.md)."""
 from __future__ import annotations
 
+from . import notification_kinds
 from .models import Activity, Notification
 
 
@@ -28,6 +29,7 @@ def notification_payload(notification: Notification) -> dict:
     return {
         "id": notification.id,
         "kind": notification.kind,
+        "kind_label": notification_kinds.badge(notification.kind),
         "text": notification.text,
         "url": notification.url,
         "read": notification.read,

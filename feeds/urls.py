@@ -13,6 +13,7 @@ urlpatterns = [
     path("notifications/read/", views.notifications_read, name="notifications_read"),
     path("feed/", views.feed, name="feed"),
     path("feed/items/", views.feed_items, name="feed_items"),
+    path("feed/popular/", views.popular, name="popular"),
     path("people/<str:username>/", views.person, name="person"),
     path("services/<int:pk>/", views.service, name="service"),
     path("tags/<str:tag>/", views.tag, name="tag"),

@@ -30,8 +30,16 @@ from .models import Post
 
 @login_required
 def notification_list(request):
-    page = Paginator(selectors.notifications_for(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "feeds/notifications.html", {"notifications": page.object_list, "page_obj": page})
+    page = _notification_page(request.user, request.GET.get("page"))
+    return render(request, "feeds/notifications.html", _notification_context(page))
+
+
+def _notification_page(user, number):
+    return Paginator(selectors.notifications_for(user).select_related("activity"), 30).get_page(number)
+
+
+def _notification_context(page) -> dict:
+    return {"notifications": page.object_list, "groups": selectors.notification_groups(page.object_list), "page_obj": page}
 
 
 @login_required
@@ -39,12 +47,8 @@ def notification_list(request):
 def notifications_read(request):
     services.notifications_mark_read(actor=request.user, all_=True)
     if request.headers.get("HX-Request"):
-        page = Paginator(selectors.notifications_for(request.user), 30).get_page(1)
-        return render(
-            request,
-            "feeds/_notification_list.html",
-            {"notifications": page.object_list, "page_obj": page, "unread_notifications": 0},
-        )
+        context = _notification_context(_notification_page(request.user, 1))
+        return render(request, "feeds/_notification_list.html", {**context, "unread_notifications": 0})
     return redirect("feeds:notifications")
 
 
@@ -264,17 +268,26 @@ def _feed_context(request) -> dict:
     except ApplicationError:
         about = ""  # something no longer followed: show the whole context instead
     before = _cursor(request.GET.get("before"))
-    activities, next_before = selectors.feed_page(user=request.user, context=context, before=before, about=about)
+    # What the person did themselves stays out unless they ask for it ("mine=1").
+    mine = "1" if request.GET.get("mine") == "1" else ""
+    activities, next_before = selectors.feed_page(user=request.user, context=context, before=before, about=about,
+                                                  own=bool(mine))
+    items = _group(activities)
+    _attach_posts(items, request.user)
     feed_url = reverse("feeds:feed")
     return {
-        "items": _group(activities),
+        "items": items,
         "feed_context": context,
         "feed_about": about,
-        "contexts": [(value, label, feed_url + _feed_query(value, about)) for value, label in FEED_CONTEXTS],
+        "feed_mine": bool(mine),
+        "mine_toggle_url": feed_url + _feed_query(context, about, mine="" if mine else "1"),
+        "contexts": [(value, label, feed_url + _feed_query(value, about, mine=mine)) for value, label in FEED_CONTEXTS],
         "before": before,
-        "older_url": feed_url + _feed_query(context, about, before=next_before) if next_before else "",
-        "newest_url": feed_url + _feed_query(context, about),
-        "items_url": reverse("feeds:feed_items") + _feed_query(context, about),
+        "older_url": feed_url + _feed_query(context, about, before=next_before, mine=mine) if next_before else "",
+        "newest_url": feed_url + _feed_query(context, about, mine=mine),
+        # Where a like or an inline comment returns to (the list is also served alone, by htmx).
+        "item_next": feed_url + _feed_query(context, about, mine=mine),
+        "items_url": reverse("feeds:feed_items") + _feed_query(context, about, mine=mine),
         "newest_id": activities[0].pk if activities else 0,
     }
 
@@ -294,7 +307,8 @@ def feed(request):
                 form.add_service_error(exc)
             else:
                 messages.success(request, "Shared with your followers.")
-                return redirect("feeds:feed")
+                # One's own actions stay out of the feed by default; right after sharing, show them.
+                return redirect(reverse("feeds:feed") + "?mine=1")
         status = form.error_status
     context = _feed_context(request)
     context["form"] = form
@@ -329,6 +343,16 @@ def feed_filter_delete(request, filter_id: int):
         raise Http404(exc.message) from exc
     messages.success(request, "The saved view is gone.")
     return redirect("feeds:feed")
+
+
+@login_required
+@require_GET
+def popular(request):
+    """Popular this week: the posts people engage with most, your follows' engagement weighing more."""
+    posts = selectors.popular_posts(viewer=request.user)
+    liked = selectors.posts_liked(viewer=request.user, post_ids=[p.pk for p in posts])
+    items = [FeedItem(activities=[post.activity], post=post, liked=post.pk in liked) for post in posts]
+    return render(request, "feeds/popular.html", {"items": items, "item_next": reverse("feeds:popular")})
 
 
 @login_required
@@ -520,7 +544,8 @@ def post_comment(request, pk: int):
             form.add_service_error(exc)
         else:
             messages.success(request, "Comment added.")
-            return redirect(reverse("feeds:post", args=[pk]) + "#comments")
+            # Commented inline from the feed: back to the feed, where the count moved on.
+            return redirect(_next_url(request, reverse("feeds:post", args=[pk]) + "#comments"))
     return _post_page(request, pk, comment_form=form, status=form.error_status)
 
 
@@ -658,7 +683,3 @@ def feed_link_revoke(request, token_id: int):
     return redirect("feeds:preferences")
 
 
-@login_required
-def home(request):
-    recent = list(selectors.notifications_for(request.user)[:5])
-    return render(request, "home.html", {"recent_notifications": recent})

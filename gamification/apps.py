@@ -22,3 +22,9 @@ class GamificationConfig(AppConfig):
 
         social_provider("standing", lambda viewer, person: selectors.standing_for([person])[person.pk])
         social_provider("influence", lambda viewer, person: selectors.influence_cached(person))
+
+        from servicedesk import hooks
+
+        from . import home
+
+        hooks.subscribe(hooks.home_sections, home.home_sections)

@@ -434,3 +434,36 @@ def as_csv(f: Figures) -> str:
         for i, bucket in enumerate(f.buckets):
             writer.writerow([bucket.isoformat(), *[f.series[name][i] for name, _ in SERIES]])
     return out.getvalue()
+
+
+@dataclass
+class WeekHeadline:
+    """The manager home's figures for the last seven days (two queries)."""
+
+    opened: int
+    resolved: int
+    breached: int
+    backlog: int
+    ratings: int
+    satisfaction_avg: float | None
+
+    @property
+    def sla_compliance(self) -> float | None:
+        return None if not self.resolved else round(100 * (self.resolved - self.breached) / self.resolved, 1)
+
+
+def week_headline(*, now: datetime | None = None) -> WeekHeadline:
+    from tickets.models import OPEN_STATUSES, Rating, Ticket
+
+    since = (now or timezone.now()) - timedelta(days=7)
+    tickets = Ticket.objects.aggregate(
+        opened=Count("pk", filter=Q(created_at__gte=since)),
+        resolved=Count("pk", filter=Q(resolved_at__gte=since)),
+        breached=Count("pk", filter=Q(resolved_at__gte=since, resolution_breached_at__isnull=False)),
+        backlog=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+    )
+    rated = Rating.objects.filter(created_at__gte=since).aggregate(n=Count("pk"), avg=Avg("score"))
+    return WeekHeadline(
+        opened=tickets["opened"], resolved=tickets["resolved"], breached=tickets["breached"], backlog=tickets["backlog"],
+        ratings=rated["n"], satisfaction_avg=round(float(rated["avg"]), 1) if rated["avg"] is not None else None,
+    )

@@ -343,3 +343,12 @@ def campaign_progress(campaign: Campaign, *, limit: int = 20, viewer: User | Non
 
 def rules_all():
     return Rule.objects.order_by("slug")
+
+
+def points_this_week(user: User, *, now=None) -> int:
+    """Points earned since Monday 00:00 UTC (reversals included): one query."""
+    from datetime import UTC
+
+    now = (now or timezone.now()).astimezone(UTC)
+    monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    return PointEntry.objects.filter(user=user, created_at__gte=monday).aggregate(n=Sum("points"))["n"] or 0

@@ -510,7 +510,9 @@ def bounty_set(*, actor: User, ticket, points: int, note: str = "") -> Bounty:
         raise ApplicationError("This problem is already resolved.")
     if not isinstance(points, int) or isinstance(points, bool) or not 1 <= points <= 10000:
         raise ApplicationError("The bounty was not set.", errors={"points": ["Give a whole number from 1 to 10000."]})
-    bounty, _ = Bounty.objects.update_or_create(ticket=ticket, defaults={"points": points, "note": note[:300], "created_by": actor})
+    # Changing a bounty sets it afresh: "Set by Carol, just now" names who set what shows, and when.
+    bounty, _ = Bounty.objects.update_or_create(
+        ticket=ticket, defaults={"points": points, "note": note[:300], "created_by": actor, "created_at": timezone.now()})
     return bounty
 
 

@@ -13,3 +13,9 @@ class PoliciesConfig(AppConfig):
         preference_extras.register(
             "external_channel", payload=selectors.external_channel_payload, save=subscribers.save_external_channel
         )
+
+        from servicedesk import hooks
+
+        from . import home
+
+        hooks.subscribe(hooks.home_sections, home.home_sections)

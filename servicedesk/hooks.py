@@ -203,3 +203,17 @@ def article_marked_helpful(*, article, actor) -> None:
 def content_removed(*, kind: str, object_id: int) -> None:
     """A moderator removed a question, answer, article, idea or poll (``kind`` names which), inside
     the moderation transaction (``communities.services.content_remove``). Gamification reverses the points the content earned."""
+
+
+# --- Role homes -------------------------------------------------------------------------------
+
+
+@hook
+def home_sections(*, user, sections: list) -> None:
+    """Fires while ``user``'s home page is built (a GET, outside any transaction; read-only).
+
+    Each subscriber appends the sections its app owns for the person's role to ``sections``:
+    dicts ``{"order": int, "column": "main" | "side", "template": str, ...}`` whose other keys
+    the template reads as ``section.<key>``, shown sorted by ``order``. A subscriber reads only what the person may see and spends a
+    fixed number of queries whatever the data's size (the home's query budget is pinned).
+    """

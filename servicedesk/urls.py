@@ -36,6 +36,7 @@ api_v1 = [
     path("feed-tokens/<int:token_id>/", feeds_api.FeedTokenRevokeApi.as_view(), name="feed-token-revoke"),
     path("walls/<str:wall_type>/<str:key>/", feeds_api.WallApi.as_view(), name="wall"),
     path("posts/", feeds_api.PostCreateApi.as_view(), name="posts"),
+    path("mentions/", feeds_api.MentionSuggestionsApi.as_view(), name="mention-suggestions"),
     path("posts/<int:post_id>/", feeds_api.PostDetailApi.as_view(), name="post-detail"),
     path("posts/<int:post_id>/like/", feeds_api.PostLikeApi.as_view(), name="post-like"),
     path("posts/<int:post_id>/comments/", feeds_api.PostCommentsApi.as_view(), name="post-comments"),
@@ -103,7 +104,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", feeds_views.home, name="home"),
+    path("", accounts_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("rss/<str:token>/<str:wall_type>/<str:key>/", WallRss(), name="wall-rss"),
     path("atom/<str:token>/<str:wall_type>/<str:key>/", WallAtom(), name="wall-atom"),

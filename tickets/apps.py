@@ -25,3 +25,7 @@ class TicketsConfig(AppConfig):
 
         mail_threads.register("ticket", streams.ticket_mail_tag)
         hooks.subscribe(hooks.signin_reported, security.open_security_incident)
+
+        from . import home
+
+        hooks.subscribe(hooks.home_sections, home.home_sections)

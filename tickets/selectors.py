@@ -229,8 +229,6 @@ class TicketPage:
 
 
 def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
-    from django.conf import settings
-
     from .models import Rating
 
     followers = _follows().filter(target_id=OuterRef("pk")).order_by().values("target_id").annotate(n=Count("pk"))
@@ -241,12 +239,7 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
         follower_count=Coalesce(Subquery(followers.values("n")[:1]), 0),
         has_duplicates=Exists(Ticket.objects.filter(merged_into_id=OuterRef("pk"))),
     ).values("following", "me_too", "rated", "follower_count", "has_duplicates").get()
-    is_requester = ticket.requester_id == user.pk
-    resolved_recently = (
-        ticket.status == Status.RESOLVED
-        and ticket.resolved_at is not None
-        and (timezone.now() - ticket.resolved_at).days < settings.TICKET_REOPEN_DAYS
-    )
+    can_rate, can_reopen = resolution_choices(user=user, ticket=ticket, rated=flags["rated"])
     # One query for both kinds of link: a problem's incidents, and the duplicates merged into this ticket.
     linked = Q(merged_into_id=ticket.pk)
     if ticket.kind == Kind.PROBLEM:
@@ -266,11 +259,32 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
         following=flags["following"],
         me_too=flags["me_too"],
         follower_count=flags["follower_count"],
-        can_rate=is_requester and ticket.status in (Status.RESOLVED, Status.CLOSED) and not flags["rated"],
-        can_reopen=(is_staff(user) and ticket.status == Status.RESOLVED) or (is_requester and resolved_recently),
+        can_rate=can_rate,
+        can_reopen=can_reopen,
         incidents=incidents,
         duplicates=duplicates,
     )
+
+
+def resolution_choices(*, user: User, ticket: Ticket, rated: bool | None = None) -> tuple[bool, bool]:
+    """(may rate, may reopen) now: the requester rates each resolution once and reopens for a
+    while after it; agents reopen resolved tickets. `rated` is read (one query) when not given."""
+    from django.conf import settings
+
+    from .models import Rating
+
+    is_requester = ticket.requester_id == user.pk
+    resolved = ticket.status in (Status.RESOLVED, Status.CLOSED)
+    if rated is None and is_requester and resolved:
+        rated = Rating.objects.filter(ticket=ticket, resolution_round=ticket.resolution_count).exists()
+    resolved_recently = (
+        ticket.status == Status.RESOLVED
+        and ticket.resolved_at is not None
+        and (timezone.now() - ticket.resolved_at).days < settings.TICKET_REOPEN_DAYS
+    )
+    can_rate = is_requester and resolved and not rated
+    can_reopen = (is_staff(user) and ticket.status == Status.RESOLVED) or (is_requester and resolved_recently)
+    return can_rate, can_reopen
 
 
 @dataclass
@@ -641,3 +655,50 @@ def queue_counts(*, user: User, views: list[QueueView]) -> list[QueueView]:
             for index, count in zip(counted, cursor.fetchone()):
                 views[index].count = count
     return views
+
+
+# --- role homes -------------------------------------------------------------------------------
+
+
+def _home_list(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return qs.select_related("service").defer("search_vector", "description")
+
+
+def home_my_open(*, user: User, limit: int = 6) -> list[Ticket]:
+    """The person's own open tickets, most recently moved first."""
+    qs = Ticket.objects.filter(requester=user, status__in=OPEN_STATUSES).order_by("-updated_at", "-id")
+    return list(_home_list(qs)[:limit])
+
+
+def home_followed(*, user: User, incidents_only: bool = False, limit: int = 5) -> list[Ticket]:
+    """Tickets the person follows and may still see, each with its latest comment they may read
+    (`latest_body`, `latest_at`, `latest_internal`): one query."""
+    followed = _follows().filter(user=user).values("target_id")
+    comments = Comment.objects.filter(ticket=OuterRef("pk"))
+    if not is_staff(user):
+        comments = comments.filter(internal=False)
+    latest = comments.order_by("-id")
+    qs = visible_tickets(user).filter(pk__in=followed).annotate(
+        latest_body=Subquery(latest.values("body")[:1]),
+        latest_at=Subquery(latest.values("created_at")[:1]),
+        latest_internal=Subquery(latest.values("internal")[:1]),
+    )
+    if incidents_only:  # an end user's own tickets are listed on their own
+        qs = qs.filter(kind=Kind.INCIDENT, status__in=OPEN_STATUSES).exclude(requester=user)
+    return list(_home_list(qs).order_by("-updated_at", "-id")[:limit])
+
+
+def home_assigned_by_sla(*, user: User, limit: int = 8) -> list[Ticket]:
+    """An agent's open tickets, the nearest resolution deadline first (no deadline last)."""
+    qs = Ticket.objects.filter(assignee=user, status__in=OPEN_STATUSES).order_by(
+        F("resolution_due_at").asc(nulls_last=True), "priority", "id")
+    return list(_home_list(qs)[:limit])
+
+
+def home_unassigned_in_team(*, user: User, limit: int = 8) -> list[Ticket]:
+    """Open tickets of the agent's team nobody has taken yet, most urgent first."""
+    if user.team_id is None:
+        return []
+    qs = Ticket.objects.filter(team_id=user.team_id, assignee__isnull=True, status__in=OPEN_STATUSES).order_by(
+        "priority", F("resolution_due_at").asc(nulls_last=True), "id")
+    return list(_home_list(qs)[:limit])

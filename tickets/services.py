@@ -690,6 +690,13 @@ def ticket_unfollow(*, actor: User, ticket: Ticket) -> bool:
 
 
 @transaction.atomic
+def _me_too_sentence(actor: User, ticket: Ticket) -> str:
+    """"Alice Martin is affected by INC-000042 VPN disconnects, with 12 others"."""
+    others = max(0, (ticket.me_too_count or 0) - 1)
+    tail = f", with {others} other{'s' if others != 1 else ''}" if others else ""
+    return f"{_name(actor)} is affected by {ticket.number} {ticket.title}{tail}"
+
+
 def ticket_me_too(*, actor: User, ticket: Ticket) -> Ticket:
     """"Me too" on a public incident: counted once per person, who then follows it."""
     if not can_see(actor, ticket):
@@ -708,7 +715,7 @@ def ticket_me_too(*, actor: User, ticket: Ticket) -> Ticket:
     Ticket.objects.filter(pk=ticket.pk).update(me_too_count=F("me_too_count") + 1)
     _follow(ticket, actor, Follow.Reason.ME_TOO)
     ticket.refresh_from_db()
-    _publish(ticket, actor=actor, verb="me_too", summary=f"{_name(actor)} is affected too ({ticket.me_too_count} people)")
+    _publish(ticket, actor=actor, verb="me_too", summary=_me_too_sentence(actor, ticket))
     return ticket
 
 

@@ -317,6 +317,11 @@ def conversation(request, pk: int):
     # An agent's page asks for its triage controls too, and takes them only if the agent is not using them.
     if context["with_summary"] and agent and request.GET.get("controls") == "1":
         context["update_form"] = _controls_form(request.user, ticket)
+    # The requester's rating and reopen forms follow the status live (resolved: "Rate the resolution").
+    if context["with_summary"] and ticket.requester_id == request.user.pk and not agent:
+        can_rate, can_reopen = selectors.resolution_choices(user=request.user, ticket=ticket)
+        context.update(with_resolution=True, can_rate=can_rate, can_reopen=can_reopen,
+                       rating_form=RatingForm(auto_id="rating_%s"), reopen_form=ReopenForm(auto_id="reopen_%s"))
     return render(request, "tickets/_conversation_response.html", context)
 
 

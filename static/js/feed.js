@@ -53,6 +53,9 @@
     }
 
     function wants(activity) {
+      // The feed leaves out the person's own actions unless they asked for them.
+      var hidden = state.list.getAttribute("data-hide-actor");
+      if (hidden && activity.actor && activity.actor.username === hidden) return false;
       var wall = state.list.getAttribute("data-wall-stream");
       if (wall) return streamOf(activity.object) === wall || streamOf(activity.target) === wall;
       var context = state.list.getAttribute("data-context") || "all";

@@ -287,6 +287,14 @@
         break;
       case "unread":
         setUnread(Number(frame.count) || 0);
+        // Read in another tab (or by opening what they point to): rows clear everywhere.
+        // A repeat made a notification unread again: read it if this tab shows what it points to.
+        if (Array.isArray(frame.again)) {
+          frame.again.forEach(function (note) { if (note && pointsHere(note)) markRead(note.id); });
+        }
+        if (frame.all_read || (Array.isArray(frame.read) && frame.read.length)) {
+          emit("live:notifications-read", { ids: frame.read || [], all: !!frame.all_read });
+        }
         break;
       case "event":
         if (frame.event && typeof frame.event === "object") emit("live:event", frame.event);
@@ -369,11 +377,36 @@
   }
 
   function onNotification(notification) {
-    if (!notification.read) {
+    if (!notification.read && pointsHere(notification)) {
+      // The page already shows it (a reply on the ticket open in this tab): no toast, and it
+      // is read, as if the page had just been opened.
+      notification.read = true;
+      markRead(notification.id);
+    } else if (!notification.read) {
       showToast(notification);
       if (!resuming) setUnread(currentUnread() + 1);
     }
     emit("live:notification", notification);
+  }
+
+  function pointsHere(notification) {
+    var href = safeUrl(notification.url);
+    if (!href) return false;
+    var target = new URL(href);
+    return target.origin === window.location.origin && target.pathname === window.location.pathname;
+  }
+
+  function markRead(id) {
+    var token = "";
+    try {
+      token = JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (e) { /* no token: the server refuses, the notification stays unread */ }
+    fetch("/api/v1/notifications/read/", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token },
+      body: JSON.stringify({ ids: [id] }),
+    }).catch(function () { /* stays unread; opening the page again reads it */ });
   }
 
   // --- Unread counter ---

@@ -4,10 +4,18 @@
   // live.js (loaded before this file) owns the rule: only http(s) links, never script.
   var safeUrl = window.ServiceDeskLive.safeUrl;
 
+  // What a notification points to, as the server groups them (feeds.selectors.notification_target).
+  function target(notification) {
+    var url = String(notification.url || "").split("#")[0].split("?")[0];
+    return url || "#" + notification.id;
+  }
+
   function buildItem(notification) {
     var item = document.createElement("li");
     item.id = "notification-" + notification.id;
-    if (!notification.read) item.className = "is-unread";
+    item.className = "notification-row" + (notification.read ? "" : " is-unread");
+    item.setAttribute("data-unread", notification.read ? "" : String(notification.id));
+    item.setAttribute("data-target", target(notification));
 
     var marker = document.createElement("span");
     marker.className = "unread-marker";
@@ -18,7 +26,7 @@
     text.className = "item-text";
     if (!notification.read) {
       var hidden = document.createElement("span");
-      hidden.className = "visually-hidden";
+      hidden.className = "visually-hidden unread-label";
       hidden.textContent = "Unread: ";
       text.appendChild(hidden);
     }
@@ -36,10 +44,10 @@
 
     var meta = document.createElement("div");
     meta.className = "item-meta cluster";
-    if (notification.kind) {
+    if (notification.kind_label) {
       var badge = document.createElement("span");
       badge.className = "badge badge-neutral";
-      badge.textContent = String(notification.kind);
+      badge.textContent = String(notification.kind_label);
       meta.appendChild(badge);
     }
     var time = document.createElement("time");
@@ -66,7 +74,16 @@
       list.setAttribute("aria-label", "Notifications");
       holder.insertBefore(list, holder.firstChild);
     }
-    list.insertBefore(buildItem(notification), list.firstChild);
+    // One row per thing: a newer notification about it replaces the row (keeping its unread ids).
+    var item = buildItem(notification);
+    Array.prototype.forEach.call(list.querySelectorAll(".notification-row"), function (row) {
+      if (row.getAttribute("data-target") !== item.getAttribute("data-target")) return;
+      var unread = (row.getAttribute("data-unread") || "") + " " + (item.getAttribute("data-unread") || "");
+      item.setAttribute("data-unread", unread.trim());
+      if (unread.trim()) item.classList.add("is-unread");
+      row.parentNode.removeChild(row);
+    });
+    list.insertBefore(item, list.firstChild);
   });
 
   // Confirm "Mark all as read" for screen reader users: the list changes
@@ -75,5 +92,23 @@
     if (!event.target || event.target.id !== "notification-list") return;
     var status = document.getElementById("notification-status");
     if (status) status.textContent = "All notifications marked as read.";
+  });
+
+  // Notifications read elsewhere (another tab, or the page they point to) clear here too,
+  // on this page and in the home's recent list.
+  document.addEventListener("live:notifications-read", function (event) {
+    var ids = (event.detail && event.detail.ids) || [];
+    var all = !!(event.detail && event.detail.all);
+    var rows = document.querySelectorAll(".notification-row.is-unread");
+    Array.prototype.forEach.call(rows, function (row) {
+      var left = all ? [] : (row.getAttribute("data-unread") || "").split(" ").filter(function (id) {
+        return id && ids.indexOf(Number(id)) === -1;
+      });
+      row.setAttribute("data-unread", left.join(" "));
+      if (left.length) return;
+      row.classList.remove("is-unread");
+      var label = row.querySelector(".unread-label");
+      if (label) label.parentNode.removeChild(label);
+    });
   });
 })();

@@ -114,3 +114,41 @@
   window.ServiceDeskUI.refresher = refresher;
   window.ServiceDeskUI.countdowns = countdowns;
 })();
+
+/* Collapsed header under ~700 px: one "Menu" button opens the search, the person and the bar.
+   Without JavaScript everything stays shown (the fold only collapses once this runs). */
+(function () {
+  var toggle = document.getElementById("nav-toggle");
+  var header = document.querySelector(".site-header");
+  var fold = document.getElementById("header-fold");
+  if (!toggle || !header || !fold) return;
+  header.classList.add("is-foldable");
+  toggle.hidden = false;
+
+  function setOpen(open) {
+    header.classList.toggle("is-open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  toggle.addEventListener("click", function () {
+    setOpen(toggle.getAttribute("aria-expanded") !== "true");
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || toggle.getAttribute("aria-expanded") !== "true") return;
+    if (!fold.contains(document.activeElement) && document.activeElement !== toggle) return;
+    setOpen(false);
+    toggle.focus();
+  });
+
+  // The button shows the unread count while the bar (and its badge) is folded away.
+  var badge = document.getElementById("unread-badge");
+  var mirror = document.getElementById("nav-toggle-unread");
+  function sync() {
+    var count = badge ? Number(badge.getAttribute("data-count")) || 0 : 0;
+    mirror.textContent = count ? String(count) : "";
+    toggle.setAttribute("aria-label", count ? "Menu, " + count + " unread notification" + (count === 1 ? "" : "s") : "Menu");
+  }
+  if (badge && mirror && window.MutationObserver) {
+    new MutationObserver(sync).observe(badge, { attributes: true, attributeFilter: ["data-count"] });
+  }
+  if (mirror) sync();
+})();

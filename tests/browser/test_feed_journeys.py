@@ -85,7 +85,9 @@ def test_a_tagged_post_reaches_the_tag_page_and_is_liked(alice, bob, erin, new_p
     expect(reader.get_by_role("button", name=re.compile(r"^Unlike the post by Alice Martin"))).to_be_visible()
 
     # The post's own page: comments, and no edit or delete for someone else's post.
-    reader.get_by_role("link", name="0 comments").click()
+    # One link per card: the line itself leads to the post ("0 comments" is plain text now).
+    expect(items).to_contain_text("0 comments")
+    items.get_by_role("link", name=re.compile(r"^Alice Martin posted")).first.click()
     reader.wait_for_url(re.compile(r"/posts/\d+/$"))
     expect(reader.get_by_role("heading", level=1)).to_have_text("Post by Alice Martin")
     expect(reader.locator("#like-count")).to_have_text("1 like")

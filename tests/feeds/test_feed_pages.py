@@ -181,10 +181,11 @@ def test_bad_input_is_a_400_that_keeps_the_text(client, alice, erin):
 
 def test_feed_post_form_shares_on_my_own_wall(client, erin):
     response = signed_in(client, erin).post("/feed/", {"post-body": "Hello, team"})
-    assert response.status_code == 302 and response.url == "/feed/"
+    assert response.status_code == 302 and response.url == "/feed/?mine=1"
     post = Post.objects.get()
     assert (post.wall_type, post.wall_key) == ("user", "erin")
-    assert "Hello, team" in html(client.get("/feed/"))
+    assert "Hello, team" in html(client.get(response.url))
+    assert "Hello, team" not in html(client.get("/feed/")), "one's own actions are hidden by default"
 
 
 def test_empty_feed_suggests_team_mates_and_services(client, make_user, bob, vpn_service):
