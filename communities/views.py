@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import account_named
 from servicedesk import pages
-from servicedesk.errors import ApplicationError
+from servicedesk.errors import ApplicationError, Forbidden
 
 from . import selectors, services
 from .forms import (
@@ -579,7 +579,7 @@ def _article_or_404(request, pk: int) -> Article:
 def article_edit(request, pk: int):
     article = _article_or_404(request, pk)
     if not selectors.can_edit_article(request.user, article):
-        return _forbidden(request, selectors.ARTICLE_EDIT_REFUSED)
+        raise Forbidden(selectors.ARTICLE_EDIT_REFUSED)
     form = ArticleForm(request.POST or None, prefix="article", initial={"title": article.title, "body": article.body})
     status = 200
     if request.method == "POST":

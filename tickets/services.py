@@ -195,6 +195,7 @@ def ticket_create(
     requester: User | None = None,
     team: Team | None = None,
     channel: str = Channel.WEB,
+    desk_written: bool = False,
 ) -> Ticket:
     errors: dict[str, list[str]] = {}
     if kind not in Kind.values:
@@ -238,9 +239,10 @@ def ticket_create(
     ticket.save(update_fields=["response_due_at", "resolution_due_at"])
     _refresh_search(ticket)
     _change(ticket, actor, "status", None, ticket.status)
-    hooks.text_written(author=actor, text=ticket.title, obj=ticket, field="title")
-    if description.strip():
-        hooks.text_written(author=actor, text=description, obj=ticket, field="description")
+    if not desk_written:  # the desk's own reports (a security incident's sign-in table) are not people's writing
+        hooks.text_written(author=actor, text=ticket.title, obj=ticket, field="title")
+        if description.strip():
+            hooks.text_written(author=actor, text=description, obj=ticket, field="description")
     _follow(ticket, requester, Follow.Reason.REQUESTER)
     if actor != requester:
         _follow(ticket, actor, Follow.Reason.COMMENTER)
@@ -1055,6 +1057,6 @@ def security_incident_open(*, reporter: User, title: str, description: str) -> T
     with ratelimit.unlimited():  # a security report is never refused for being one too many
         return ticket_create(
             actor=reporter, kind=Kind.INCIDENT, title=title, description=description, impact=2, urgency=1,
-            visibility=Visibility.PRIVATE, team=team,
+            visibility=Visibility.PRIVATE, team=team, desk_written=True,
         )
 

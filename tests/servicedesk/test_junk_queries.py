@@ -115,6 +115,8 @@ def fill(route: str, ids: dict) -> str:
             return ids["feed_key"]
         if name == "decision" and "/requests/" in route:
             return "approve"
+        if name == "name" and route.startswith("media/avatars/"):
+            return "nobody.png"
         return str(ids[name])
 
     return "/" + re.sub(r"<(\w+:)?(\w+)>", value, route)
