@@ -23,6 +23,7 @@ class EventKind(models.TextChoices):
     MAJOR_INCIDENT_OPENED = "major_incident_opened", "A major public incident was opened"
     TICKET_RESOLVED = "ticket_resolved", "A public incident was resolved"
     TICKET_CLOSED = "ticket_closed", "A requester's ticket was closed"
+    TICKET_UPDATED = "ticket_updated", "A reply or status change on a ticket logged from chat"
     MAINTENANCE_NOTICE = "maintenance_notice", "Planned maintenance"
 
 

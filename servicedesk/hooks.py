@@ -66,3 +66,14 @@ def catalogue() -> dict[str, Hook]:
 
 # --- The catalogue -------------------------------------------------------------------------
 # Declarations only: each body is empty on purpose, the subscribers do the work.
+
+
+# --- Updates a requester hears about (tickets) ---------------------------------------------
+
+
+@hook
+def ticket_public_update(*, ticket, actor, verb: str, summary: str, comment_id: int | None = None) -> None:
+    """Fires when something happens on a ticket that its requester is told about: a public reply
+    (verb "commented", with `comment_id`), a status change ("changed_status"), a reopening
+    ("reopened") or an automatic closing ("closed"). Never for internal notes. Runs inside the
+    ticket's transaction, after the change is saved; `actor` is None for the product itself."""
