@@ -44,3 +44,29 @@ class ChatConnectionForm(forms.Form):
                 raise forms.ValidationError(f"Line {number}: both sides are needed.")
             mapping[external] = username
         return mapping
+
+
+class ChatConnectionEditForm(ChatConnectionForm):
+    """The same fields but the kind (the endpoints depend on it); an empty secret keeps the stored one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["kind"]
+        self.fields["secret"].required = False
+        self.fields["secret"].help_text = "Leave empty to keep the stored one; it is never shown."
+
+    @staticmethod
+    def initial_for(connection) -> dict:
+        return {"name": connection.name, "team": connection.team_id, "outbound_channel": connection.outbound_channel,
+                "people": "\n".join(f"{external} = {username}" for external, username in sorted((connection.people or {}).items()))}
+
+
+def mailbox_initial(mailbox) -> dict:
+    fields = ("name", "kind", "address", "host", "port", "use_tls", "username", "folder", "unknown_senders")
+    return {**{name: getattr(mailbox, name) for name in fields}, "team": mailbox.team_id}
+
+
+def mailbox_edit_form(*args, **kwargs) -> MailboxForm:
+    form = MailboxForm(*args, **kwargs)
+    form.fields["secret"].help_text = "Leave empty to keep the stored one; it is never shown."
+    return form

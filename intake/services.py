@@ -316,18 +316,15 @@ def chat_ticket_log(*, connection, fingerprint: str, external_user: str, text: s
     return ticket, f"Logged {ticket.number}: {ticket.title} - you follow it. {url}"
 
 
-@transaction.atomic
-def chat_connection_create(*, actor: User, name: str, kind: str, secret: str, people: dict, team=None,
-                           outbound_channel: str = ""):
+def _check_connection(*, name: str, kind: str, secret: str, people: dict, exclude_pk=None) -> None:
     from .models import ChatConnection
 
-    _require_admin(actor)
-    if ChatConnection.objects.filter(name__iexact=name).exists():
+    if ChatConnection.objects.filter(name__iexact=name).exclude(pk=exclude_pk).exists():
         raise ApplicationError("That name is taken.", errors={"name": ["Another connection has that name."]})
     unknown = sorted(set(people.values()) - set(User.objects.filter(username__in=people.values()).values_list("username", flat=True)))
     if unknown:
         raise ApplicationError("Unknown people.", errors={"people": [f"No account named {', '.join(unknown)}."]})
-    if kind == ChatConnection.Kind.TEAMS:
+    if kind == ChatConnection.Kind.TEAMS and secret:
         from . import chat
 
         try:
@@ -335,6 +332,41 @@ def chat_connection_create(*, actor: User, name: str, kind: str, secret: str, pe
         except Exception:  # noqa: BLE001 - binascii.Error and friends
             raise ApplicationError("Not a Teams security token.",
                                    errors={"secret": ["Paste the security token Teams showed (base64)."]}) from None
+
+
+@transaction.atomic
+def chat_connection_update(*, actor: User, connection, name: str, people: dict, team=None, outbound_channel: str = "",
+                           secret: str = ""):
+    """Change a chat connection (admins). Its kind and endpoints stay; an empty `secret` keeps the one stored."""
+    _require_admin(actor)
+    _check_connection(name=name, kind=connection.kind, secret=secret, people=people, exclude_pk=connection.pk)
+    connection.name, connection.people, connection.team, connection.outbound_channel = name, people, team, outbound_channel
+    if secret:
+        connection.secret = secret
+    connection.full_clean()
+    connection.save()
+    return connection
+
+
+@transaction.atomic
+def channel_set_active(*, actor: User, channel, active: bool):
+    """Deactivate or reactivate a mailbox or chat connection (admins). An inactive mailbox is not
+    polled and takes no delivered mail; an inactive chat connection answers 404 and sends nothing back."""
+    _require_admin(actor)
+    type(channel).objects.filter(pk=channel.pk).update(active=bool(active))
+    channel.active = bool(active)
+    return channel
+
+
+@transaction.atomic
+def chat_connection_create(*, actor: User, name: str, kind: str, secret: str, people: dict, team=None,
+                           outbound_channel: str = ""):
+    from .models import ChatConnection
+
+    _require_admin(actor)
+    if not secret:
+        raise ApplicationError("A secret is needed.", errors={"secret": ["Paste the signing secret or security token."]})
+    _check_connection(name=name, kind=kind, secret=secret, people=people)
     base = slugify(name)[:100] or "chat"
     slug, n = base, 1
     while ChatConnection.objects.filter(slug=slug).exists():

@@ -17,8 +17,8 @@ from accounts.models import Role
 from servicedesk.errors import ApplicationError
 
 from . import chat, selectors, services
-from .forms import ChatConnectionForm, MailboxForm
-from .models import ChatConnection
+from .forms import ChatConnectionEditForm, ChatConnectionForm, MailboxForm, mailbox_edit_form, mailbox_initial
+from .models import ChatConnection, Mailbox
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +37,15 @@ def _form_error(form, exc: ApplicationError) -> None:
         form.add_error(None, exc.message)
 
 
+def _refuse_page(request):
+    return render(request, "403.html", {"message": "Only admins manage inbound channels.",
+                                        "back_url": reverse("home"), "back_label": "Go home"}, status=403)
+
+
 @login_required
 def channels_page(request):
     if not _is_admin(request.user):
-        return render(request, "403.html", {"message": "Only admins manage inbound channels.",
-                                            "back_url": reverse("home"), "back_label": "Go home"}, status=403)
+        return _refuse_page(request)
     mailbox_form = MailboxForm(prefix="mailbox")
     chat_form = ChatConnectionForm(prefix="chat")
     if request.method == "POST":
@@ -70,6 +74,59 @@ def channels_page(request):
         "mailboxes": selectors.mailboxes(), "connections": connections, "failed": selectors.not_imported(),
         "recent": selectors.recent_messages(), "mailbox_form": mailbox_form, "chat_form": chat_form,
     }, status=status)
+
+
+@login_required
+def mailbox_edit(request, pk: int):
+    if not _is_admin(request.user):
+        return _refuse_page(request)
+    mailbox = get_object_or_404(Mailbox, pk=pk)
+    status = 200
+    if request.method == "POST":
+        form = mailbox_edit_form(request.POST, prefix="mailbox")
+        if form.is_valid():
+            try:
+                services.mailbox_save(actor=request.user, mailbox=mailbox, **form.cleaned_data)
+                return redirect("intake:channels")
+            except ApplicationError as exc:
+                _form_error(form, exc)
+        status = 400
+    else:
+        form = mailbox_edit_form(initial=mailbox_initial(mailbox), prefix="mailbox")
+    return render(request, "intake/edit.html", {"form": form, "subject": mailbox, "what": "mailbox",
+                                                "has_secret": bool(mailbox.secret)}, status=status)
+
+
+@login_required
+def chat_connection_edit(request, pk: int):
+    if not _is_admin(request.user):
+        return _refuse_page(request)
+    connection = get_object_or_404(ChatConnection, pk=pk)
+    status = 200
+    if request.method == "POST":
+        form = ChatConnectionEditForm(request.POST, prefix="chat")
+        if form.is_valid():
+            try:
+                services.chat_connection_update(actor=request.user, connection=connection, **form.cleaned_data)
+                return redirect("intake:channels")
+            except ApplicationError as exc:
+                _form_error(form, exc)
+        status = 400
+    else:
+        form = ChatConnectionEditForm(initial=ChatConnectionEditForm.initial_for(connection), prefix="chat")
+    return render(request, "intake/edit.html", {"form": form, "subject": connection, "what": "chat connection",
+                                                "has_secret": True}, status=status)
+
+
+@login_required
+@require_POST
+def set_active(request, what: str, pk: int):
+    if not _is_admin(request.user):
+        return _refuse_page(request)
+    model = {"mailboxes": Mailbox, "chat": ChatConnection}[what]
+    channel = get_object_or_404(model, pk=pk)
+    services.channel_set_active(actor=request.user, channel=channel, active=request.POST.get("active") == "1")
+    return redirect("intake:channels")
 
 
 def _endpoints(base: str, connection: ChatConnection) -> list[tuple[str, str]]:

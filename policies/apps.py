@@ -16,6 +16,8 @@ class PoliciesConfig(AppConfig):
 
         from servicedesk import hooks
 
-        from . import home
+        from . import home, services
 
         hooks.subscribe(hooks.home_sections, home.home_sections)
+
+        hooks.subscribe(hooks.ticket_public_update, services.chat_thread_update)

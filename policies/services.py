@@ -773,30 +773,53 @@ def ticket_announce(*, ticket, change: str, actor: User | None = None, ref: str 
         post = requester_update(ticket=ticket, change=change, actor=actor, ref=ref)
         if post is not None:
             posts.append(post)
-    posts += _chat_thread_updates(ticket, change)
     return posts
 
 
-def _chat_thread_updates(ticket, change: str) -> list[OutboundPost]:
-    """A ticket logged from a chat tool: its resolution and closing go back to the thread it was
-    logged from, through the connection's outbound channel and that channel's policies."""
+def chat_thread_update(*, ticket, actor, verb: str, summary: str, comment_id: int | None = None) -> list[OutboundPost]:
+    """A ticket logged from a chat tool: every update its requester is told about (public replies,
+    status changes) goes back to the thread it was logged from, through the connection's outbound
+    channel and that channel's policies. Nothing goes once the ticket was made private, when the connection
+    inactive, or the requester no longer linked to it, inactive or unable to see the ticket.
+    Subscribed to ``hooks.ticket_public_update`` (inside the ticket's transaction)."""
     from intake.models import ChatRequest
+    from tickets.models import Status, TicketChange, Visibility
+    from tickets.selectors import can_see
 
-    event = {"resolved": EventKind.TICKET_RESOLVED, "closed": EventKind.TICKET_CLOSED}.get(change)
-    if event is None:
+    requester = ticket.requester
+    if actor is not None and actor.pk == ticket.requester_id:
+        return []  # the requester did it: nothing to tell them
+    if not requester.is_active or not can_see(requester, ticket):
         return []
-    requests = ChatRequest.objects.filter(ticket=ticket).exclude(connection__outbound_channel="").select_related("connection")
-    posts = []
-    for request in requests.order_by("id"):
+    if ticket.visibility == Visibility.PRIVATE and TicketChange.objects.filter(
+            ticket=ticket, field="visibility", new=Visibility.PRIVATE).exists():
+        return []  # made private since: what happens now is not for the chat thread
+    # The requester's own thread hears what the requester would hear on their chosen channel:
+    # the same personal events and the same neutral texts (the title only on internal channels).
+    if verb == "commented":
+        event, key = EventKind.TICKET_REPLIED, f"chat:comment:{comment_id}" if comment_id else None
+    elif ticket.status == Status.CLOSED:
+        event, key = EventKind.TICKET_CLOSED, f"chat:closed:{ticket.pk}:{ticket.resolution_count}"
+    elif ticket.status == Status.RESOLVED:
+        event, key = EventKind.TICKET_STATUS_CHANGED, f"chat:resolved:{ticket.pk}:{ticket.resolution_count}"
+    else:
+        event, key = EventKind.TICKET_STATUS_CHANGED, None
+    requests = (ChatRequest.objects.filter(ticket=ticket, connection__active=True).exclude(connection__outbound_channel="")
+                .select_related("connection").order_by("id"))
+    posts, threads = [], set()
+    for request in requests:
+        connection = request.connection
+        if requester.username not in (connection.people or {}).values() or (connection.pk, request.thread) in threads:
+            continue
+        threads.add((connection.pk, request.thread))
         channel = Channel.objects.filter(
-            slug=request.connection.outbound_channel, active=True, kind__in=[Channel.Kind.SLACK, Channel.Kind.TEAMS],
+            slug=connection.outbound_channel, active=True, kind__in=[Channel.Kind.SLACK, Channel.Kind.TEAMS],
         ).first()
         if channel is None:
             continue
         posts.append(outbound_create(
-            actor=None, channel=channel, body=f"Update on {ticket.number} ({ticket.title}): {change}.", ticket=ticket,
-            event=event, recipient=request.thread,
-            dedupe_key=f"chat:{event}:{ticket.pk}:{ticket.resolution_count}:{channel.pk}",
+            actor=None, channel=channel, body=_personal_text(event, ticket, channel.audience), ticket=ticket, event=event,
+            recipient=request.thread, dedupe_key=f"{key}:{channel.pk}:{request.pk}" if key else None,
         ))
     return posts
 

@@ -217,3 +217,14 @@ def home_sections(*, user, sections: list) -> None:
     the template reads as ``section.<key>``, shown sorted by ``order``. A subscriber reads only what the person may see and spends a
     fixed number of queries whatever the data's size (the home's query budget is pinned).
     """
+
+
+# --- Updates a requester hears about (tickets) ---------------------------------------------
+
+
+@hook
+def ticket_public_update(*, ticket, actor, verb: str, summary: str, comment_id: int | None = None) -> None:
+    """Fires when something happens on a ticket that its requester is told about: a public reply
+    (verb "commented", with `comment_id`), a status change ("changed_status"), a reopening
+    ("reopened") or an automatic closing ("closed"). Never for internal notes. Runs inside the
+    ticket's transaction, after the change is saved; `actor` is None for the product itself."""

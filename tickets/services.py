@@ -138,6 +138,10 @@ def _default_team(service: Service | None) -> Team | None:
     return Team.objects.filter(slug=settings.DEFAULT_TICKET_TEAM).first()
 
 
+# What the requester is told about, and what other channels (chat threads) hear too.
+PUBLIC_UPDATE_VERBS = frozenset({"commented", "changed_status", "reopened", "closed"})
+
+
 def _publish(
     ticket: Ticket,
     *,
@@ -160,6 +164,9 @@ def _publish(
         notification=notification,
         data={"ticket": ticket.pk, "status": ticket.status, "priority": ticket.priority, **(data or {})},
     )
+    if not internal and verb in PUBLIC_UPDATE_VERBS:
+        hooks.ticket_public_update(ticket=ticket, actor=actor, verb=verb, summary=summary,
+                                   comment_id=(data or {}).get("comment"))
 
 
 def _name(user: User | None) -> str:

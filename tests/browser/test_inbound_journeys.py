@@ -77,3 +77,41 @@ def test_alice_sees_her_ticket_came_by_e_mail_and_her_e_mailed_reply_arrives_liv
     page.set_viewport_size({"width": 390, "height": 844})
     assert no_sideways_scroll(page)
     page.screenshot(path=f"{SHOTS}/ticket-390.png", full_page=True)
+
+
+def test_dave_edits_a_mailbox_keeping_its_secret_and_deactivates_a_chat_connection(bob, dave, new_page):
+    mailbox = off_thread(intake.mailbox_save, actor=dave, name="IT mailbox", kind="imap", address="it@example.com",
+                         host="imap.example.com", port=993, use_tls=True, username="it", secret="imap-secret-never-shown",
+                         folder="INBOX", team=bob.team, unknown_senders="refuse")
+    off_thread(intake.chat_connection_create, actor=dave, name="Company Slack", kind="slack",
+               secret="slack-signing-secret-xyz", people={"U0DAVE": "dave"})
+
+    page = new_page()
+    page.set_viewport_size({"width": 1280, "height": 800})
+    sign_in(page, "dave", PASSWORD)
+    page.goto("/inbound/")
+    page.get_by_role("link", name="Edit IT mailbox").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Edit mailbox “IT mailbox”")
+    expect(page.get_by_label("Host (optional)")).to_be_in_viewport()
+    assert "imap-secret-never-shown" not in page.content()
+    page.screenshot(path=f"{SHOTS}/edit-mailbox-1280.png")
+    assert_accessible(page)
+    page.get_by_label("Host (optional)").fill("mail.example.com")
+    page.get_by_role("button", name="Save mailbox").click()
+    expect(page.get_by_role("row", name="IT mailbox")).to_contain_text("mail.example.com")
+    assert off_thread(lambda: Mailbox.objects.get(pk=mailbox.pk).secret) == "imap-secret-never-shown"
+
+    row = page.get_by_role("row", name="Company Slack")
+    row.get_by_role("button", name="Deactivate Company Slack").click()
+    row = page.get_by_role("row", name="Company Slack")
+    expect(row).to_contain_text("Inactive")
+    expect(row.get_by_role("button", name="Reactivate Company Slack")).to_be_visible()
+    page.screenshot(path=f"{SHOTS}/inbound-actions-1280.png", full_page=True)
+    assert_accessible(page)
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.get_by_role("link", name="Edit Company Slack").click()
+    expect(page.get_by_label("People")).to_have_value("U0DAVE = dave")
+    assert no_sideways_scroll(page)
+    page.screenshot(path=f"{SHOTS}/edit-chat-390.png", full_page=True)
+    assert_accessible(page)

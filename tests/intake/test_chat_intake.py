@@ -132,7 +132,7 @@ def test_resolving_a_chat_ticket_answers_in_its_thread_through_the_channel_and_i
 
     relay = policies.channel_create(actor=dave, name="Slack replies", kind="slack", audience="internal",
                                     config={"url": "https://hooks.slack.example/services/T/B/X"})
-    policies.policy_create(actor=dave, channel=relay, name="Ticket updates", allowed_events=["ticket_resolved"])
+    policies.policy_create(actor=dave, channel=relay, name="Ticket updates", allowed_events=["ticket_status_changed"])
     connection = services.chat_connection_create(actor=dave, name="Slack", kind="slack", secret=SLACK_SECRET,
                                                  people={"U0ALICE": "alice"}, outbound_channel=relay.slug)
     sent = []
@@ -147,7 +147,7 @@ def test_resolving_a_chat_ticket_answers_in_its_thread_through_the_channel_and_i
     with django_capture_on_commit_callbacks(execute=True):
         tickets.ticket_update(actor=bob, ticket=ticket, status="resolved")
     post = OutboundPost.objects.get(ticket=ticket)
-    assert (post.channel, post.event, post.recipient) == (relay, "ticket_resolved", "C09/1700.01")
+    assert (post.channel, post.event, post.recipient) == (relay, "ticket_status_changed", "C09/1700.01")
     assert sent == [{"text": post.text, "thread_ts": "1700.01"}]
 
 
@@ -198,3 +198,94 @@ def test_signature_headers_with_odd_characters_are_401_not_500(slack, teams):
     assert odd.status_code == 401
     assert teams_post(teams, teams_body(), "HMAC é✓").status_code == 401
     assert not Ticket.objects.exists()
+
+
+@pytest.fixture
+def relayed(dave, alice, monkeypatch):
+    """A Slack connection whose updates go back through a Slack outbound channel that allows them;
+    what the channel would send is captured instead of leaving the machine."""
+    from policies import senders
+    from policies import services as policies
+
+    relay = policies.channel_create(actor=dave, name="Slack replies", kind="slack", audience="internal",
+                                    config={"url": "https://hooks.slack.example/services/T/B/X"})
+    policies.policy_create(actor=dave, channel=relay, name="Ticket updates",
+                           allowed_events=["ticket_replied", "ticket_status_changed", "ticket_closed"])
+    connection = services.chat_connection_create(actor=dave, name="Slack", kind="slack", secret=SLACK_SECRET,
+                                                 people={"U0ALICE": "alice"}, outbound_channel=relay.slug)
+    sent = []
+    monkeypatch.setattr(senders, "_post_json", lambda url, payload, headers=None: sent.append(payload) or senders.Result(senders.SENT, http_status=200))
+    event = json.dumps({"type": "event_callback", "event_id": "Ev88", "event": {
+        "type": "app_mention", "user": "U0ALICE", "text": "printer jams on floor 3", "channel": "C07", "ts": "1800.5"}}).encode()
+    assert slack_post(f"/intake/slack/{connection.slug}/events/", event, content_type="application/json").status_code == 200
+    return connection, Ticket.objects.get(), sent
+
+
+def test_public_replies_and_status_changes_go_back_to_the_thread_but_internal_notes_never(
+        relayed, bob, django_capture_on_commit_callbacks):
+    from policies.models import OutboundPost
+    from tickets import services as tickets
+
+    connection, ticket, sent = relayed
+    with django_capture_on_commit_callbacks(execute=True):
+        tickets.comment_add(actor=bob, ticket=ticket, body="Internal: the tray sensor again", internal=True)
+        tickets.comment_add(actor=bob, ticket=ticket, body="Try opening tray 2 and closing it firmly.")
+        tickets.ticket_update(actor=bob, ticket=ticket, status="pending")
+        tickets.ticket_update(actor=bob, ticket=ticket, status="resolved")
+    posts = list(OutboundPost.objects.filter(ticket=ticket).order_by("id"))
+    assert [(p.event, p.recipient, p.status) for p in posts] == [
+        ("ticket_replied", "C07/1800.5", "sent"), ("ticket_status_changed", "C07/1800.5", "sent"),
+        ("ticket_status_changed", "C07/1800.5", "sent")]
+    assert "new reply" in posts[0].text and "pending" in posts[1].text.lower() and "resolved" in posts[2].text
+    assert not any("tray sensor" in p["text"] for p in sent)
+    assert [p["thread_ts"] for p in sent] == ["1800.5"] * 3
+
+
+def test_the_requesters_own_reply_is_not_echoed_to_the_thread(relayed, alice):
+    from policies.models import OutboundPost
+    from tickets import services as tickets
+
+    _, ticket, _ = relayed
+    tickets.comment_add(actor=alice, ticket=ticket, body="It jammed again just now.")
+    assert not OutboundPost.objects.exists()
+
+
+def test_nothing_goes_back_once_the_ticket_is_private(relayed, bob):
+    from policies.models import OutboundPost
+    from tickets import services as tickets
+
+    _, ticket, _ = relayed
+    tickets.ticket_update(actor=bob, ticket=ticket, visibility="public")
+    tickets.comment_add(actor=bob, ticket=ticket, body="Looking at it.")
+    assert OutboundPost.objects.count() == 1
+    tickets.ticket_update(actor=bob, ticket=ticket, visibility="private")
+    tickets.comment_add(actor=bob, ticket=ticket, body="The fix involves the finance printer's config.")
+    tickets.ticket_update(actor=bob, ticket=ticket, status="resolved")
+    assert OutboundPost.objects.count() == 1
+
+
+@pytest.mark.parametrize("change", ["unlinked", "deactivated", "connection off"])
+def test_nothing_goes_back_once_the_person_loses_access(relayed, bob, dave, alice, change):
+    from accounts.models import User
+    from policies.models import OutboundPost
+    from tickets import services as tickets
+
+    connection, ticket, _ = relayed
+    if change == "unlinked":
+        services.chat_connection_update(actor=dave, connection=connection, name=connection.name, people={},
+                                        outbound_channel=connection.outbound_channel)
+    elif change == "deactivated":
+        User.objects.filter(pk=alice.pk).update(is_active=False)
+    else:
+        services.channel_set_active(actor=dave, channel=connection, active=False)
+    tickets.comment_add(actor=bob, ticket=Ticket.objects.get(pk=ticket.pk), body="Fixed the tray.")
+    assert not OutboundPost.objects.exists()
+
+
+def test_a_reply_is_sent_back_once_per_thread_however_often_the_event_arrived(relayed, bob):
+    from policies.models import OutboundPost
+    from tickets import services as tickets
+
+    _, ticket, _ = relayed
+    tickets.comment_add(actor=bob, ticket=ticket, body="On my way.")
+    assert OutboundPost.objects.filter(ticket=ticket).count() == 1

@@ -81,7 +81,10 @@ def _ids(dave, alice, bob, erin):
     attachment = tickets.attachment_add(actor=dave, ticket=core["ticket"],
                                         upload=SimpleUploadedFile("notes.txt", b"probe", content_type="text/plain"))
     canned = tickets.canned_response_create(actor=dave, title="Probe", body="Hello {requester.first_name}")
-    return {**world, **core["ids"], "view_id": view.pk, "token": attachment.token, "wall_type": "user",
+    from intake import services as intake
+
+    mailbox = intake.mailbox_save(actor=dave, name="Probe", kind="receiver", address="probe@example.com")
+    return {"inbound_id": mailbox.pk, **world, **core["ids"], "view_id": view.pk, "token": attachment.token, "wall_type": "user",
             "response_id": canned.pk, "incident_id": core["ticket"].pk,
             "key": "dave", "tag": "probe", "login_id": 1, "decision": "accept", "action": "approve",
             "service": core["service"].pk, "ticket": core["ticket"].pk, "feed_post": core["post"].pk,
@@ -94,7 +97,7 @@ PK_BY_PREFIX = [
     ("communications/channels/", "channel_id"), ("communications/policies/", "policy_id"),
     ("communications/outbound/", "post_id"), ("communications/listening/", "source_id"),
     ("communications/flags/", "post_id"), ("questions/", "question_id"), ("answers/", "answer_id"),
-    ("articles/", "article_id"),
+    ("articles/", "article_id"), ("inbound/", "inbound_id"),
 ]
 
 
