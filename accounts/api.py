@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from servicedesk.api import error_body
 from servicedesk.errors import ApplicationError
+from servicedesk.schema import TimeZoneField
 
 from . import guard, selectors, services
 from .models import ApiToken, LoginRecord
@@ -105,9 +106,7 @@ class ProfileInput(serializers.Serializer):
     title = serializers.CharField(max_length=150, required=False, allow_blank=True)
     location = serializers.CharField(max_length=150, required=False, allow_blank=True)
     expertise_tags = serializers.ListField(child=serializers.CharField(max_length=40), max_length=15, required=False)
-    time_zone = serializers.ChoiceField(
-        choices=sorted(services.time_zone_names()), required=False, help_text="An IANA zone such as Europe/Paris."
-    )
+    time_zone = TimeZoneField(required=False, help_text="An IANA zone such as Europe/Paris.")
 
 
 MeOutput = inline_serializer("Me", {"username": serializers.CharField()})
