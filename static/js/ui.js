@@ -144,8 +144,11 @@
   var mirror = document.getElementById("nav-toggle-unread");
   function sync() {
     var count = badge ? Number(badge.getAttribute("data-count")) || 0 : 0;
+    // The count is visible text, so the button's name is "Menu 3 unread notifications": what is
+    // shown is part of what is announced (no aria-label that would hide it).
     mirror.textContent = count ? String(count) : "";
-    toggle.setAttribute("aria-label", count ? "Menu, " + count + " unread notification" + (count === 1 ? "" : "s") : "Menu");
+    var label = document.getElementById("nav-toggle-unread-label");
+    if (label) label.textContent = count ? " unread notification" + (count === 1 ? "" : "s") : "";
   }
   if (badge && mirror && window.MutationObserver) {
     new MutationObserver(sync).observe(badge, { attributes: true, attributeFilter: ["data-count"] });

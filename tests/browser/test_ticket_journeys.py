@@ -24,7 +24,7 @@ def test_alice_logs_an_incident_and_bob_triages_it_live_from_the_keyboard(alice,
     # Bob has his open queue in front of him.
     queue = new_page()
     sign_in(queue, "bob", PASSWORD)
-    queue.goto("/queue/")
+    queue.goto("/queue/?sort=-id")  # newest first: the new ticket lands on top
     expect(queue.locator("#queue-live")).to_have_attribute("data-live-subscribed", "true", timeout=LIVE)
     rows = queue.locator("tr.queue-row")
     expect(rows).to_have_count(1)
