@@ -76,25 +76,34 @@ def channels_page(request):
     }, status=status)
 
 
-@login_required
-def mailbox_edit(request, pk: int):
-    if not _is_admin(request.user):
-        return _refuse_page(request)
-    mailbox = get_object_or_404(Mailbox, pk=pk)
+def _edit_page(request, subject, *, form_class, initial, prefix, save, what, has_secret):
+    """One inbound channel's edit page: the form, the service call, errors next to their fields."""
     status = 200
     if request.method == "POST":
-        form = mailbox_edit_form(request.POST, prefix="mailbox")
+        form = form_class(request.POST, prefix=prefix)
         if form.is_valid():
             try:
-                services.mailbox_save(actor=request.user, mailbox=mailbox, **form.cleaned_data)
+                save(**form.cleaned_data)
                 return redirect("intake:channels")
             except ApplicationError as exc:
                 _form_error(form, exc)
         status = 400
     else:
-        form = mailbox_edit_form(initial=mailbox_initial(mailbox), prefix="mailbox")
-    return render(request, "intake/edit.html", {"form": form, "subject": mailbox, "what": "mailbox",
-                                                "has_secret": bool(mailbox.secret)}, status=status)
+        form = form_class(initial=initial, prefix=prefix)
+    return render(request, "intake/edit.html", {"form": form, "subject": subject, "what": what,
+                                                "has_secret": has_secret}, status=status)
+
+
+@login_required
+def mailbox_edit(request, pk: int):
+    if not _is_admin(request.user):
+        return _refuse_page(request)
+    mailbox = get_object_or_404(Mailbox, pk=pk)
+    return _edit_page(
+        request, mailbox, form_class=mailbox_edit_form, initial=mailbox_initial(mailbox), prefix="mailbox",
+        save=lambda **data: services.mailbox_save(actor=request.user, mailbox=mailbox, **data),
+        what="mailbox", has_secret=bool(mailbox.secret),
+    )
 
 
 @login_required
@@ -102,20 +111,11 @@ def chat_connection_edit(request, pk: int):
     if not _is_admin(request.user):
         return _refuse_page(request)
     connection = get_object_or_404(ChatConnection, pk=pk)
-    status = 200
-    if request.method == "POST":
-        form = ChatConnectionEditForm(request.POST, prefix="chat")
-        if form.is_valid():
-            try:
-                services.chat_connection_update(actor=request.user, connection=connection, **form.cleaned_data)
-                return redirect("intake:channels")
-            except ApplicationError as exc:
-                _form_error(form, exc)
-        status = 400
-    else:
-        form = ChatConnectionEditForm(initial=ChatConnectionEditForm.initial_for(connection), prefix="chat")
-    return render(request, "intake/edit.html", {"form": form, "subject": connection, "what": "chat connection",
-                                                "has_secret": True}, status=status)
+    return _edit_page(
+        request, connection, form_class=ChatConnectionEditForm, initial=ChatConnectionEditForm.initial_for(connection),
+        prefix="chat", save=lambda **data: services.chat_connection_update(actor=request.user, connection=connection, **data),
+        what="chat connection", has_secret=True,
+    )
 
 
 @login_required

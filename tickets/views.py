@@ -536,18 +536,27 @@ def _tool_call(request, ticket: Ticket, call, form_name: str, form=None):
         return None, _tool_refused(request, ticket, message, exc.status)
 
 
+def _ticket_named(request, ticket, *, auto_id: str, form_name: str, missing: str):
+    """The other ticket a link or merge form names, with the form, or the refusal page saying what is wrong."""
+    form = LinkForm(request.POST, auto_id=auto_id)
+    if not form.is_valid():
+        return None, form, _tool_refused(request, ticket, missing, **{form_name: form})
+    other = _other_ticket(request, form.cleaned_data["ticket"])
+    if other is None:
+        form.add_error("ticket", "No ticket has that number.")
+        return None, form, _tool_refused(request, ticket, "No ticket has that number.", **{form_name: form})
+    return other, form, None
+
+
 @login_required
 @require_POST
 def problem_link(request, pk: int):
     """On an incident: link it to the problem given. On a problem: link the incident given."""
     ticket = _agent_ticket_or_404(request, pk)
-    form = LinkForm(request.POST, auto_id="link_%s")
-    if not form.is_valid():
-        return _tool_refused(request, ticket, "Give a ticket number.", link_form=form)
-    other = _other_ticket(request, form.cleaned_data["ticket"])
-    if other is None:
-        form.add_error("ticket", "No ticket has that number.")
-        return _tool_refused(request, ticket, "No ticket has that number.", link_form=form)
+    other, form, refused = _ticket_named(request, ticket, auto_id="link_%s", form_name="link_form",
+                                   missing="Give a ticket number.")
+    if refused:
+        return refused
     problem, incident = (ticket, other) if ticket.kind == Kind.PROBLEM else (other, ticket)
     linked, refused = _tool_call(
         request, ticket, lambda: services.problem_link(actor=request.user, problem=problem, incident=incident),
@@ -603,13 +612,10 @@ def problem_create(request, pk: int):
 def merge(request, pk: int):
     """Merge this ticket (the duplicate) into the ticket given."""
     ticket = _agent_ticket_or_404(request, pk)
-    form = LinkForm(request.POST, auto_id="merge_%s")
-    if not form.is_valid():
-        return _tool_refused(request, ticket, "Give the number of the ticket to merge into.", merge_form=form)
-    target = _other_ticket(request, form.cleaned_data["ticket"])
-    if target is None:
-        form.add_error("ticket", "No ticket has that number.")
-        return _tool_refused(request, ticket, "No ticket has that number.", merge_form=form)
+    target, form, refused = _ticket_named(request, ticket, auto_id="merge_%s", form_name="merge_form",
+                                    missing="Give the number of the ticket to merge into.")
+    if refused:
+        return refused
     _, refused = _tool_call(
         request, ticket, lambda: services.ticket_merge(actor=request.user, duplicate=ticket, target=target),
         "merge_form", form,
