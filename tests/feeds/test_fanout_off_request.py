@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feeds import services
+from feeds.audience import Audience
 from feeds.models import Notification, OutboxMessage, TimelineEntry
 from tickets import services as tickets
 
@@ -132,7 +133,7 @@ def test_one_sweep_drains_more_than_one_batch(alice, settings):
     settings.OUTBOX_SWEEP_BATCH = 50
     services.activity_publish(
         actor=None, verb="did", obj=services.ObjectRef("user", "alice", "Alice"),
-        audience=services.Audience.of(users=[alice.pk]), notify=[alice],
+        audience=Audience.of(users=[alice.pk]), notify=[alice],
         notification=services.NotificationSpec(kind="test.event", text="Something happened", url="/x/"),
     )
     note = Notification.objects.get(recipient=alice)
@@ -153,7 +154,7 @@ def test_a_sweep_stops_at_its_time_budget(alice, settings):
     past = timezone.now() - timedelta(minutes=1)
     services.activity_publish(
         actor=None, verb="did", obj=services.ObjectRef("user", "alice", "Alice"),
-        audience=services.Audience.of(users=[alice.pk]), notify=[alice],
+        audience=Audience.of(users=[alice.pk]), notify=[alice],
         notification=services.NotificationSpec(kind="test.event", text="Something happened", url="/x/"),
     )
     note = Notification.objects.get(recipient=alice)

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import services as account_services
-from accounts.models import Role
+from accounts.models import Role, User
 from tickets import selectors, services
 from tickets.models import Comment, Kind, MeToo, Status, TicketChange, Visibility
 from tickets.services import ticket_follows
@@ -243,7 +243,7 @@ def test_a_reply_sent_with_a_canned_response_applies_its_status_and_priority(cli
     ticket.refresh_from_db()
     assert ticket.status == Status.PENDING and ticket.priority == 2
     # Someone else's canned response id is ignored: the reply goes, nothing else changes.
-    other = services.canned_response_create(actor=services.User.objects.create(username="x", role=Role.AGENT),
+    other = services.canned_response_create(actor=User.objects.create(username="x", role=Role.AGENT),
                                             title="Close", body="Done.", set_status=Status.RESOLVED)
     client.post(reverse("tickets:comment", args=[ticket.pk]), {"body": "More", "reply_as": "public", "canned": other.pk})
     ticket.refresh_from_db()
