@@ -38,6 +38,7 @@ LINE = re.compile(r"^(?P<name>.+?)\s+p50=(?P<p50>[\d.]+)ms p95=(?P<p95>[\d.]+)ms
 TARGETS = {
     "post_p50_ms": 60, "live_p50_ms": 100, "live_p99_1000_ms": 250, "live_p99_2000_ms": 500,
     "storm_last_s": 10, "feed_rps_c64": 500,
+    "queue_p50_ms": 20, "ticket_page_p50_ms": 10, "dashboard_p50_ms": 30,
 }
 
 
@@ -156,8 +157,12 @@ def in_process(size: str, quick: bool) -> dict:
     db = SIZES[size]["db"]
     feed_out = run_script("feed.py", db, "--people", "50" if quick else "200")
     pages_out = run_script("ticket_pages.py", db, "--repeat", "30" if quick else "200")
+    # The manager dashboard has a dataset of its own: a year of tickets, read through the daily rollups.
+    tickets = SIZES[size]["tickets"]
+    dashboard_out = run_script("dashboard.py", f"{SIZES[size]['db']}_d", "--tickets", str(tickets),
+                               "--people", str(SIZES[size]["users"] // 2), "--repeat", "30" if quick else "200")
     fanout = re.search(r"post to a service with (\d+) followers: write (\d+) ms, fan-out (\d+) ms", feed_out)
-    return {"feed": parse_lines(feed_out), "pages": parse_lines(pages_out),
+    return {"feed": parse_lines(feed_out), "pages": parse_lines(pages_out), "dashboard": parse_lines(dashboard_out),
             "fanout_line": fanout.group(0) if fanout else None}
 
 
