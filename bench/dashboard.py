@@ -98,7 +98,7 @@ def build(tickets: int, people: int, seed: int) -> None:
                        FROM tickets_ticket t WHERE t.id = r.ticket_id""")
         cur.execute("""UPDATE communities_answer a SET created_at = q.created_at + random() * interval '2 days'
                        FROM communities_question q WHERE q.id = a.question_id""")
-        cur.execute("ANALYZE")
+        cur.execute("VACUUM (ANALYZE)")
 
 
 def main() -> None:

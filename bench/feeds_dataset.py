@@ -116,7 +116,7 @@ def main() -> None:
             cursor.execute(ACTIVITY_BATCH, {**params, "start": start, "stop": stop, "total": args.activities})
         progress(stop, args.activities, "activities")
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM (ANALYZE)")  # as autovacuum would; it may be off
         cursor.execute("SELECT count(*) FROM feeds_timelineentry")
         entries = cursor.fetchone()[0]
         cursor.execute("SELECT count(*) FROM feeds_follow")

@@ -22,14 +22,16 @@ def _ratio(peer, ours) -> float | None:
 
 def _load_lines(m: dict) -> list[str]:
     """The load average during the run, overall and per phase (sampled every 15 s)."""
-    during = m.get("load_during") or {}
-    if not during.get("all"):
-        return []
-    whole = during["all"]
-    lines = [f"- Load average (1 min) during the run: mean {whole['mean']:.1f}, max {whole['max']:.1f} "
-             f"({whole['samples']} samples, 2 cores; above 2 means other work shared the machine)"]
-    for phase, stats in during.get("phases", {}).items():
-        lines.append(f"  - {phase}: mean {stats['mean']:.1f}, max {stats['max']:.1f}")
+    lines = []
+    for key, what in (("load_during", "the run"), ("reads_load_during", f"the reads measured again ({m.get('reads_measured')})")):
+        during = m.get(key) or {}
+        if not during.get("all"):
+            continue
+        whole = during["all"]
+        lines.append(f"- Load average (1 min) during {what}: mean {whole['mean']:.1f}, max {whole['max']:.1f} "
+                     f"({whole['samples']} samples, 2 cores; above 2 means other work shared the machine)")
+        for phase, stats in during.get("phases", {}).items():
+            lines.append(f"  - {phase}: mean {stats['mean']:.1f}, max {stats['max']:.1f}")
     return lines
 
 

@@ -20,6 +20,7 @@ from django.db.models import Avg, Count, Max, Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
+from policies.selectors import external_channel_counts
 from servicedesk.errors import ApplicationError
 
 from . import rollups
@@ -273,6 +274,8 @@ def _governance(f: Figures) -> None:
         policies_in_force=Count("policies", filter=Q(policies__active=True))
     ).aggregate(n=Count("pk"), ungoverned=Count("pk", filter=Q(policies_in_force=0)))
     f.channels, f.channels_ungoverned = row["n"], row["ungoverned"]
+    # Where requesters chose to hear about their tickets (the seeds' "meet people where they are").
+    f.external_channels = external_channel_counts(team_id=f.selection.team_id)
 
 
 def figures(selection: Selection, *, with_series: bool = True, with_history: bool = True) -> Figures:
@@ -293,6 +296,7 @@ def figures(selection: Selection, *, with_series: bool = True, with_history: boo
     start, end = selection.bounds()
     f.plan = MaturityPlan.objects.filter(created_at__lt=end).select_related("created_by").first()
     _governance(f)
+    f.people_without_channel = max(f.people - sum(c["people"] for c in f.external_channels), 0)
     f.campaigns = Campaign.objects.filter(starts_at__lt=end, ends_at__gte=start).count()
     f.active_people = rollups.active_total(first=selection.first, last=selection.last, team_id=selection.team_id)
     if with_series:
@@ -423,6 +427,8 @@ def as_csv(f: Figures) -> str:
     writer.writerow(["backlog (open tickets, now)", f.backlog_total])
     for priority in sorted(f.backlog):
         writer.writerow([f"backlog P{priority}", f.backlog[priority]])
+    for channel in f.external_channels:
+        writer.writerow([f"people hearing about their tickets on {channel['name']}", channel["people"]])
     writer.writerow(["social IT maturity", f"{f.maturity} {f.maturity_name}"])
     writer.writerow([])
     writer.writerow(["maturity level", "criterion", "figure", "target", "met"])

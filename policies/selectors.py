@@ -145,14 +145,14 @@ def offered_channels() -> QuerySet[Channel]:
     return Channel.objects.filter(active=True, offered_to_requesters=True).order_by("name")
 
 
-def external_channel_counts() -> list[dict]:
+def external_channel_counts(*, team_id: int | None = None) -> list[dict]:
     """For the manager's dashboard: each channel offered for ticket updates with how many active
-    people chose it (a choice of a channel no longer offered is not counted: nothing goes there).
-    Two queries whatever the number of people."""
-    chosen = dict(
-        ExternalChannelPreference.objects.filter(user__is_active=True, channel__isnull=False)
-        .values_list("channel_id").annotate(people=Count("id")).order_by()
-    )
+    people (of one team, if given) chose it (a choice of a channel no longer offered is not counted:
+    nothing goes there). Two queries whatever the number of people."""
+    choices = ExternalChannelPreference.objects.filter(user__is_active=True, channel__isnull=False)
+    if team_id:
+        choices = choices.filter(user__team_id=team_id)
+    chosen = dict(choices.values_list("channel_id").annotate(people=Count("id")).order_by())
     return [{"id": c.pk, "name": c.name, "kind": c.kind, "people": chosen.get(c.pk, 0)} for c in offered_channels()]
 
 

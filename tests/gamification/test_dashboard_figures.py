@@ -282,3 +282,27 @@ def test_every_figure_drills_down_within_a_fixed_budget(dataset, carol, django_a
     questions = client.get("/manage/figures/community_answered/", MARCH).content.decode()
     assert "Second screen at home?" in questions and "Headset for calls?" not in questions
     assert "first answer after 2.0 h by the community" in questions
+
+
+def test_the_dashboard_shows_which_outside_channels_people_chose(dataset, carol, dave):
+    from policies import services as policies
+
+    desk_on_x = policies.channel_create(actor=dave, name="Desk on X", kind="webhook", audience="public",
+                                        config={"url": "https://hooks.example.invalid/x"}, offered_to_requesters=True)
+    policies.channel_create(actor=dave, name="Staff chat", kind="webhook", audience="internal",
+                            config={"url": "https://hooks.example.invalid/chat"})  # not offered: not listed
+    network = dataset["network"]
+    on_network = account_services.user_create(username="net1", password=None, team=network)
+    for person in (on_network, account_services.user_create(username="elsewhere", password=None)):
+        policies.external_channel_set(actor=person, channel_id=desk_on_x.pk)
+    client = signed_in(carol)
+    html = client.get("/manage/", MARCH).content.decode()
+    assert 'id="external-channels"' in html and "Desk on X" in html and "Staff chat" not in html
+    assert f'id="channel-count-{desk_on_x.pk}"' in html
+    everyone = dashboard.figures(dashboard.selection_parse(MARCH))
+    assert [(c["name"], c["people"]) for c in everyone.external_channels] == [("Desk on X", 2)]
+    assert everyone.people_without_channel == everyone.people - 2
+    network_only = dashboard.figures(dashboard.selection_parse({**MARCH, "team": str(network.pk)}))
+    assert [(c["name"], c["people"]) for c in network_only.external_channels] == [("Desk on X", 1)]
+    text = client.get("/manage/dashboard.csv", MARCH).content.decode()
+    assert "people hearing about their tickets on Desk on X,2" in text
