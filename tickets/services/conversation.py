@@ -13,8 +13,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from django.conf import settings as django_settings
-
 from feeds.audience import AGENTS, SIGNED_IN, Audience
 from feeds.fanout import admitted_people
 from feeds.models import Follow
@@ -129,7 +127,7 @@ def _notify_people_mentioned(ticket: Ticket, actor: User, comment: Comment) -> N
     names = sorted({m.rstrip(".") for m in MENTION_RE.findall(comment.body)} - {actor.username})
     if not names:
         return
-    names = names[:django_settings.MENTIONS_MAX]
+    names = names[:settings.MENTIONS_MAX]
     followers = ticket_follows(ticket).values("user_id")
     people = [
         person for person in User.objects.filter(username__in=names, is_active=True).exclude(pk__in=followers).order_by("username")
