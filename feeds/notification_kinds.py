@@ -30,6 +30,7 @@ KINDS: dict[str, KindInfo] = {
     "ticket.status": KindInfo("Status changes on tickets I follow", badge="Status change", plural="status changes"),
     "ticket.assigned": KindInfo("Tickets assigned to me", badge="Assigned to you", plural="assignments"),
     "ticket.mentioned": KindInfo("A ticket I follow is mentioned elsewhere", email=False, coalesce="object", badge="Mentioned", plural="mentions"),
+    "ticket.person_mentioned": KindInfo("Mentions of me on tickets", coalesce="actor", badge="Mention", plural="mentions"),
     "ticket.critical": KindInfo("Critical tickets for my team", staff_only=True, badge="Critical", plural="critical tickets"),
     "ticket.note": KindInfo("Internal notes on tickets I follow", email=False, staff_only=True, coalesce="object", badge="Internal note", plural="internal notes"),
     "ticket.rated": KindInfo("Ratings of tickets I resolved", email=False, staff_only=True, badge="Rating", plural="ratings"),

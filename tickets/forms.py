@@ -105,7 +105,7 @@ class CommentForm(ServiceErrorsMixin, forms.Form):
     body = forms.CharField(
         label="Your reply",
         max_length=20_000,
-        help_text="Markdown works. Mention another ticket by its number, e.g. INC-000042.",
+        help_text="Markdown works. Mention someone with @username, another ticket by its number (e.g. INC-000042).",
         widget=forms.Textarea(attrs={"rows": 5, "id": "reply-body"}),
         error_messages={"required": "Write something before sending."},
     )

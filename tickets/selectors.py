@@ -400,6 +400,53 @@ def agents() -> QuerySet[User]:
     return User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("display_name")
 
 
+SUGGESTED_ASSIGNEES = 3
+_WORD_RE = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class SuggestedAssignee:
+    agent: User
+    tags: list[str]  # the agent's expertise tags that the ticket's words match
+
+
+def _stem(word: str) -> str:
+    """Enough stemming to match "printers" with "printer" and "proxies" with "proxy"."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def _stems(text: str) -> set[str]:
+    return {_stem(word) for word in _WORD_RE.findall(text.lower())}
+
+
+def suggested_assignees(*, ticket: Ticket, agents_list: list[User] | None = None,
+                        limit: int = SUGGESTED_ASSIGNEES) -> list[SuggestedAssignee]:
+    """Up to `limit` active agents whose expertise tags match whole words (lightly stemmed, any case)
+    of the ticket's title, description or service name, each with the tags that matched: those of the
+    ticket's team first, then the most tags matched, then by name. A tag of several words matches when
+    all its words are there. The current assignee is left out.
+
+    The ticket page already reads every agent for its assignee select and passes them in, so the
+    suggestions cost no query there; without them, one query reads the agents."""
+    words = _stems(" ".join([ticket.title, ticket.description, ticket.service.name if ticket.service_id else ""]))
+    if agents_list is None:
+        agents_list = list(agents().only("pk", "username", "display_name", "team_id", "expertise_tags", "role", "is_active"))
+    found = []
+    for agent in agents_list:
+        if not agent.is_active or agent.role not in STAFF_ROLES or agent.pk == ticket.assignee_id:
+            continue
+        tags = [tag for tag in agent.expertise_tags or [] if (stems := _stems(tag)) and stems <= words]
+        if tags:
+            found.append(SuggestedAssignee(agent=agent, tags=tags))
+    found.sort(key=lambda s: (not (ticket.team_id and s.agent.team_id == ticket.team_id), -len(s.tags),
+                              (s.agent.display_name or s.agent.username).lower()))
+    return found[:limit]
+
+
 def parse_filters(params, *, user: User) -> tuple[TicketFilters, dict[str, list[str]]]:
     """Turn query parameters into filters; unknown values are errors, never silently ignored."""
     errors: dict[str, list[str]] = {}

@@ -267,7 +267,7 @@ def _detail_context(request, ticket: Ticket, **forms) -> dict:
         canned = selectors.canned_responses_for(user=user)
         context.update(
             social=selectors.social_context(viewer=user, person=ticket.requester),
-            update_form=_controls_form(user, ticket, forms.get("update_form")),
+            **_controls(user, ticket, forms.get("update_form")),
             open_incidents=sum(1 for t in page.incidents if t.status in OPEN_STATUSES),
             canned=canned,
             link_form=forms.get("link_form") or LinkForm(auto_id="link_%s"),
@@ -278,7 +278,8 @@ def _detail_context(request, ticket: Ticket, **forms) -> dict:
     return context
 
 
-def _controls_form(user, ticket: Ticket, form: TicketUpdateForm | None = None) -> TicketUpdateForm:
+def _controls(user, ticket: Ticket, form: TicketUpdateForm | None = None) -> dict:
+    """The triage form and the suggested assignees, read from the agents the form already holds."""
     form = form or _update_form(
         user, ticket, agents=list(selectors.agents()), teams=_teams(), services=list(selectors.services_active())
     )
@@ -287,7 +288,8 @@ def _controls_form(user, ticket: Ticket, form: TicketUpdateForm | None = None) -
     form.fields["status"].choices = [
         (value, label) for value, label in Status.choices if value == ticket.status or value in allowed
     ]
-    return form
+    suggested = selectors.suggested_assignees(ticket=ticket, agents_list=list(form.agent_objects.values()))
+    return {"update_form": form, "suggested_assignees": suggested}
 
 
 @login_required
@@ -316,7 +318,7 @@ def conversation(request, pk: int):
     }
     # An agent's page asks for its triage controls too, and takes them only if the agent is not using them.
     if context["with_summary"] and agent and request.GET.get("controls") == "1":
-        context["update_form"] = _controls_form(request.user, ticket)
+        context.update(_controls(request.user, ticket))
     # The requester's rating and reopen forms follow the status live (resolved: "Rate the resolution").
     if context["with_summary"] and ticket.requester_id == request.user.pk and not agent:
         can_rate, can_reopen = selectors.resolution_choices(user=request.user, ticket=ticket)

@@ -6,13 +6,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from accounts.models import User
-from feeds.services import NotificationSpec, ObjectRef, activity_publish
+from feeds.services import NotificationSpec, ObjectRef, activity_publish, mentions_check
 from servicedesk import hooks, markdown
 from servicedesk.errors import ApplicationError, NotVisible
 
 from .. import selectors
 from ..models import Community
 from ._common import community_audience, community_ref
+from .mentions import _publish_mentions
 from .questions import _check_text, _require_member
 
 
@@ -22,12 +23,15 @@ def idea_create(*, actor: User, community: Community, title: str, body: str = ""
 
     _require_member(actor, community)
     _check_text(title, body)
+    mentions_check(actor=actor, body=body)
     idea = Idea.objects.create(community=community, author=actor, title=title.strip(), body=body, body_html=markdown.render(body))
     activity_publish(
         actor=actor, verb="suggested", obj=ObjectRef("idea", str(idea.pk), idea.title), target=community_ref(community),
         audience=community_audience(community, users=[actor.pk]),
         summary=f"{actor.display_name} suggested an idea in {community.name}: {idea.title}",
     )
+    _publish_mentions(actor=actor, community=community, obj=ObjectRef("idea", str(idea.pk), idea.title), body=body,
+                      url=idea.get_absolute_url())
     hooks.text_written(author=actor, text=idea.title, obj=idea, field="title")
     if body.strip():
         hooks.text_written(author=actor, text=body, obj=idea, field="body")

@@ -11,7 +11,8 @@ from ._common import community_audience, community_ref
 
 
 def _publish_mentions(*, actor: User, community: Community, obj: ObjectRef, body: str, url: str) -> None:
-    """`@username` in a question or an answer tells that person, if they may read the community."""
+    """`@username` in a question, an answer, an answer's comment or an idea tells that person, if they
+    may read the community."""
     from feeds.fanout import admitted_people
     from feeds.services import MENTION_RE
 

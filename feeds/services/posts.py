@@ -39,6 +39,29 @@ def mentions_check(*, actor: User, body: str) -> None:
         raise ApplicationError(message, errors={"body": [message]})
 
 
+def _mentioned_on_wall(actor: User, wall, body: str, *, before: str = "") -> list[User]:
+    """The people `body` mentions who may see the wall (the author aside), leaving out those
+    `before` already mentioned: an edit tells only the newly named."""
+    names = set(_mentions_and_tags(body)[0]) - set(_mentions_and_tags(before)[0]) - {actor.username}
+    if not names:
+        return []
+    return fanout.admitted_people(wall.audience, User.objects.filter(username__in=sorted(names), is_active=True))
+
+
+def _publish_mentions(actor: User, post, wall, people: list[User], *, where: str, url: str) -> None:
+    if not people:
+        return
+    activity_publish(
+        actor=actor, verb="mentioned", obj=_post_ref(post), target=ObjectRef(wall.type, wall.key, wall.title),
+        audience=Audience.of(users=[actor.pk, *(p.pk for p in people)], groups=wall.audience.groups),
+        summary=f"{actor.display_name} mentioned {', '.join(p.display_name or p.username for p in people)} {where} {wall.title}",
+        notify=people, notification=NotificationSpec(
+            kind="post.mention", text=f"{actor.display_name} mentioned you {where} {wall.title}", url=url
+        ),
+        data={"post": post.pk},
+    )
+
+
 def _post_ref(post) -> ObjectRef:
     first = (post.body.strip().splitlines() or [""])[0]
     return ObjectRef("post", str(post.pk), first[:120])
@@ -118,13 +141,16 @@ def post_edit(*, actor: User, post_id, body: str):
     post = selectors.post_visible(viewer=actor, post_id=post_id)
     if post.author_id != actor.pk:
         raise Forbidden("Only the author edits a post.")
-    _wall_open_to(actor, post)
+    wall = _wall_open_to(actor, post)
     body = _check_body(body)
+    mentions_check(actor=actor, body=body)
+    newly_mentioned = _mentioned_on_wall(actor, wall, body, before=post.body)
     PostRevision.objects.create(post=post, body=post.body, edited_by=actor)
     post.body, post.body_html = body, markdown.render(body)
     post.tags = _mentions_and_tags(body)[1]
     post.edited_at = timezone.now()
     post.save(update_fields=["body", "body_html", "tags", "edited_at"])
+    _publish_mentions(actor, post, wall, newly_mentioned, where="in an edited post on", url=f"/posts/{post.pk}/")
     hooks.text_written(author=actor, text=body, obj=post, field="body")
     return post
 
@@ -149,6 +175,7 @@ def post_comment_add(*, actor: User, post_id, body: str):
     post = selectors.post_visible(viewer=actor, post_id=post_id)
     body = _check_body(body)
     wall = _wall_open_to(actor, post)
+    mentions_check(actor=actor, body=body)
     ratelimit.consume(actor=actor, action="comment")
     comment = PostComment.objects.create(post=post, author=actor, body=body, body_html=markdown.render(body))
     Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
@@ -162,6 +189,9 @@ def post_comment_add(*, actor: User, post_id, body: str):
         ),
         data={"post": post.pk, "comment": comment.pk},
     )
+    # The post's author already hears of the comment; the others named in it hear of the mention.
+    mentioned = [p for p in _mentioned_on_wall(actor, wall, body) if p.pk != post.author_id]
+    _publish_mentions(actor, post, wall, mentioned, where="in a comment on", url=f"/posts/{post.pk}/#comment-{comment.pk}")
     hooks.text_written(author=actor, text=body, obj=comment, field="body")
     return comment
 

@@ -1,6 +1,7 @@
 /*
  * @mention autocomplete for every text box that notifies (a textarea in or with
- * data-mention-place="type:key", the wall the text goes to).
+ * data-mention-place="type:key", the wall the text goes to; a one-line box opts in with
+ * data-mention-box, as an answer's comment does).
  * Typing "@al" lists people whose name starts so AND who may see the place the text goes to
  * (GET /api/v1/mentions/?q=&place=); mentioning anyone else would tell nobody.
  * Keyboard: Down/Up move, Enter or Tab picks, Escape closes. Built with textContent only.
@@ -118,7 +119,7 @@
   }
 
   function scan(root) {
-    Array.prototype.forEach.call((root || document).querySelectorAll("textarea[data-mention-place], [data-mention-place] textarea"), function (box) {
+    Array.prototype.forEach.call((root || document).querySelectorAll("textarea[data-mention-place], [data-mention-place] textarea, [data-mention-place] input[data-mention-box]"), function (box) {
       if (box.getAttribute("data-mentions-ready")) return;
       box.setAttribute("data-mentions-ready", "true");
       setUp(box);

@@ -11,6 +11,7 @@
  *   inserted as is.
  * - Links and merge: typing a number or words lists matching tickets; picking
  *   one fills the field.
+ * - Suggested assignees: a suggestion's button sets the assignee select (saved with the form).
  * - Presence: says "viewing" on the ticket's stream (renewed every ttl / 3),
  *   "typing" while the agent types a reply, and shows who else is here.
  */
@@ -290,4 +291,17 @@
     });
   }
   if (form) form.addEventListener("submit", function () { announce("viewing"); });
+
+  // --- Suggested assignees: set the select, the agent saves with the rest of the triage form ---
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-assign]");
+    if (!button) return;
+    var select = document.getElementById("update_assignee");
+    if (!select) return;
+    select.value = button.getAttribute("data-assign");
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    select.focus();
+    var note = document.getElementById("suggested-assignee-status");
+    if (note) note.textContent = "Assignee set to " + select.options[select.selectedIndex].text + ". Save changes to apply.";
+  });
 })();

@@ -1,6 +1,7 @@
 """Everyday surfaces in a real browser, per role, at 1280x800 and 390x844: each home starts the
 work above the fold; notifications clear live in every tab when what they point to is opened;
-the rating form arrives live when the ticket is resolved; under 700 px the header folds behind
+the rating form arrives live when the ticket is resolved; @mentions in an answer's comment list
+members only; suggested assignees set the assignee select; under 700 px the header folds behind
 one Menu button and no page of an end user and community member scrolls sideways. axe-core on
 every page on the way."""
 from __future__ import annotations
@@ -13,6 +14,7 @@ from communities import services as communities
 from feeds import services as feeds
 from tests.browser.conftest import assert_accessible, off_thread, sign_in
 from tests.conftest import PASSWORD
+from tickets import selectors as ticket_selectors
 from tickets import services as tickets
 
 pytestmark = pytest.mark.browser
@@ -185,3 +187,52 @@ def test_no_page_of_an_end_user_and_community_member_scrolls_sideways_on_a_phone
     nav.get_by_role("link", name="Communities").click()
     page.wait_for_url("**/communities/")
     expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+
+
+def test_an_answer_comment_suggests_members_and_the_ticket_page_suggests_assignees(alice, bob, erin, make_user, new_page):
+    # @mentions in a one-line box: an answer's comment in a private community lists its members only.
+    finance = off_thread(communities.community_create, actor=erin, name="Finance", slug="finance", visibility="private")
+    invitation = off_thread(communities.invitation_create, actor=erin, community=finance, user=alice)
+    off_thread(communities.invitation_decide, actor=alice, invitation_id=invitation.pk, accept=True)
+    make_user("ella", display_name="Ella Outsider")
+    question = off_thread(communities.question_ask, actor=erin, community=finance, title="Quarter close?")
+    answer = off_thread(communities.answer_post, actor=erin, question=question, body="Friday")
+    page = new_page()
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, "alice", PASSWORD)
+    page.goto(question.get_absolute_url())
+    comment = page.locator(f"#comment-{answer.pk}")
+    comment.press_sequentially("Thanks @e")
+    expect(page.get_by_role("option", name="Erin Walsh (@erin)")).to_be_visible()
+    expect(page.get_by_role("option")).to_have_count(1)
+    assert_accessible(page)
+    comment.press("Enter")
+    expect(comment).to_have_value("Thanks @erin ")
+    no_sideways_scroll(page)
+    page.context.close()
+
+    # Suggested assignees sit under the assignee select; the sidebar still opens with the requester.
+    make_user("vera", role=Role.AGENT, team=bob.team, display_name="Vera Diaz", expertise_tags=["vpn"])
+    ticket = off_thread(tickets.ticket_create, actor=alice, kind="incident", title="VPN drops every hour")
+    page = new_page()
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, "bob", PASSWORD)
+    page.goto(ticket.get_absolute_url())
+    headings = page.locator(".ticket-sidebar h2").all_inner_texts()
+    assert headings[:2] == ["About the requester", "Triage"], headings
+    suggestion = page.get_by_role("button", name="Set assignee to Vera Diaz")
+    expect(suggestion).to_be_visible()
+    expect(page.get_by_role("group", name="Suggested assignees", exact=True)).to_contain_text("Knows vpn")
+    suggestion.focus()
+    page.keyboard.press("Enter")
+    assignee = page.get_by_label("Assignee", exact=True)
+    expect(assignee).to_have_value("vera")
+    expect(assignee).to_be_focused()
+    expect(page.locator("#suggested-assignee-status")).to_have_text("Assignee set to Vera Diaz. Save changes to apply.")
+    no_sideways_scroll(page)
+    assert_accessible(page)
+    page.screenshot(path="/tmp/ticket-suggested-assignees-1280.png", full_page=True)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_text(f"{ticket.number} updated.")).to_be_visible()
+    assert off_thread(lambda: ticket_selectors.ticket_get(user=bob, ticket_id=ticket.pk).assignee.username) == "vera"
+    expect(page.get_by_role("button", name="Set assignee to Vera Diaz")).to_have_count(0)

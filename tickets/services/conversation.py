@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from feeds.audience import AGENTS, Audience
+from feeds.audience import AGENTS, SIGNED_IN, Audience
 from feeds.fanout import admitted_people
 from feeds.models import Follow
-from feeds.services import NotificationSpec, activity_publish
+from feeds.services import MENTION_RE, NotificationSpec, activity_publish, mentions_check
 from servicedesk import hooks, ratelimit
 from servicedesk.errors import ApplicationError, Forbidden
 
@@ -52,10 +52,12 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         raise Forbidden("Only agents can write internal notes.")
     if ticket.status == Status.CLOSED:
         raise ApplicationError("This ticket is closed. Log a new one, or ask an agent to reopen it.")
-    ratelimit.consume(actor=actor, action="comment")
-
     if channel not in Channel.values:
         raise ApplicationError("Unknown channel.", errors={"channel": ["Unknown channel."]})
+    if channel == Channel.WEB:
+        mentions_check(actor=actor, body=body)  # a forwarded e-mail or chat message is never refused for it
+    ratelimit.consume(actor=actor, action="comment")
+
     comment = _comment_write(ticket, actor, body, internal=internal, channel=channel)
     for attachment in attachments:
         if attachment.ticket_id != ticket.pk or attachment.comment_id is not None:
@@ -87,6 +89,7 @@ def comment_add(*, actor: User, ticket: Ticket, body: str, internal: bool = Fals
         data={"comment": comment.pk},
     )
     _notify_mentions(ticket, actor, comment)
+    _notify_people_mentioned(ticket, actor, comment)
     hooks.text_written(author=actor, text=body, obj=comment, field="body")
     if not internal:
         hooks.ticket_replied(ticket=ticket, comment=comment, actor=actor)
@@ -116,6 +119,34 @@ def _notify_mentions(ticket: Ticket, actor: User, comment: Comment) -> None:
                 url=f"{ticket.get_absolute_url()}#comment-{comment.pk}",
             ),
         )
+
+
+def _notify_people_mentioned(ticket: Ticket, actor: User, comment: Comment) -> None:
+    """`@username` in a reply tells that person if they may see it: anyone who may see the ticket,
+    agents only for an internal note. Followers already hear of the reply itself and are not told twice."""
+    names = sorted({m.rstrip(".") for m in MENTION_RE.findall(comment.body)} - {actor.username})
+    if not names:
+        return
+    names = names[:settings.MENTIONS_MAX]
+    followers = ticket_follows(ticket).values("user_id")
+    people = [
+        person for person in User.objects.filter(username__in=names, is_active=True).exclude(pk__in=followers).order_by("username")
+        if can_see(person, ticket) and (_staff(person) or not comment.internal)
+    ]
+    if not people:
+        return
+    groups = [AGENTS, SIGNED_IN] if ticket.is_public and not comment.internal else [AGENTS]
+    activity_publish(
+        actor=actor, verb="mentioned", obj=ticket_ref(ticket), target=ticket_ref(ticket),
+        audience=Audience.of(users=[actor.pk, *(p.pk for p in people)], groups=groups),
+        summary=f"{_name(actor)} mentioned {', '.join(_name(p) for p in people)} on {ticket.number}",
+        notify=people,
+        notification=NotificationSpec(
+            kind="ticket.person_mentioned", text=f"{_name(actor)} mentioned you on {ticket.number}: {ticket.title}",
+            url=f"{ticket.get_absolute_url()}#comment-{comment.pk}",
+        ),
+        data={"comment": comment.pk, "internal": comment.internal},
+    )
 
 
 ALLOWED_UPLOADS = {
