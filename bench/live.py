@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from urllib.parse import urlsplit
 
@@ -211,18 +212,24 @@ async def run_async(base: str, data: dict, count: int, rounds: int = 3) -> dict:
     resumed_at: list[float] = []
 
     async def reconnect(c: Client):
-        for _attempt in range(20):
+        # Everyone comes back at once (the storm); after a failure each client waits as the browser
+        # client does (static/js/live.js): "full jitter" backoff, uniform in [0, min(30, 2^(n-1))) s.
+        for attempt in range(1, 21):
             try:
                 status = await c.open()
             except Exception:  # noqa: BLE001 - a refused handshake: retry like the browser client
                 status = 0
             statuses.append(status)
             if status in (200, 201):
-                await c.ws.send(json.dumps({"action": "resume", "since": c.last_id}))
-                await asyncio.wait_for(c.resumed.wait(), WAIT)
-                resumed_at.append(time.perf_counter() - storm_started)
-                return
-            await asyncio.sleep(0.5)
+                try:
+                    await c.ws.send(json.dumps({"action": "resume", "since": c.last_id}))
+                    await asyncio.wait_for(c.resumed.wait(), WAIT)
+                except Exception:  # noqa: BLE001 - the socket dropped before resuming: try again
+                    statuses.append(0)
+                else:
+                    resumed_at.append(time.perf_counter() - storm_started)
+                    return
+            await asyncio.sleep(random.uniform(0, min(30.0, 2.0 ** (attempt - 1))))
 
     # Bounded: a client that has not resumed after 90 s counts as not resumed.
     tasks = [asyncio.create_task(reconnect(c)) for c in clients]

@@ -23,7 +23,7 @@ def _ratio(peer, ours) -> float | None:
 def _load_lines(m: dict) -> list[str]:
     """The load average during the run, overall and per phase (sampled every 15 s)."""
     lines = []
-    for key, what in (("load_during", "the run"), ("reads_load_during", f"the reads measured again ({m.get('reads_measured')})")):
+    for key, what in (("load_during", "the run"), ("reads_load_during", f"the measurements taken again ({m.get('reads_measured')}; the peers' figures are those of the run)")):
         during = m.get(key) or {}
         if not during.get("all"):
             continue

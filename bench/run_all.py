@@ -317,12 +317,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="dataset S only, 250/500 sockets, short load runs")
     parser.add_argument("--skip-peers", action="store_true")
     parser.add_argument("--skip-stack", action="store_true")
-    parser.add_argument("--reads-only", action="store_true",
-                        help="measure the in-process reads again and keep the rest of bench/out/results.json")
+    parser.add_argument("--remeasure", action="store_true",
+                        help="keep the datasets and the peers' figures of bench/out/results.json; measure the "
+                             "in-process reads and (unless --skip-stack) the stack again")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict = {"mode": "quick (S)" if args.quick else "full (S and M)", "machine": machine(), "sizes": {}}
-    if args.reads_only:
+    if args.remeasure:
         earlier = json.loads((OUT / "results.json").read_text())
         results = {**earlier, "machine": {**earlier["machine"], "reads_measured": results["machine"]["date"]}}
     SAMPLER.start()
@@ -338,26 +339,22 @@ def main() -> None:
 
         results["finished"] = done
         results["machine"]["load_after"] = os.getloadavg()
-        results["machine"]["reads_load_during" if args.reads_only else "load_during"] = SAMPLER.summary(stop=done)
+        results["machine"]["reads_load_during" if args.remeasure else "load_during"] = SAMPLER.summary(stop=done)
         if notes.exists():
             results["notes"] = [ln[2:].strip() for ln in notes.read_text().splitlines() if ln.startswith("- ")]
         (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
         write_report(results, BENCH / "REPORT.md", TARGETS)
 
     for size in sizes:
-        dataset = results["sizes"][size]["dataset"] if args.reads_only else build_dataset(size)
+        dataset = results["sizes"][size]["dataset"] if args.remeasure else build_dataset(size)
         results["sizes"][size] = {"dataset": dataset, "in_process": in_process(size, args.quick)}
         publish(False)
-    if args.reads_only:
-        publish(True)
-        log("wrote bench/REPORT.md (reads measured again)")
-        return
     top = sizes[-1]
     # The stack (live fan-out, storm, HTTP load) before the peers: it holds this product's targets.
     if not args.skip_stack:
         results["stack"] = stack_benchmarks(top, args.quick)
         publish(False)
-    if not args.skip_peers:
+    if not args.skip_peers and not args.remeasure:
         results["peers"] = peers(top)
     publish(True)
     log("wrote bench/REPORT.md")
