@@ -22,6 +22,7 @@
     list.setAttribute("aria-label", "People who can see this");
     list.hidden = true;
     box.parentNode.insertBefore(list, box.nextSibling);
+    box._mentionList = list;
     box.setAttribute("aria-autocomplete", "list");
     box.setAttribute("aria-controls", list.id);
 
@@ -120,7 +121,14 @@
 
   function scan(root) {
     Array.prototype.forEach.call((root || document).querySelectorAll("textarea[data-mention-place], [data-mention-place] textarea, [data-mention-place] input[data-mention-box]"), function (box) {
-      if (box.getAttribute("data-mentions-ready")) return;
+      if (box.getAttribute("data-mentions-ready")) {
+        // A box htmx preserved across a swap keeps its listeners, but the swap removed its list:
+        // put the same list back, so aria-controls names an element that exists.
+        if (box._mentionList && !document.contains(box._mentionList)) {
+          box.parentNode.insertBefore(box._mentionList, box.nextSibling);
+        }
+        return;
+      }
       box.setAttribute("data-mentions-ready", "true");
       setUp(box);
     });
