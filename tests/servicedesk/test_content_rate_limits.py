@@ -2,7 +2,7 @@
 
 The limits are the production defaults (settings.CONTENT_RATE_LIMITS); each test spends one.
 """
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -21,6 +21,15 @@ from tickets import services as tickets
 from tickets.models import Comment, Ticket
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def start_of_a_window():
+    """Limits are fixed windows counted from the epoch: a burst that straddles a window's end
+    would be let through by the next one. Each test starts on the hour (every window's start)
+    with the clock running, so its burst stays in one window however slow the machine."""
+    with time_machine.travel(datetime(2026, 6, 1, 12, 0, 0, tzinfo=UTC), tick=True):
+        yield
 
 
 def allowance(action: str) -> int:
