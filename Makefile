@@ -3,6 +3,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= demo
 PYTEST_ARGS ?=
+# The suite runs in parallel processes (pytest-xdist), one test module per process at a time so
+# that a module's browser and server fixtures are started once; PYTEST_WORKERS=0 runs it in one.
+PYTEST_WORKERS ?= 2
 
 .PHONY: install run test services chromium dovecot migrate seed check-deploy bench bench-quick clean
 
@@ -44,7 +47,7 @@ services:
 
 ## make test: the whole suite on real PostgreSQL, Redis, Celery, ASGI servers and Chromium
 test: install node_modules/.installed chromium dovecot services
-	DJANGO_SETTINGS_MODULE=servicedesk.settings.test $(PY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=servicedesk.settings.test $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 check-deploy: install
 	DJANGO_SETTINGS_MODULE=servicedesk.settings.production $(PY) manage.py check --deploy --fail-level WARNING

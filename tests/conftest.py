@@ -1,5 +1,6 @@
 import itertools
 import os
+from importlib import import_module
 
 import pytest
 import redis
@@ -22,6 +23,40 @@ def require_service(name: str, check) -> None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
+
+
+# Data the migrations create (SLA targets, business calendar, point rules and badges): tests count
+# on it, and a transactional test's flush removes it.
+MIGRATION_DATA = [
+    ("tickets.migrations.0002_defaults_and_search_index", "create_defaults"),
+    ("gamification.migrations.0002_seed_rules_and_badges", "seed"),
+]
+
+
+def restore_migration_data() -> None:
+    from django.apps import apps
+
+    for module, function in MIGRATION_DATA:
+        getattr(import_module(module), function)(apps, None)
+
+
+def _flushes_the_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    transaction = marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    return bool(transaction) or "transactional_db" in item.fixturenames or "live_server" in item.fixturenames
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put the migrations' data back after a transactional test: in parallel runs (pytest-xdist)
+    a worker may run other tests of the same database after one, not only before."""
+    result = yield
+    if _flushes_the_database(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            restore_migration_data()
+    return result
 
 
 @pytest.fixture(scope="session", autouse=True)

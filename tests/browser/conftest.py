@@ -39,7 +39,7 @@ def browser():
 
 
 @pytest.fixture
-def new_page(browser, asgi_server, _sla_defaults):  # noqa: F811
+def new_page(browser, asgi_server):  # noqa: F811
     contexts = []
 
     def make():
@@ -51,17 +51,6 @@ def new_page(browser, asgi_server, _sla_defaults):  # noqa: F811
     yield make
     for context in contexts:
         context.close()
-
-
-@pytest.fixture
-def _sla_defaults(transactional_db):
-    """The default SLA targets and business calendar come from a data migration; a transactional
-    test's flush removes them, so every browser journey starts with them in place again."""
-    from importlib import import_module
-
-    from django.apps import apps
-
-    import_module("tickets.migrations.0002_defaults_and_search_index").create_defaults(apps, None)
 
 
 def off_thread(fn, *args, **kwargs):
