@@ -15,6 +15,7 @@ from communities.selectors import can_read, readable_community_ids
 from feeds import walls
 from feeds.models import Post
 from servicedesk.errors import ApplicationError, Forbidden, NotVisible
+from servicedesk.prepared import prepared
 from tickets.selectors import visible_tickets
 
 from . import defaults, leaderboard
@@ -51,11 +52,15 @@ def standing_for(users: Iterable) -> dict[int, Standing]:
     ids = [u.pk for u in users]
     if not ids:
         return {}
-    totals = dict(
-        PointEntry.objects.filter(user_id__in=ids).values("user_id").annotate(total=Sum("points")).values_list("user_id", "total")
-    )
+    if len(ids) == 1:  # one person (beside a ticket, on a profile): fixed queries, compiled once
+        totals = {row["user_id"]: row["total"] for row in _points_of.run(user_id=ids[0])}
+        awards = _awards_of.run(user_id=ids[0])
+    else:
+        totals = dict(PointEntry.objects.filter(user_id__in=ids).values("user_id").annotate(total=Sum("points"))
+                      .values_list("user_id", "total"))
+        awards = BadgeAward.objects.filter(user_id__in=ids).select_related("badge").order_by("awarded_at", "id")
     badges: dict[int, dict[str, BadgeAward]] = {pk: {} for pk in ids}
-    for award in BadgeAward.objects.filter(user_id__in=ids).select_related("badge").order_by("awarded_at", "id"):
+    for award in awards:
         best = badges[award.user_id].get(award.badge.slug)
         if best is None or TIER_ORDER[award.tier] > TIER_ORDER[best.tier]:
             badges[award.user_id][award.badge.slug] = award  # one badge shows at its highest tier
@@ -66,6 +71,16 @@ def standing_for(users: Iterable) -> dict[int, Standing]:
         shown = sorted(badges[pk].values(), key=lambda a: (-TIER_ORDER[a.tier], a.badge.name))
         out[pk] = Standing(points=points, level=level, badges=[_badge_dict(a) for a in shown], level_name=name, next_level_at=nxt)
     return out
+
+
+@prepared(args=("user_id",))
+def _points_of(*, user_id):
+    return PointEntry.objects.filter(user_id=user_id).values("user_id").annotate(total=Sum("points")).values("user_id", "total")
+
+
+@prepared(args=("user_id",))
+def _awards_of(*, user_id):
+    return BadgeAward.objects.filter(user_id=user_id).select_related("badge").order_by("awarded_at", "id")
 
 
 def achievements(user: User) -> dict:

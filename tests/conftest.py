@@ -51,7 +51,8 @@ def pytest_runtest_teardown(item, nextitem):
     """Put the migrations' data back after a transactional test: in parallel runs (pytest-xdist)
     a worker may run other tests of the same database after one, not only before."""
     result = yield
-    if _flushes_the_database(item):
+    # After the last test the test database is gone already (session fixtures end with it).
+    if nextitem is not None and _flushes_the_database(item):
         from pytest_django.plugin import blocking_manager_key
 
         with item.config.stash[blocking_manager_key].unblock():

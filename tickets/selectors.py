@@ -15,6 +15,7 @@ from accounts.models import STAFF_ROLES, Team, User
 from feeds.models import Follow
 from servicedesk import similarity
 from servicedesk.errors import NotVisible
+from servicedesk.prepared import prepared
 
 from .models import (
     OPEN_STATUSES,
@@ -59,14 +60,20 @@ def ticket_get(*, user: User, ticket_id) -> Ticket:
         ticket_id = int(ticket_id)
     except (TypeError, ValueError):
         raise NotVisible() from None
-    ticket = (
-        # Fewer joins and no search vector: PostgreSQL plans this query on every page view.
-        Ticket.objects.select_related("requester", "assignee", "team", "service").defer("search_vector")
-        .filter(pk=ticket_id).first()
-    )
+    found = _ticket_by_id.run(ticket_id=ticket_id) if 0 < ticket_id < 2**63 else []
+    ticket = found[0] if found else None
     if ticket is None or not can_see(user, ticket):
         raise NotVisible()
     return ticket
+
+
+@prepared(args=("ticket_id",))
+def _ticket_by_id(*, ticket_id):
+    # Fewer joins and no search vector: PostgreSQL plans this query on every page view.
+    return (
+        Ticket.objects.select_related("requester", "assignee", "team", "service").defer("search_vector")
+        .filter(pk=ticket_id).order_by()[:1]
+    )
 
 
 @dataclass
@@ -202,16 +209,47 @@ def own_similar(*, user: User, text: str, limit: int = 3) -> list[Ticket]:
 
 
 def comments_for(*, user: User, ticket: Ticket) -> list[Comment]:
-    qs = Comment.objects.filter(ticket=ticket).select_related("author").prefetch_related("attachments").order_by("id")
-    if not is_staff(user):
-        qs = qs.filter(internal=False)
-    return list(qs)
+    """The conversation with each comment's author and files, in two queries compiled once."""
+    comments = (_comments_all if is_staff(user) else _comments_public).run(ticket_id=ticket.pk)
+    if not comments:
+        return comments
+    files: dict[int, list] = {}
+    for attachment in _attachments_of_comments.run(ticket_id=ticket.pk):
+        files.setdefault(attachment.comment_id, []).append(attachment)
+    for comment in comments:
+        # What prefetch_related("attachments") leaves behind, so `comment.attachments.all` reads no more.
+        related = comment.attachments.get_queryset()
+        related._result_cache, related._prefetch_done = files.get(comment.pk, []), True
+        comment._prefetched_objects_cache = {"attachments": related}
+    return comments
+
+
+@prepared(args=("ticket_id",))
+def _comments_all(*, ticket_id):
+    return Comment.objects.filter(ticket_id=ticket_id).select_related("author").order_by("id")
+
+
+@prepared(args=("ticket_id",))
+def _comments_public(*, ticket_id):
+    return Comment.objects.filter(ticket_id=ticket_id, internal=False).select_related("author").order_by("id")
+
+
+@prepared(args=("ticket_id",))
+def _attachments_of_comments(*, ticket_id):
+    from .models import Attachment
+
+    return Attachment.objects.filter(comment__ticket_id=ticket_id).order_by("id")
 
 
 def changes_for(*, user: User, ticket: Ticket) -> list[TicketChange]:
     if not is_staff(user):
         return []
-    return list(TicketChange.objects.filter(ticket=ticket).select_related("actor").order_by("id"))
+    return _changes_of.run(ticket_id=ticket.pk)
+
+
+@prepared(args=("ticket_id",))
+def _changes_of(*, ticket_id):
+    return TicketChange.objects.filter(ticket_id=ticket_id).select_related("actor").order_by("id")
 
 
 @dataclass
@@ -229,16 +267,7 @@ class TicketPage:
 
 
 def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
-    from .models import Rating
-
-    followers = _follows().filter(target_id=OuterRef("pk")).order_by().values("target_id").annotate(n=Count("pk"))
-    flags = Ticket.objects.filter(pk=ticket.pk).annotate(
-        following=Exists(_follows().filter(target_id=OuterRef("pk"), user=user)),
-        me_too=Exists(MeToo.objects.filter(ticket=OuterRef("pk"), user=user)),
-        rated=Exists(Rating.objects.filter(ticket=OuterRef("pk"), resolution_round=OuterRef("resolution_count"))),
-        follower_count=Coalesce(Subquery(followers.values("n")[:1]), 0),
-        has_duplicates=Exists(Ticket.objects.filter(merged_into_id=OuterRef("pk"))),
-    ).values("following", "me_too", "rated", "follower_count", "has_duplicates").get()
+    flags = _ticket_flags.run(ticket_id=ticket.pk, user_id=user.pk)[0]
     can_rate, can_reopen = resolution_choices(user=user, ticket=ticket, rated=flags["rated"])
     # One query for both kinds of link: a problem's incidents, and the duplicates merged into this ticket.
     linked = Q(merged_into_id=ticket.pk)
@@ -264,6 +293,20 @@ def ticket_page(*, user: User, ticket: Ticket) -> TicketPage:
         incidents=incidents,
         duplicates=duplicates,
     )
+
+
+@prepared(args=("ticket_id", "user_id"))
+def _ticket_flags(*, ticket_id, user_id):
+    from .models import Rating
+
+    followers = _follows().filter(target_id=OuterRef("pk")).order_by().values("target_id").annotate(n=Count("pk"))
+    return Ticket.objects.filter(pk=ticket_id).annotate(
+        following=Exists(_follows().filter(target_id=OuterRef("pk"), user_id=user_id)),
+        me_too=Exists(MeToo.objects.filter(ticket=OuterRef("pk"), user_id=user_id)),
+        rated=Exists(Rating.objects.filter(ticket=OuterRef("pk"), resolution_round=OuterRef("resolution_count"))),
+        follower_count=Coalesce(Subquery(followers.values("n")[:1]), 0),
+        has_duplicates=Exists(Ticket.objects.filter(merged_into_id=OuterRef("pk"))),
+    ).values("following", "me_too", "rated", "follower_count", "has_duplicates")
 
 
 def resolution_choices(*, user: User, ticket: Ticket, rated: bool | None = None) -> tuple[bool, bool]:
@@ -317,20 +360,9 @@ def social_provider(name: str, provider, *, on_demand: bool = False) -> None:
 def social_context(*, viewer: User, person: User) -> SocialContext | None:
     if not is_staff(viewer):
         return None
-    from accounts.standing import standing_for
     from feeds.models import Activity
 
-    last_activity = Activity.objects.filter(actor=person).order_by("-id").values("created_at")[:1]
-    # One query: the five latest tickets, each carrying the person's open count and last activity.
-    recent = list(
-        Ticket.objects.filter(requester=person)
-        .only("id", "kind", "title", "status", "created_at")
-        .annotate(
-            open_total=Window(Sum(Case(When(status__in=OPEN_STATUSES, then=Value(1)), default=Value(0)))),
-            last_activity_at=Subquery(last_activity),
-        )
-        .order_by("-id")[:5]
-    )
+    recent = _recent_tickets_of.run(person_id=person.pk)
     if recent:
         open_count, last = recent[0].open_total, recent[0].last_activity_at
     else:
@@ -344,6 +376,23 @@ def social_context(*, viewer: User, person: User) -> SocialContext | None:
         communities=extra.pop("communities", []),
         last_activity_at=last,
         extra=extra,
+    )
+
+
+@prepared(args=("person_id",))
+def _recent_tickets_of(*, person_id):
+    """One query: the five latest tickets, each carrying the person's open count and last activity."""
+    from feeds.models import Activity
+
+    last_activity = Activity.objects.filter(actor_id=person_id).order_by("-id").values("created_at")[:1]
+    return (
+        Ticket.objects.filter(requester_id=person_id)
+        .only("id", "kind", "title", "status", "created_at")
+        .annotate(
+            open_total=Window(Sum(Case(When(status__in=OPEN_STATUSES, then=Value(1)), default=Value(0)))),
+            last_activity_at=Subquery(last_activity),
+        )
+        .order_by("-id")[:5]
     )
 
 
@@ -398,6 +447,36 @@ def agent_choices() -> list[tuple[str, str]]:
 
 def agents() -> QuerySet[User]:
     return User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("display_name")
+
+
+# The pickers' lists, read on every ticket and queue page: fixed queries, compiled once.
+@prepared(args=())
+def _agents_query():
+    # What the pickers and the suggestions read; anything else loads when a service asks for it.
+    return agents().only("id", "username", "display_name", "team_id", "expertise_tags", "role", "is_active")
+
+
+@prepared(args=())
+def _teams_query():
+    return teams()
+
+
+@prepared(args=())
+def _services_query():
+    return services_active()
+
+
+def agents_list() -> list[User]:
+    return _agents_query.run()
+
+
+def teams_list() -> list[Team]:
+    return _teams_query.run()
+
+
+def services_list() -> list[Service]:
+    """The active services, each with its owner team."""
+    return _services_query.run()
 
 
 SUGGESTED_ASSIGNEES = 3

@@ -63,7 +63,7 @@ def _ticket_or_404(request, pk: int) -> Ticket:
 
 
 def _teams() -> list[Team]:
-    return list(selectors.teams())
+    return selectors.teams_list()
 
 
 @dataclass
@@ -117,7 +117,7 @@ def _followed(user):
 
 @login_required
 def portal(request):
-    services_list = list(selectors.services_active())
+    services_list = selectors.services_list()
     agent = selectors.is_staff(request.user)
     form = TicketCreateForm(
         request.POST or None, services=services_list, agent=agent, suggestions_url=reverse("tickets:suggestions")
@@ -281,7 +281,7 @@ def _detail_context(request, ticket: Ticket, **forms) -> dict:
 def _controls(user, ticket: Ticket, form: TicketUpdateForm | None = None) -> dict:
     """The triage form and the suggested assignees, read from the agents the form already holds."""
     form = form or _update_form(
-        user, ticket, agents=list(selectors.agents()), teams=_teams(), services=list(selectors.services_active())
+        user, ticket, agents=selectors.agents_list(), teams=_teams(), services=selectors.services_list()
     )
     # Offer only the moves the ticket can make from where it is.
     allowed = services.TRANSITIONS[ticket.status]
@@ -454,8 +454,8 @@ def update(request, pk: int):
     ticket = _ticket_or_404(request, pk)
     if not selectors.is_staff(request.user):
         return _forbidden(request, "Only agents change tickets.")
-    form = _update_form(request.user, ticket, agents=list(selectors.agents()), teams=_teams(),
-                        services=list(selectors.services_active()), data=request.POST)
+    form = _update_form(request.user, ticket, agents=selectors.agents_list(), teams=_teams(),
+                        services=selectors.services_list(), data=request.POST)
     error = None
     if form.is_valid():
         try:
@@ -755,7 +755,7 @@ def queue(request):
         "current": {key: request.GET.get(key, "") for key in QUEUE_FILTER_KEYS},
         "agent_choices": selectors.agent_choices(),
         "teams": _teams(),
-        "services": list(selectors.services_active()),
+        "services": selectors.services_list(),
         "status_choices": Status.choices,
         "priority_choices": Priority.choices,
         "sorts": QUEUE_SORTS,
@@ -788,7 +788,7 @@ def _queue_url(request) -> str:
 def bulk(request):
     if not selectors.is_staff(request.user):
         return _forbidden(request, "Only agents change tickets.")
-    form = BulkUpdateForm(request.POST, agents=list(selectors.agents()))
+    form = BulkUpdateForm(request.POST, agents=selectors.agents_list())
     if not form.is_valid():
         for errors in form.errors.values():
             for message in errors:
