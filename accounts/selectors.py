@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, QuerySet
 
 from servicedesk.errors import NotVisible
+from servicedesk.prepared import prepared
 
 from .devices import describe as describe_device
 from .models import ApiToken, LoginRecord, SecurityReport, User, api_token_digest
@@ -93,4 +94,11 @@ def api_token_by_key(key: str) -> ApiToken | None:
     """The token row for a raw key (looked up by its SHA-256 digest), revoked ones excluded."""
     if not key or len(key) > 200:
         return None
-    return ApiToken.objects.select_related("user").filter(key_hash=api_token_digest(key), revoked_at__isnull=True).first()
+    found = _token_by_digest.run(key_hash=api_token_digest(key))
+    return found[0] if found else None
+
+
+@prepared(text_args=("key_hash",))
+def _token_by_digest(*, key_hash):
+    # Every API request reads this: a fixed query, compiled once.
+    return ApiToken.objects.select_related("user").filter(key_hash=key_hash, revoked_at__isnull=True).order_by("pk")[:1]

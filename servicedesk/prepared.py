@@ -9,7 +9,7 @@ on runs that SQL with the real values, turning the rows into model instances (wi
 
 Only for queries whose shape never depends on the arguments: every value that changes between
 calls (ids, the current time) must be an argument; anything else the builder reads is frozen into
-the SQL the first time. Arguments are integers (ids).
+the SQL the first time. Arguments are integers (ids) or, named in `text_args`, strings.
 """
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
-from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
+from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable, get_related_populators
 
-# Ids no row ever has, so that each one found among the compiled parameters is that argument.
+# Values no row ever has, so that each one found among the compiled parameters is that argument.
 _STAND_IN = -7_319_001
+_TEXT_STAND_IN = "~prepared-stand-in-{}~"
 
 
 @dataclass(frozen=True)
@@ -32,27 +33,32 @@ class _Compiled:
     slots: tuple[tuple[int, str], ...]  # (position among params, argument name)
     converters: tuple
     values_names: tuple[str, ...] | None  # values() queries: the keys of each dict
+    tuples: bool  # values_list() queries: each row as it comes
     compiler: object  # model queries: select, klass_info and annotation_col_map of the compiled query
 
 
 class PreparedQuery:
-    def __init__(self, build: Callable[..., QuerySet], *, args: tuple[str, ...]):
+    def __init__(self, build: Callable[..., QuerySet], *, args: tuple[str, ...], text_args: tuple[str, ...] = ()):
         self._build = build
-        self._args = args
+        self._args = args + text_args
+        self._text = frozenset(text_args)
         self._compiled: dict[tuple[str, str], _Compiled] = {}
         self._lock = threading.Lock()
 
     def _compile(self, alias: str) -> _Compiled:
-        stand_ins = {name: _STAND_IN - index for index, name in enumerate(self._args)}
+        stand_ins = {name: _TEXT_STAND_IN.format(index) if name in self._text else _STAND_IN - index
+                     for index, name in enumerate(self._args)}
         queryset = self._build(**stand_ins)
-        if queryset._iterable_class not in (ModelIterable, ValuesIterable):
-            raise TypeError("A prepared query returns model instances or values() dicts.")
+        if queryset._iterable_class not in (ModelIterable, ValuesIterable, ValuesListIterable):
+            raise TypeError("A prepared query returns model instances, values() dicts or values_list() tuples.")
         query = queryset.query
+        if queryset._iterable_class is ValuesListIterable and query.annotation_select:
+            raise TypeError("A prepared values_list() reads columns only (Django reorders annotations).")
         compiler = query.get_compiler(using=alias)
         sql, params = compiler.as_sql()
         by_value = {value: name for name, value in stand_ins.items()}
         slots = tuple((index, by_value[value]) for index, value in enumerate(params)
-                      if type(value) is int and value in by_value)
+                      if type(value) in (int, str) and value in by_value and type(value) is type(stand_ins[by_value[value]]))
         missing = set(self._args) - {name for _, name in slots}
         if missing:
             raise ValueError(f"The compiled query does not take {sorted(missing)} as parameters.")
@@ -63,9 +69,9 @@ class PreparedQuery:
             names = tuple(query.selected) if query.selected else (
                 *query.extra_select, *query.values_select, *query.annotation_select)
         return _Compiled(sql=sql, params=tuple(params), slots=slots, converters=converters, values_names=names,
-                         compiler=compiler)
+                         tuples=queryset._iterable_class is ValuesListIterable, compiler=compiler)
 
-    def run(self, *, using: str | None = None, **values: int) -> list:
+    def run(self, *, using: str | None = None, **values: int | str) -> list:
         alias = using or DEFAULT_DB_ALIAS
         connection = connections[alias]
         key = (alias, connection.vendor)
@@ -76,12 +82,14 @@ class PreparedQuery:
                 self._compiled[key] = compiled
         params = list(compiled.params)
         for index, name in compiled.slots:
-            params[index] = int(values[name])
+            params[index] = str(values[name]) if name in self._text else int(values[name])
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         if compiled.converters:
             rows = [self._convert(row, compiled.converters, connection) for row in rows]
+        if compiled.tuples:
+            return [tuple(row) for row in rows]
         if compiled.values_names is not None:
             return [dict(zip(compiled.values_names, row)) for row in rows]
         return self._instances(compiled.compiler, rows, alias)
@@ -114,10 +122,10 @@ class PreparedQuery:
         return instances
 
 
-def prepared(*, args: tuple[str, ...]) -> Callable[[Callable[..., QuerySet]], PreparedQuery]:
+def prepared(*, args: tuple[str, ...] = (), text_args: tuple[str, ...] = ()) -> Callable[[Callable[..., QuerySet]], PreparedQuery]:
     """Decorator: `@prepared(args=("ticket_id",))` over a function that builds the queryset."""
 
     def wrap(build: Callable[..., QuerySet]) -> PreparedQuery:
-        return PreparedQuery(build, args=args)
+        return PreparedQuery(build, args=args, text_args=text_args)
 
     return wrap

@@ -57,6 +57,15 @@ def test_values_rows_are_dicts_named_like_the_orm_and_each_argument_lands_in_its
     assert flags.run(ticket_id=ticket.pk, user_id=bob.pk) == [{"id": ticket.pk, "following": False}]
 
 
+def test_text_arguments_take_their_place_too(alice, bob):
+    query = PreparedQuery(lambda *, name, ticket_id: Ticket.objects.filter(requester__username=name, pk__gte=ticket_id)
+                          .values("title").order_by("pk"), args=("ticket_id",), text_args=("name",))
+    first, second = incident(alice, "VPN drops"), incident(bob, "Printer jams")
+    assert query.run(name="alice", ticket_id=first.pk) == [{"title": "VPN drops"}]
+    assert query.run(name="bob", ticket_id=first.pk) == [{"title": "Printer jams"}]
+    assert query.run(name="alice", ticket_id=second.pk) == [] and query.run(name="x' OR 1=1 --", ticket_id=0) == []
+
+
 def test_the_sql_is_compiled_once_per_database(alice):
     ticket = incident(alice, "VPN drops")
     query = PreparedQuery(lambda *, ticket_id: Ticket.objects.filter(pk=ticket_id).values("title"), args=("ticket_id",))
@@ -72,7 +81,16 @@ def test_an_argument_the_query_never_uses_is_refused_at_compile_time():
     with pytest.raises(ValueError, match="user_id"):
         query.run(ticket_id=1, user_id=2)
     with pytest.raises(TypeError):
-        PreparedQuery(lambda: Ticket.objects.values_list("id"), args=()).run()
+        PreparedQuery(lambda: Ticket.objects.values_list("id", flat=True), args=()).run()
+    with pytest.raises(TypeError):
+        PreparedQuery(lambda: Ticket.objects.annotate(n=Count("comments")).values_list("n", "id"), args=()).run()
+
+
+def test_values_list_rows_are_tuples_in_the_order_asked(alice):
+    ticket = incident(alice, "VPN drops")
+    query = PreparedQuery(lambda *, ticket_id: Ticket.objects.filter(pk=ticket_id).values_list("title", "requester__username", "id"),
+                          args=("ticket_id",))
+    assert query.run(ticket_id=ticket.pk) == [("VPN drops", "alice", ticket.pk)]
 
 
 def test_the_ticket_page_shows_files_internal_notes_and_history_to_agents_only(client, alice, bob, settings, tmp_path):
@@ -102,4 +120,4 @@ def test_the_same_on_the_embedded_sqlite(tmp_path):
     env.pop("PYTEST_XDIST_WORKER", None)
     result = subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:randomly", "-p", "no:xdist"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
-    assert result.returncode == 0 and "5 passed, 1 skipped" in result.stdout, result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0 and "7 passed, 1 skipped" in result.stdout, result.stdout[-4000:] + result.stderr[-2000:]
