@@ -177,12 +177,13 @@ def _run_checks(items) -> list:
     ids = {consumer.user.pk for consumer, account, _, _ in items if account}
     users = User.objects.in_bulk(ids) if ids else {}
     out = []
-    for consumer, account, names, force in items:
-        try:
-            verdict = consumer._account_state(users.get(consumer.user.pk)) if account else None
-            out.append((verdict, {} if verdict is not None or not names else consumer._may_see_now(names, force=force)))
-        except Exception as error:  # noqa: BLE001 - raised in that socket, not in its neighbours
-            out.append(error)
+    with streams.shared_reads():
+        for consumer, account, names, force in items:
+            try:
+                verdict = consumer._account_state(users.get(consumer.user.pk)) if account else None
+                out.append((verdict, {} if verdict is not None or not names else consumer._may_see_now(names, force=force)))
+            except Exception as error:  # noqa: BLE001 - raised in that socket, not in its neighbours
+                out.append(error)
     return out
 
 

@@ -10,7 +10,9 @@ who may see that object now, whatever audience was written with it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 _STREAM_RE = re.compile(r"^(?P<type>[a-z_]{1,32}):(?P<key>[A-Za-z0-9_.@+\-]{1,128})$")
 _checks: dict[str, Callable[[object, str], bool]] = {}
@@ -19,6 +21,31 @@ _gates: set[str] = set()
 
 class StreamRefused(Exception):
     pass
+
+
+_shared: ContextVar[dict | None] = ContextVar("stream_checks_shared_reads", default=None)
+
+
+@contextmanager
+def shared_reads() -> Iterator[None]:
+    """Checks decided together (the sockets one message woke, in one hop to the database thread)
+    read each fact they share once: a thousand followers' checks on "ticket:42" read the ticket
+    once, not a thousand times. Nothing is older than the batch itself."""
+    token = _shared.set({})
+    try:
+        yield
+    finally:
+        _shared.reset(token)
+
+
+def read_once(key: tuple, read: Callable[[], object]) -> object:
+    """`read()`, shared by the checks of one `shared_reads()` block; read anew outside one."""
+    memo = _shared.get()
+    if memo is None:
+        return read()
+    if key not in memo:
+        memo[key] = read()
+    return memo[key]
 
 
 def register(stream_type: str, may_see: Callable[[object, str], bool], *, gates_activities: bool | None = None) -> None:

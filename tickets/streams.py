@@ -3,9 +3,10 @@ services. ``TicketsConfig.ready`` registers these with feeds."""
 
 from __future__ import annotations
 
-from feeds import walls
+from feeds import streams, walls
 from feeds.audience import SIGNED_IN, Audience
 from servicedesk.errors import NotVisible
+from servicedesk.prepared import prepared
 
 from .models import Service, Ticket
 from .selectors import can_see, is_staff
@@ -13,10 +14,15 @@ from .services import ticket_audience
 
 
 def may_see_ticket(user, key: str) -> bool:
-    if not key.isdecimal():
+    if not key.isdecimal() or int(key) >= 2**63:
         return False
-    ticket = Ticket.objects.filter(pk=int(key)).only("visibility", "requester_id").first()
-    return ticket is not None and can_see(user, ticket)
+    found = streams.read_once(("ticket-access", int(key)), lambda: _ticket_access.run(ticket_id=int(key)))
+    return bool(found) and can_see(user, found[0])
+
+
+@prepared(args=("ticket_id",))
+def _ticket_access(*, ticket_id):
+    return Ticket.objects.filter(pk=ticket_id).only("visibility", "requester_id").order_by()[:1]
 
 
 def may_see_queue(user, key: str) -> bool:

@@ -444,3 +444,21 @@ def test_a_repeated_activity_is_dropped_before_any_check(alice, erin, settings, 
     frames = async_to_sync(scenario)()
     assert [f["activity"]["summary"] for f in frames if f["type"] == "activity"] == ["one frame"]
     assert trips == [1]  # the first message was checked; the repeat never reached a check
+
+
+def test_checks_made_together_read_the_ticket_once_and_still_decide_for_each_person(alice, erin, bob, monkeypatch):
+    """The sockets one message woke share the ticket's read, never its verdict: a private ticket
+    stays refused to those who may not see it, and a check outside a batch reads afresh."""
+    from feeds import streams as feed_streams
+    from tickets import streams as ticket_streams
+
+    ticket = tickets.ticket_create(actor=alice, kind="incident", title="Payroll export", visibility="private")
+    stream = f"ticket:{ticket.pk}"
+    reads = []
+    real = ticket_streams._ticket_access.run
+    monkeypatch.setattr(ticket_streams._ticket_access, "run", lambda **kw: reads.append(kw) or real(**kw))
+    with feed_streams.shared_reads():
+        verdicts = [feed_streams.may_subscribe(person, stream) for person in (alice, erin, bob, erin)]
+    assert verdicts == [True, False, True, False] and len(reads) == 1
+    tickets.ticket_update(actor=bob, ticket=ticket, visibility="public")
+    assert feed_streams.may_subscribe(erin, stream) is True and len(reads) == 2
