@@ -24,6 +24,7 @@ from collections import deque
 from importlib import import_module
 from urllib.parse import parse_qs, urlsplit
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -187,8 +188,25 @@ def _run_checks(items) -> list:
     return out
 
 
+def _welcome_figures(user) -> tuple[int, int, int]:
+    """The welcome frame's cursors and unread count, in one hop to the database thread."""
+    last_activity, last_notification = selectors.last_ids(user)
+    return last_activity, last_notification, selectors.notifications_unread_count(user)
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     refresher: asyncio.Task | None = None
+
+    async def dispatch(self, message):
+        """Channels' own dispatch first hops to the database thread to close stale connections,
+        for every message: one comment to a thousand followers queued a thousand hops behind each
+        other (and behind the access checks) before the frames went out. This consumer reads the
+        database only through `database_sync_to_async`, which closes stale connections around each
+        read itself, so a message is handled without that hop."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         self.user = None
@@ -254,8 +272,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.accept()
         self.refresher = asyncio.create_task(self._keep_memberships())
-        last_activity, last_notification = await database_sync_to_async(selectors.last_ids)(user)
-        unread = await database_sync_to_async(selectors.notifications_unread_count)(user)
+        last_activity, last_notification, unread = await database_sync_to_async(_welcome_figures)(user)
         await self.send_json(
             {
                 "type": "welcome",

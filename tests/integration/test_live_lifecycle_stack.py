@@ -96,3 +96,18 @@ def test_a_socket_idle_longer_than_the_group_expiry_still_hears_its_groups(alice
                 assert frame["event"] == {"kind": kind}
     finally:
         server.stop()
+
+
+def test_live_frames_are_not_compressed_unless_asked(alice, stack_env, log_dir):
+    """Small frames to many sockets: per-message deflate is off by default (WEB_WS_DEFLATE)."""
+    for setting, offered in (("false", False), ("true", True)):
+        server = processes.start_asgi_server({**stack_env, "WEB_WS_DEFLATE": setting}, log_dir)
+        try:
+            base = server.extra["base_url"]
+            token = token_for(base, "alice", "laptop")
+            with connect(ws_url(base, live_ticket(base, token)), open_timeout=10) as ws:
+                assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
+                extensions = ws.response.headers.get("Sec-WebSocket-Extensions") or ""
+                assert ("permessage-deflate" in extensions) is offered, extensions
+        finally:
+            server.stop()
