@@ -584,8 +584,19 @@ def canned_responses_for(*, user: User) -> list[CannedResponse]:
     """The agent's own snippets and those shared with their team."""
     if not is_staff(user):
         return []
-    shared = Q(team_id=user.team_id) if user.team_id else Q(pk__in=[])
-    return list(CannedResponse.objects.filter(Q(owner=user) | shared).order_by("title", "id"))
+    if user.team_id:
+        return _canned_mine_and_team.run(user_id=user.pk, team_id=user.team_id)
+    return _canned_mine.run(user_id=user.pk)
+
+
+@prepared(args=("user_id", "team_id"))
+def _canned_mine_and_team(*, user_id, team_id):
+    return CannedResponse.objects.filter(Q(owner_id=user_id) | Q(team_id=team_id)).order_by("title", "id")
+
+
+@prepared(args=("user_id",))
+def _canned_mine(*, user_id):
+    return CannedResponse.objects.filter(owner_id=user_id).order_by("title", "id")
 
 
 def canned_response_get(*, user: User, response_id) -> CannedResponse:
