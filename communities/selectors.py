@@ -485,7 +485,9 @@ def social_communities(viewer: User, person: User) -> list[Community]:
 
 @prepared(args=("person_id", "viewer_id"))
 def _communities_of(*, person_id, viewer_id):
-    """Read beside every ticket an agent opens: a fixed query, compiled once."""
+    """Read beside every ticket an agent opens: a fixed query, compiled once. The viewer is a bare
+    id here: `readable_community_ids` must keep deciding from memberships alone (a rule that read
+    the viewer's role would be frozen at the stand-in's)."""
     return (
         Community.objects.filter(memberships__user_id=person_id, pk__in=readable_community_ids(User(pk=viewer_id)))
         .only("id", "name", "slug", "visibility").order_by("name")[:8]

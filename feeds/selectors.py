@@ -274,6 +274,7 @@ def feed_payloads(*, user: User, context: str = "all", before: int | None = None
     return page, (page[-1]["id"] if len(rows) > limit else None)
 
 
+# The person is a bare id in these builders: `_timeline` filters by it and reads nothing else of them.
 @prepared(args=("user_id",))
 def _feed_first_page(*, user_id):
     entries = _timeline(user=User(pk=user_id), context="all", about="", before=None)
