@@ -148,10 +148,10 @@ def notifications_after_activity(*, user: User, activity_id: int, limit: int = R
 def page_marks(user: User) -> tuple[int, int, int]:
     """(newest activity id, the user's newest notification id, their unread count) in one query:
     what a page shows is everything up to these ids (see feeds.middleware)."""
-    from django.db import connection
+    from servicedesk.prepared import prepared_cursor
 
     activities, notifications = Activity._meta.db_table, Notification._meta.db_table
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT MAX(id) FROM {activities}),"  # noqa: S608 - table names from the models
             f" (SELECT MAX(id) FROM {notifications} WHERE recipient_id = %s),"

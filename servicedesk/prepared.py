@@ -10,13 +10,22 @@ on runs that SQL with the real values, turning the rows into model instances (wi
 Only for queries whose shape never depends on the arguments: every value that changes between
 calls (ids, the current time) must be an argument; anything else the builder reads is frozen into
 the SQL the first time. Arguments are integers (ids) or, named in `text_args`, strings.
+
+On PostgreSQL the SQL also runs as a server-side prepared statement (psycopg's `prepare=True`):
+planning a query with four joins costs PostgreSQL more than running it (0.5 ms against 0.08 ms for
+the ticket with its people, team and service), and a statement prepared on a pooled connection is
+planned once for the connection's life. Django keeps psycopg's automatic preparation off for every
+other query (it would break behind a transaction-mode PgBouncer); `DB_PREPARED_STATEMENTS=false`
+turns it off here too for such a deployment.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesIterable, ValuesListIterable, get_related_populators
@@ -83,7 +92,7 @@ class PreparedQuery:
         params = list(compiled.params)
         for index, name in compiled.slots:
             params[index] = str(values[name]) if name in self._text else int(values[name])
-        with connection.cursor() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         if compiled.converters:
@@ -120,6 +129,29 @@ class PreparedQuery:
                 setattr(instance, name, row[position])
             instances.append(instance)
         return instances
+
+
+def prepared_cursor(connection=None):
+    """Django's cursor (query logging, execute wrappers, error wrapping) over a psycopg cursor that
+    binds parameters on the server and prepares each statement, on PostgreSQL when
+    DB_PREPARED_STATEMENTS allows; elsewhere Django's own. For fixed SQL that runs on every page."""
+    connection = connection or connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_preparing_cursor_class()(connection.connection))
+
+
+@functools.cache
+def _preparing_cursor_class() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+
+    return PreparingCursor
 
 
 def prepared(*, args: tuple[str, ...] = (), text_args: tuple[str, ...] = ()) -> Callable[[Callable[..., QuerySet]], PreparedQuery]:

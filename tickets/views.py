@@ -281,7 +281,7 @@ def _detail_context(request, ticket: Ticket, **forms) -> dict:
 def _controls(user, ticket: Ticket, form: TicketUpdateForm | None = None) -> dict:
     """The triage form and the suggested assignees, read from the agents the form already holds."""
     form = form or _update_form(
-        user, ticket, agents=selectors.agents_list(), teams=_teams(), services=selectors.services_list()
+        user, ticket, agents=selectors.agents_offered(), teams=_teams(), services=selectors.services_list()
     )
     # Offer only the moves the ticket can make from where it is.
     allowed = services.TRANSITIONS[ticket.status]

@@ -120,4 +120,28 @@ def test_the_same_on_the_embedded_sqlite(tmp_path):
     env.pop("PYTEST_XDIST_WORKER", None)
     result = subprocess.run([sys.executable, "-m", "pytest", __file__, "-q", "-p", "no:randomly", "-p", "no:xdist"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=280)
-    assert result.returncode == 0 and "7 passed, 1 skipped" in result.stdout, result.stdout[-4000:] + result.stderr[-2000:]
+    assert result.returncode == 0 and "7 passed, 2 skipped" in result.stdout, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-side prepared statements are PostgreSQL's")
+def test_on_postgresql_the_statement_is_prepared_once_per_connection_and_not_when_turned_off(alice, settings):
+    ticket = incident(alice, "VPN drops")
+
+    def prepared_statements() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    with_people.run(ticket_id=ticket.pk)
+    with_people.run(ticket_id=ticket.pk + 1)
+    mine = [sql for sql in prepared_statements() if sql == with_people._compiled[("default", "postgresql")].sql.replace(
+        "%s", "$?")] or [sql for sql in prepared_statements() if '"tickets_ticket"' in sql and "COUNT(" in sql]
+    assert len(mine) == 1, prepared_statements()
+    # Everything else runs as Django runs it: no other statement was prepared on the way.
+    assert all('"tickets_ticket"' in sql for sql in prepared_statements())
+
+    connection.connection.execute("DEALLOCATE ALL")
+    connection.connection._prepared.clear()
+    settings.DB_PREPARED_STATEMENTS = False
+    assert with_people.run(ticket_id=ticket.pk)[0].replies == 0
+    assert prepared_statements() == []
