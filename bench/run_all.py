@@ -202,7 +202,7 @@ def stack_benchmarks(size: str, quick: bool) -> dict:
     reader = User.objects.filter(username__startswith="quser").order_by("pk").first()
     session = SessionStore()
     session[SESSION_KEY] = str(agent.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "accounts.backends.ModelBackend"
     session["_auth_user_hash"] = agent.get_session_auth_hash()
     session.create()
     cookie = f"sessionid={session.session_key}"

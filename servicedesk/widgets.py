@@ -1,4 +1,4 @@
-"""Form widgets rendered in Python where Django's per-option templates are too slow.
+"""Form widgets rendered in Python where Django's widget templates are too slow.
 
 Django renders every <option> of a Select through a template (about 0.1 ms each); a list of a
 hundred agents on every ticket page made that the largest cost of the page.
@@ -16,7 +16,7 @@ class FastSelect(forms.Select):
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs or {})
         final["name"] = name
-        selected = {str(v) for v in (value if isinstance(value, (list, tuple)) else [value]) if v is not None}
+        selected = set(self.format_value(value))  # as Django's: no value selects the "" option
         parts = [f"<select{flatatt(final)}>"]
         for option_value, label in self.choices:
             if isinstance(label, (list, tuple)):  # an <optgroup>
@@ -33,3 +33,31 @@ class FastSelect(forms.Select):
         value = "" if value is None else str(value)
         chosen = " selected" if value in selected else ""
         return f'<option value="{html.escape(value)}"{chosen}>{html.escape(str(label))}</option>'
+
+
+def _attrs(attrs: dict) -> str:
+    """The attributes as Django's attrs.html writes them: True bare, False left out, the rest escaped."""
+    return "".join(
+        f" {name}" if value is True else f' {name}="{html.escape(str(value))}"'
+        for name, value in attrs.items() if value is not False
+    )
+
+
+class FastTextarea(forms.Textarea):
+    """The reply box on every ticket page, without a template per render."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        text = html.escape(str(widget["value"])) if widget["value"] else ""
+        return mark_safe(f'<textarea name="{html.escape(name)}"{_attrs(widget["attrs"])}>\n{text}</textarea>')
+
+
+class FastRadioSelect(forms.RadioSelect):
+    """Radio buttons whose <input>s (each `choice.tag` in a template) are written in Python."""
+
+    def _render(self, template_name, context, renderer=None):
+        option = context["widget"]
+        if template_name != self.option_template_name or option.get("wrap_label"):
+            return super()._render(template_name, context, renderer)
+        value = "" if option["value"] is None else f' value="{html.escape(str(option["value"]))}"'
+        return mark_safe(f'<input type="{option["type"]}" name="{html.escape(option["name"])}"{value}{_attrs(option["attrs"])}>')

@@ -7,7 +7,7 @@ import re
 from django import forms
 
 from servicedesk.forms import ServiceErrorsMixin
-from servicedesk.widgets import FastSelect
+from servicedesk.widgets import FastRadioSelect, FastSelect, FastTextarea
 
 from .models import Kind, Priority, Status, Visibility
 
@@ -106,10 +106,10 @@ class CommentForm(ServiceErrorsMixin, forms.Form):
         label="Your reply",
         max_length=20_000,
         help_text="Markdown works. Mention someone with @username, another ticket by its number (e.g. INC-000042).",
-        widget=forms.Textarea(attrs={"rows": 5, "id": "reply-body"}),
+        widget=FastTextarea(attrs={"rows": 5, "id": "reply-body"}),
         error_messages={"required": "Write something before sending."},
     )
-    reply_as = forms.ChoiceField(label="Send as", choices=REPLY_CHOICES, initial="public", widget=forms.RadioSelect)
+    reply_as = forms.ChoiceField(label="Send as", choices=REPLY_CHOICES, initial="public", widget=FastRadioSelect)
     file = forms.FileField(label="Attach a file", required=False,
                            help_text="Images, PDFs, text, CSV, Office documents or ZIP, up to 10 MB.")
 

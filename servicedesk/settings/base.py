@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "feeds.context_processors.unread_notifications",
             ],
+            "builtins": ["servicedesk.templatetags.cached_url"],
         },
     },
 ]
@@ -129,7 +130,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend reading the request's user through a prepared query. Sessions signed in
+    # under "django.contrib.auth.backends.ModelBackend" (before this) are asked to sign in again.
+    "accounts.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

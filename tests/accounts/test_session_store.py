@@ -40,3 +40,26 @@ def test_a_deleted_row_or_an_unknown_key_is_no_session(client, alice):
 
     assert SessionStore("no-such-key-0123456789abcdef").load() == {}
     assert SessionStore(None).load() == {}
+
+
+def test_the_user_behind_a_session_is_read_through_the_backend_and_deactivation_ends_it(client, alice, make_user):
+    from accounts import services as accounts_services
+    from accounts.backends import ModelBackend
+    from accounts.models import Role
+
+    signed_in_client(client, alice)
+    assert client.session["_auth_user_backend"] == "accounts.backends.ModelBackend"
+    backend = ModelBackend()
+    assert backend.get_user(alice.pk) == alice and backend.get_user(str(alice.pk)) == alice
+    for nonsense in (None, "", "abc", -1, 0, 2**63, alice.pk + 10**6):
+        assert backend.get_user(nonsense) is None
+    accounts_services.user_deactivate(actor=make_user("root", role=Role.ADMIN), user=alice)
+    assert backend.get_user(alice.pk) is None
+    assert client.get(reverse("tickets:portal")).status_code == 302
+
+
+def test_a_changed_password_signs_the_other_sessions_out(client, alice):
+    signed_in_client(client, alice)
+    alice.set_password("a whole new secret 42")
+    alice.save(update_fields=["password"])
+    assert client.get(reverse("tickets:portal")).status_code == 302

@@ -20,7 +20,7 @@ HOST = (b"host", b"127.0.0.1:8000")  # what a browser on http://127.0.0.1:8000 s
 def session_cookie(user) -> bytes:
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "accounts.backends.ModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     return f"sessionid={session.session_key}".encode()

@@ -38,7 +38,7 @@ def run(coro_fn):
 def new_session(user) -> str:
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "accounts.backends.ModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     return session.session_key

@@ -28,7 +28,7 @@ WAIT = 15  # generous: the machine is shared
 def new_session(user) -> str:
     session = SessionStore()
     session[SESSION_KEY] = str(user.pk)
-    session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+    session["_auth_user_backend"] = "accounts.backends.ModelBackend"
     session["_auth_user_hash"] = user.get_session_auth_hash()
     session.create()
     return session.session_key

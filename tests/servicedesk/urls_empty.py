@@ -1,0 +1,2 @@
+"""A URLconf with nothing in it, for tests that switch URLconfs."""
+urlpatterns: list = []
