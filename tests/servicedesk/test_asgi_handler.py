@@ -66,3 +66,27 @@ def test_a_file_streams_through(client, alice):
     tickets.comment_add(actor=alice, ticket=ticket, body="The log", attachments=[attachment])
     status, _, body = fetch(f"/api/v1/attachments/{attachment.token}/", headers=[session_cookie(client, alice)])
     assert status == 200 and body == data
+
+
+def test_requests_reuse_an_idle_thread_and_leave_no_database_connection_on_it(client, alice):
+    import threading
+    from unittest import mock
+
+    from django.db import connection
+
+    cookie = session_cookie(client, alice)
+    threads = []
+    original = django_asgi_app.get_response
+
+    def recording(request):
+        response = original(request)
+        threads.append(threading.get_ident())
+        return response
+
+    with mock.patch.object(django_asgi_app, "get_response", recording):
+        assert fetch("/portal/", headers=[cookie])[0] == 200
+        assert fetch("/portal/", headers=[cookie])[0] == 200
+    assert len(threads) == 2 and threads[0] == threads[1] != threading.get_ident()
+    # The request's connection went back when it finished: the idle thread holds none.
+    idle = django_asgi_app._idle[-1]
+    assert idle.submit(lambda: connection.connection is None).result(timeout=5)
