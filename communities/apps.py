@@ -11,7 +11,7 @@ class CommunitiesConfig(AppConfig):
 
         from . import selectors, streams
 
-        audience.register_group_provider(selectors.member_groups)
+        audience.register_group_provider(selectors.member_groups, many=selectors.member_groups_many)
         fanout.register_group_members("community", streams.members)
         walls.register("community", streams.community_wall)
         feed_streams.register("community", streams.may_see)

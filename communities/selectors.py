@@ -84,6 +84,15 @@ def member_groups(user: User) -> set[str]:
     return {f"community:{slug}" for slug in Membership.objects.filter(user=user).values_list("community__slug", flat=True)}
 
 
+def member_groups_many(users: list[User]) -> dict[int, set[str]]:
+    """`member_groups` of several people in one query."""
+    groups: dict[int, set[str]] = {user.pk: set() for user in users}
+    rows = Membership.objects.filter(user_id__in=list(groups)).values_list("user_id", "community__slug") if groups else []
+    for user_id, slug in rows:
+        groups[user_id].add(f"community:{slug}")
+    return groups
+
+
 QUESTION_SORTS = {"latest": "Latest activity", "top": "Top", "unanswered": "Unanswered", "new": "Newest"}
 
 

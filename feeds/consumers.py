@@ -35,7 +35,7 @@ from redis.exceptions import RedisError
 from servicedesk import live_groups
 
 from . import presence, selectors, services, streams
-from .audience import Audience, user_groups
+from .audience import Audience, user_groups, user_groups_many
 from .presenters import activity_payload, notification_payload
 
 logger = logging.getLogger(__name__)
@@ -113,6 +113,19 @@ def _session_exists(session_key: str) -> bool:
     return store().exists(session_key)
 
 
+def _sessions_existing(session_keys: set[str]) -> set[str] | None:
+    """Which of these sessions still exist, in one query when sessions live in the database
+    (as `exists()` answers for each); None for another session engine (asked one by one)."""
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseStore
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    if not issubclass(store, DatabaseStore):
+        return None
+    if not session_keys:
+        return set()
+    return set(store.get_model_class().objects.filter(session_key__in=session_keys).values_list("session_key", flat=True))
+
+
 def _cache_seconds() -> float:
     return float(getattr(settings, "LIVE_ACCESS_CACHE_SECONDS", 5))
 
@@ -175,13 +188,19 @@ def _run_checks(items) -> list:
     """In the database thread: each socket's due checks, its account read in one query with the others'."""
     from accounts.models import User
 
-    ids = {consumer.user.pk for consumer, account, _, _ in items if account}
-    users = User.objects.in_bulk(ids) if ids else {}
+    due = [consumer for consumer, account, _, _ in items if account]
+    users = User.objects.in_bulk({consumer.user.pk for consumer in due}) if due else {}
+    # What each due account check reads (the person's groups, whether the session still exists),
+    # read once for all of them: a comment on a big incident wakes every follower's socket at once.
+    groups = user_groups_many(users.values()) if users else {}
+    sessions = _sessions_existing({consumer.session_key for consumer in due if consumer.session_key}) if due else None
     out = []
     with streams.shared_reads():
         for consumer, account, names, force in items:
             try:
-                verdict = consumer._account_state(users.get(consumer.user.pk)) if account else None
+                verdict = consumer._account_state(
+                    users.get(consumer.user.pk), groups=groups.get(consumer.user.pk), sessions=sessions,
+                ) if account else None
                 out.append((verdict, {} if verdict is not None or not names else consumer._may_see_now(names, force=force)))
             except Exception as error:  # noqa: BLE001 - raised in that socket, not in its neighbours
                 out.append(error)
@@ -345,19 +364,22 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     # --- the account and access checks
 
-    def _account_state(self, user) -> tuple[int, str] | None:
+    def _account_state(self, user, *, groups: frozenset[str] | None = None,
+                       sessions: set[str] | None = None) -> tuple[int, str] | None:
         """Judge the account as just re-read (sync, in the database thread; None if it is gone).
-        A close code and reason, or None."""
+        A close code and reason, or None. `groups` and `sessions` (the sessions that still exist)
+        are read for a batch of sockets at once; each is read here when not given."""
         if user is None or not user.is_active:
             return live_groups.CLOSE_SIGNED_OUT, "Your account was deactivated."
         if not constant_time_compare(user.get_session_auth_hash(), self.auth_hash):
             return live_groups.CLOSE_SIGNED_OUT, "Your password changed. Sign in again."
-        if self.session_key and not _session_exists(self.session_key):
+        if self.session_key and not (self.session_key in sessions if sessions is not None
+                                     else _session_exists(self.session_key)):
             return live_groups.CLOSE_SIGNED_OUT, "You signed out."
         if user.role != self.role:
             return live_groups.CLOSE_ROLE_CHANGED, "Your role changed. Reload the page."
         self.user = user
-        self.groups_of_user = user_groups(user)
+        self.groups_of_user = groups if groups is not None else user_groups(user)
         return None
 
     async def _account_ok(self, *, force: bool = False) -> bool:

@@ -374,9 +374,15 @@ def test_a_role_changed_in_the_admin_site_closes_open_sockets_too(bob, dave):
     assert User.objects.get(pk=bob.pk).role == Role.END_USER
 
 
-def test_checks_falling_due_together_are_made_in_one_trip_with_one_account_query(alice, make_user, settings, monkeypatch):
+@pytest.mark.parametrize("by_cookie", [False, True], ids=["ticket", "session cookie"])
+def test_checks_falling_due_together_are_made_in_one_trip_with_one_account_query(alice, make_user, settings, monkeypatch,
+                                                                                   by_cookie):
     """Six followers' sockets hear one activity with every cached verdict expired: each is still
-    checked afresh (account and ticket access), but together, not one database trip per socket."""
+    checked afresh (account, groups, session and ticket access), but together, not one database
+    trip per socket, and with the same few queries whatever the number of sockets."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from feeds import consumers
 
     settings.LIVE_ACCESS_CACHE_SECONDS = 0
@@ -384,19 +390,25 @@ def test_checks_falling_due_together_are_made_in_one_trip_with_one_account_query
     ticket = tickets.ticket_create(actor=alice, kind="incident", title="VPN down", visibility="public")
     stream = f"ticket:{ticket.pk}"
     trips: list[list[tuple[int, bool, tuple]]] = []
+    queries: list[int] = []
     account_reads: list[int] = []
     real_run, real_in_bulk = consumers._run_checks, User.objects.in_bulk
 
     def recording_run(items):
         trips.append([(c.user.pk, account, tuple(names)) for c, account, names, _ in items])
-        return real_run(items)
+        with CaptureQueriesContext(connection) as captured:
+            out = real_run(items)
+        queries.append(len(captured.captured_queries))
+        return out
 
     def counting_in_bulk(*args, **kwargs):
         account_reads.append(1)
         return real_in_bulk(*args, **kwargs)
 
+    sessions = {person.pk: new_session(person) for person in people} if by_cookie else {}
+
     async def scenario():
-        socks = [await open_socket(person) for person in people]
+        socks = [await open_socket(person, session_key=sessions.get(person.pk)) for person in people]
         for comm in socks:
             await subscribe(comm, stream)
         monkeypatch.setattr(consumers, "_run_checks", recording_run)
@@ -416,6 +428,9 @@ def test_checks_falling_due_together_are_made_in_one_trip_with_one_account_query
     assert sorted(pk for pk, _, _ in checked) == sorted(p.pk for p in people)  # every socket, afresh
     assert all(account and names == (stream,) for _, account, names in checked)
     assert len(trips) < len(people) and len(account_reads) == len(trips)
+    # The person, their groups (community memberships), the sessions and the ticket: at most four
+    # queries a trip, however many sockets it checks.
+    assert max(queries) <= 4, queries
 
 
 def test_a_repeated_activity_is_dropped_before_any_check(alice, erin, settings, monkeypatch):
@@ -462,3 +477,16 @@ def test_checks_made_together_read_the_ticket_once_and_still_decide_for_each_per
     assert verdicts == [True, False, True, False] and len(reads) == 1
     tickets.ticket_update(actor=bob, ticket=ticket, visibility="public")
     assert feed_streams.may_subscribe(erin, stream) is True and len(reads) == 2
+
+
+def test_groups_read_together_are_each_persons_own(make_user, erin, alice):
+    from feeds.audience import user_groups, user_groups_many
+
+    owner = make_user("olga")
+    community = communities.community_create(actor=owner, name="Payroll insiders", slug="payroll", visibility="private")
+    invitation = communities.invitation_create(actor=owner, community=community, user=erin)
+    communities.invitation_decide(actor=erin, invitation_id=invitation.pk, accept=True)
+    people = [owner, erin, alice]
+    together = user_groups_many(people)
+    assert together == {person.pk: user_groups(person) for person in people}
+    assert "community:payroll" in together[erin.pk] and "community:payroll" not in together[alice.pk]
