@@ -161,3 +161,26 @@ def test_two_requests_racing_on_one_burst_still_make_one_notification(alice, bob
     note = Notification.objects.get(recipient=alice)
     assert note.count == 2
     assert OutboxMessage.objects.filter(kind="email").count() == 1
+
+
+@pytest.mark.parametrize("followers", [3, 30])
+def test_a_reply_folds_into_every_followers_row_in_a_fixed_number_of_writes(alice, bob, make_user, start_of_window,
+                                                                           django_capture_on_commit_callbacks, followers):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    incident = tickets.ticket_create(actor=alice, kind="incident", title="VPN down", impact=2, urgency=2,
+                                     visibility="public")
+    people = [make_user() for _ in range(followers)]
+    for person in people:
+        tickets.ticket_follow(actor=person, ticket=incident)
+    with django_capture_on_commit_callbacks(execute=True):
+        tickets.comment_add(actor=bob, ticket=incident, body="Investigating")
+    with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
+        tickets.comment_add(actor=bob, ticket=incident, body="Failover in progress")
+    folds = [q for q in captured.captured_queries if q["sql"].startswith('UPDATE "feeds_notification"')]
+    assert 1 <= len(folds) <= 2, len(folds)
+    rows = Notification.objects.filter(recipient__in=people, kind="ticket.reply")
+    assert rows.count() == followers
+    assert all(row.count == 2 and row.text.endswith("(2 times)") and not row.read for row in rows)
+    assert {row.activity_id for row in rows} == {rows[0].activity_id} and rows[0].updated_at > rows[0].created_at
