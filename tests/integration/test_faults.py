@@ -188,6 +188,10 @@ def test_notification_burst_survives_two_worker_kills_and_a_redis_restart(bob, m
     survivor = stack.worker(env_overrides=worker_env, name="survivor")
 
     rows = OutboxMessage.objects.filter(pk__gte=first_row, kind=OutboxMessage.Kind.EMAIL)
+    # Each comment's e-mail rows are written when a worker delivers its chunk of followers, and the
+    # chunks of the comments posted while Redis was down come back through the sweep: wait for them.
+    wait_for(lambda: rows.count() >= BURST_COMMENTS * BURST_FOLLOWERS, timeout=120, interval=0.5,
+             what="one e-mail row per follower per comment")
     expected = set(rows.values_list("key", flat=True))
     assert len(expected) >= BURST_COMMENTS * BURST_FOLLOWERS, "one e-mail per follower per comment"
     wait_for(lambda: set(delivered(mail_dir)) >= expected, timeout=120, interval=0.5, what="every e-mail")
