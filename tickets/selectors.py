@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
@@ -441,20 +441,12 @@ def saved_views_for(*, user: User) -> QuerySet[SavedView]:
 
 
 def agent_choices() -> list[tuple[str, str]]:
-    """(username, display name) of every active agent: the queue's assignee choices, read without
-    building a model per agent."""
-    return list(agents().values_list("username", "display_name"))
+    """(username, display name) of every active agent: the queue's assignee choices."""
+    return [(agent.username, agent.display_name) for agent in agents_offered()]
 
 
 def agents() -> QuerySet[User]:
     return User.objects.filter(role__in=STAFF_ROLES, is_active=True).order_by("display_name")
-
-
-# The pickers' lists, read on every ticket and queue page: fixed queries, compiled once.
-@prepared(args=())
-def _agents_query():
-    # What the pickers and the suggestions read; anything else loads when a service asks for it.
-    return agents().only(*AgentChoice._fields)
 
 
 class AgentChoice(NamedTuple):
@@ -472,6 +464,13 @@ class AgentChoice(NamedTuple):
     @property
     def pk(self) -> int:
         return self.id
+
+
+# The pickers' lists, read on every ticket and queue page: fixed queries, compiled once.
+@prepared(args=())
+def _agents_query():
+    # What the pickers and the suggestions read; anything else loads when a service asks for it.
+    return agents().only(*AgentChoice._fields)
 
 
 @prepared(args=())
