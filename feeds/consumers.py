@@ -34,7 +34,7 @@ from redis.exceptions import RedisError
 
 from servicedesk import live_groups
 
-from . import presence, selectors, services, streams
+from . import live_broadcast, presence, selectors, services, streams
 from .audience import Audience, user_groups, user_groups_many
 from .presenters import activity_payload, notification_payload
 
@@ -269,13 +269,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await asyncio.wait_for(
                     self.channel_layer.group_add(group, self.channel_name), settings.LIVE_LAYER_TIMEOUT_SECONDS
                 )
+            await asyncio.wait_for(live_broadcast.join(self, user.pk), settings.LIVE_LAYER_TIMEOUT_SECONDS)
         except Exception:  # noqa: BLE001 - Redis down or slow: refuse cleanly, the client retries
+            await self._leave_broadcasts(user.pk)
             logger.warning("live socket refused: the channel layer is unavailable", exc_info=True)
             await self.accept()
             await self.close(code=TRY_AGAIN_LATER)
             return
         if ticket and not await database_sync_to_async(services.live_ticket_consume)(key=ticket):
             # Spent by a concurrent handshake in the meantime.
+            await self._leave_broadcasts(user.pk)
             for group in own_groups:
                 await self.channel_layer.group_discard(group, self.channel_name)
             await self.close()
@@ -307,6 +310,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         groups = [live_groups.user_group_name(self.user.pk)] + [streams.group_name(s) for s in sorted(self.subscriptions)]
         if self.session_key:
             groups.append(live_groups.session_group_name(self.session_key))
+        if live_broadcast.is_delegate(self):
+            groups.append(live_broadcast.PROCESS_GROUP)
         return groups
 
     async def _keep_memberships(self):
@@ -338,7 +343,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self._stop_refresher()
         if self.user is None:
             return
+
         async def leave():
+            await live_broadcast.leave(self, self.user.pk)
             await presence.withdraw(self)
             for group in self._groups():
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -347,6 +354,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await asyncio.wait_for(leave(), settings.LIVE_LAYER_TIMEOUT_SECONDS)
         except Exception:  # noqa: BLE001 - memberships expire by themselves (group_expiry)
             logger.warning("could not leave live groups on disconnect", exc_info=True)
+
+    async def _leave_broadcasts(self, user_id: int) -> None:
+        try:
+            await asyncio.wait_for(live_broadcast.leave(self, user_id), settings.LIVE_LAYER_TIMEOUT_SECONDS)
+        except Exception:  # noqa: BLE001 - memberships expire by themselves (group_expiry)
+            logger.warning("could not hand over the live broadcasts", exc_info=True)
 
     async def __call__(self, scope, receive, send):
         """A channel layer that fails under an open socket (Redis stopped) closes it with 1013,
@@ -578,6 +591,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if not all(allowed.get(name, False) for name in gated):
             return
         await self._emit_activity(payload)
+
+    async def live_activity_many(self, event):
+        """A broadcast to this process (this socket listens for it): its sockets of the people named."""
+        live_broadcast.deliver(event)
 
     async def live_notification(self, event):
         if self.closing or event["notification"].get("id") in self.recent_notification_ids:

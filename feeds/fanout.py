@@ -15,7 +15,7 @@ from django.db.models import Q
 
 from accounts.models import Role
 
-from . import live, streams
+from . import live
 from .audience import ADMINS, AGENTS, MANAGERS, SIGNED_IN, Audience
 from .models import Activity, Follow, Mute, TimelineEntry
 from .presenters import activity_payload
@@ -117,8 +117,4 @@ def fan_out(activity: Activity, audience: Audience) -> int:
         if fresh:
             # Followers' open feeds learn of it live; addressed people were told at publish time.
             payload = activity_payload(activity)
-            transaction.on_commit(
-                lambda p=payload, people=fresh: live.send_many(
-                    [(streams.user_group_name(uid), {"type": "live.activity", "activity": p, "audience": None}) for uid in people]
-                )
-            )
+            transaction.on_commit(lambda p=payload, people=fresh: live.send_many(live.personal_activity_messages(people, p)))

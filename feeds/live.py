@@ -12,7 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from . import streams
+from . import live_broadcast, streams
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +79,20 @@ def send_many(messages: list[tuple[str, dict]]) -> None:
         logger.warning("live push failed", exc_info=True)
 
 
-def activity_messages(*, payload: dict, audience: dict, recipients: list[int], stream_names: list[str]) -> list[tuple[str, dict]]:
-    messages = [
+def personal_activity_messages(user_ids, payload: dict) -> list[tuple[str, dict]]:
+    """The activity to these people's open sockets: through each person's group when they are a
+    few, as one broadcast every process hands to its own sockets when they are many."""
+    user_ids = list(user_ids)
+    if len(user_ids) > settings.FANOUT_INLINE_MAX:
+        return [live_broadcast.message(user_ids=user_ids, payload=payload)]
+    return [
         (streams.user_group_name(user_id), {"type": "live.activity", "activity": payload, "audience": None})
-        for user_id in recipients
+        for user_id in user_ids
     ]
+
+
+def activity_messages(*, payload: dict, audience: dict, recipients: list[int], stream_names: list[str]) -> list[tuple[str, dict]]:
+    messages = personal_activity_messages(recipients, payload) if recipients else []
     messages += [
         (streams.group_name(stream), {"type": "live.activity", "activity": payload, "audience": audience, "stream": stream})
         for stream in stream_names

@@ -71,6 +71,5 @@ from .publishing import (
     _timeline_write,
     _unread_counts,
     activity_publish,
-    streams_user_group,
 )
 from .saved_filters import FEED_CONTEXTS, feed_filter_check, saved_feed_filter_delete, saved_feed_filter_save

@@ -87,11 +87,13 @@ def activity_publish(
     stream_names = [s for s in (activity.stream, activity.target_stream) if s] + [f"tag:{t}" for t in tags]
     payload = activity_payload(activity, actor_username=actor.username if actor else None)
     if deferred:
-        # Many people: the commit sends one message per stream (every subscriber at once) and
-        # workers do the per-person part in chunks, each chunk an outbox row of its own.
+        # Many people: the commit sends one message per stream (every subscriber at once) and one
+        # naming the addressed people (each process hands it to their sockets); workers do the
+        # per-person writes in chunks, each chunk an outbox row of its own.
         _timeline_write(activity, audience, addressed_now=False)
         _deliveries_enqueue(activity, addressed=addressed, notify_ids=[p if isinstance(p, int) else p.pk for p in candidates], spec=spec)
-        messages = live.activity_messages(payload=payload, audience=audience.as_payload(), recipients=[], stream_names=stream_names)
+        messages = live.activity_messages(payload=payload, audience=audience.as_payload(), recipients=addressed,
+                                          stream_names=stream_names)
     else:
         if candidates and isinstance(candidates[0], int):
             candidates = list(User.objects.filter(pk__in=candidates).order_by("pk"))
@@ -198,13 +200,7 @@ def _deliver_chunk(message: OutboxMessage) -> None:
     audience = Audience.of(users=[u for u, _ in rows if u is not None], groups=[g for _, g in rows if g])
     addressed = [uid for uid in message.payload.get("addressed", []) if uid in audience.users]
     if addressed:
-        # The activity is committed already: its personal pushes go first, before this chunk's
-        # writes, so open sockets hear of it without waiting for notifications and e-mails.
-        # A chunk delivered again pushes again; clients and sockets drop repeats by id.
-        payload = activity_payload(activity)
-        live.send_many([
-            (streams_user_group(uid), {"type": "live.activity", "activity": payload, "audience": None}) for uid in addressed
-        ])
+        # Their open sockets were told by the commit's broadcast; this is their feed.
         _addressed_entries_write(activity, addressed)
     messages = []
     spec = message.payload.get("notification")
@@ -214,12 +210,6 @@ def _deliver_chunk(message: OutboxMessage) -> None:
         messages += _notify_people(activity=activity, actor=activity.actor, audience=audience, people=people, spec=spec)
     if messages:
         transaction.on_commit(lambda: live.send_many(messages))
-
-
-def streams_user_group(user_id: int) -> str:
-    from ..streams import user_group_name
-
-    return user_group_name(user_id)
 
 
 def _coalesce_key(*, kind_name: str, kind: notification_kinds.KindInfo, actor: User | None, url: str) -> str:
