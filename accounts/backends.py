@@ -15,12 +15,16 @@ def _user_by_id(*, user_id):
     return User.objects.filter(pk=user_id)
 
 
+def active_user(user_id) -> User | None:
+    """The active person with this id, or None (a deactivated person is nobody, as in Django's backend)."""
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    found = _user_by_id.run(user_id=user_id) if 0 < user_id < 2**63 else []
+    return found[0] if found and found[0].is_active else None
+
+
 class ModelBackend(backends.ModelBackend):
     def get_user(self, user_id):
-        try:
-            user_id = int(user_id)
-        except (TypeError, ValueError):
-            return None
-        found = _user_by_id.run(user_id=user_id) if 0 < user_id < 2**63 else []
-        # A deactivated person is nobody, as in Django's backend.
-        return found[0] if found and self.user_can_authenticate(found[0]) else None
+        return active_user(user_id)

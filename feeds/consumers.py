@@ -207,12 +207,6 @@ def _run_checks(items) -> list:
     return out
 
 
-def _welcome_figures(user) -> tuple[int, int, int]:
-    """The welcome frame's cursors and unread count, in one hop to the database thread."""
-    last_activity, last_notification = selectors.last_ids(user)
-    return last_activity, last_notification, selectors.notifications_unread_count(user)
-
-
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     refresher: asyncio.Task | None = None
 
@@ -294,7 +288,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.accept()
         self.refresher = asyncio.create_task(self._keep_memberships())
-        last_activity, last_notification, unread = await database_sync_to_async(_welcome_figures)(user)
+        last_activity, last_notification, unread = await database_sync_to_async(selectors.page_marks)(user)
         await self.send_json(
             {
                 "type": "welcome",

@@ -64,7 +64,8 @@ def notifications_unread_count(user: User) -> int:
     return Notification.objects.filter(recipient=user, read=False).count()
 
 
-def _visible_to(user: User, groups: frozenset[str]):
+def _visible_to(user, groups: frozenset[str]):
+    """`user`: the person or their id."""
     return Exists(
         ActivityAudience.objects.filter(activity=OuterRef("pk")).filter(Q(user=user) | Q(group__in=list(groups)))
     )
@@ -90,6 +91,14 @@ def activities_since(*, user: User, since: int, streams: frozenset[str] = frozen
     subscribed streams (stream indexes), each already limited to ids after `since`, so a resume
     costs the same however many activities everyone else has had since. Pass `groups` when the
     caller knows them (the live consumer does) to save reading them again."""
+    if not streams and limit == RESUME_LIMIT and 0 <= since < 2**63:
+        # A socket subscribed to nothing (a reconnect storm is thousands of these): compiled once.
+        return _missed_addressed.run(user_id=user.pk, since=since)
+    return list(_missed(user_id=user.pk, since=since, limit=limit, streams=streams,
+                        groups=(user_groups(user) if groups is None else groups) if streams else frozenset()))
+
+
+def _missed(*, user_id, since, limit: int, streams: frozenset[str] = frozenset(), groups: frozenset[str] = frozenset()):
     from django.db import connection
 
     from .models import TimelineEntry
@@ -97,21 +106,25 @@ def activities_since(*, user: User, since: int, streams: frozenset[str] = frozen
     # Each part stops at `limit` ids where the database allows it (PostgreSQL; not SQLite).
     cap = slice(None, limit) if connection.features.supports_slicing_ordering_in_compound else slice(None)
     parts = [
-        TimelineEntry.objects.filter(user=user, activity_id__gt=since)
+        TimelineEntry.objects.filter(user_id=user_id, activity_id__gt=since)
         .order_by("activity_id").values_list("activity_id", flat=True)[cap],
-        ActivityAudience.objects.filter(user=user, activity_id__gt=since)
+        ActivityAudience.objects.filter(user_id=user_id, activity_id__gt=since)
         .order_by("activity_id").values_list("activity_id", flat=True)[cap],
     ]
     if streams:
-        groups = user_groups(user) if groups is None else groups
         parts.append(
-            Activity.objects.filter(pk__gt=since).filter(on_streams(streams)).filter(_visible_to(user, groups))
+            Activity.objects.filter(pk__gt=since).filter(on_streams(streams)).filter(_visible_to(user_id, groups))
             .order_by("pk").values_list("pk", flat=True)[cap]
         )
     if cap.stop is None:
         parts = [part.order_by() for part in parts]
     ids = parts[0].union(*parts[1:])
-    return list(Activity.objects.filter(pk__in=ids).select_related("actor").order_by("pk")[:limit])
+    return Activity.objects.filter(pk__in=ids).select_related("actor").order_by("pk")[:limit]
+
+
+@prepared(args=("user_id", "since"))
+def _missed_addressed(*, user_id, since):
+    return _missed(user_id=user_id, since=since, limit=RESUME_LIMIT)
 
 
 def visible_now(*, user: User, activities: list[Activity], may_see=None) -> list[Activity]:
@@ -378,10 +391,12 @@ def live_ticket_user(*, key: str) -> User | None:
     it (one query: the account)."""
     from . import live_tickets
 
+    from accounts.backends import active_user
+
     payload = live_tickets.read(key)
     if payload is None or live_tickets.is_spent(payload):
         return None
-    user = User.objects.filter(pk=payload["u"], is_active=True).first()
+    user = active_user(payload["u"])
     return user if user is not None and live_tickets.matches(payload, user) else None
 
 
