@@ -10,7 +10,7 @@ import logging
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -19,8 +19,27 @@ _ERRORS = (RedisError, OSError)
 _LOG_EVERY_SECONDS = 10.0
 
 
+class ReusedClients(RedisCacheClient):
+    """Django's client builds a `redis.Redis` object for every cache operation, and each one sets up
+    its ~170 response callbacks (a tenth of a millisecond, two or three times a request for the
+    throttles alone). One object per connection pool is enough: redis-py clients are safe to share
+    between threads, each command takes a connection from the pool."""
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        clients = self.__dict__.setdefault("_clients", {})
+        client = clients.get(id(pool))
+        if client is None:
+            client = clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class FailSoftRedisCache(RedisCache):
     _last_logged = 0.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClients
 
     def _failed(self, operation: str) -> None:
         now = time.monotonic()
