@@ -17,6 +17,7 @@ from accounts.models import Role
 
 from . import live
 from .audience import ADMINS, AGENTS, MANAGERS, SIGNED_IN, Audience
+from .bulk_rows import timeline_rows_insert
 from .models import Activity, Follow, Mute, TimelineEntry
 from .presenters import activity_payload
 
@@ -60,10 +61,9 @@ def streams_of(activity: Activity) -> set[tuple[str, str]]:
 
 
 def write_entries(activity: Activity, user_ids: Iterable[int]) -> int:
-    context = context_for(activity)
-    rows = [TimelineEntry(user_id=uid, activity_id=activity.pk, context=context) for uid in user_ids]
-    TimelineEntry.objects.bulk_create(rows, ignore_conflicts=True)
-    return len(rows)
+    user_ids = list(user_ids)
+    timeline_rows_insert(activity_id=activity.pk, user_ids=user_ids, context=context_for(activity))
+    return len(user_ids)
 
 
 def admitted(audience: Audience, people: list[tuple[int, str]]) -> list[int]:

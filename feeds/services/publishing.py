@@ -15,6 +15,7 @@ from accounts.models import User
 
 from .. import fanout, live, notification_kinds
 from ..audience import Audience
+from ..bulk_rows import audience_rows_insert
 from ..models import (
     Activity,
     ActivityAudience,
@@ -66,10 +67,7 @@ def activity_publish(
     tags = sorted({str(t) for t in (data or {}).get("tags", [])})
     if tags:
         ActivityTag.objects.bulk_create([ActivityTag(activity=activity, tag=t) for t in tags])
-    ActivityAudience.objects.bulk_create(
-        [ActivityAudience(activity=activity, user_id=uid) for uid in sorted(audience.users)]
-        + [ActivityAudience(activity=activity, group=g) for g in sorted(audience.groups)]
-    )
+    audience_rows_insert(activity_id=activity.pk, user_ids=sorted(audience.users), groups=sorted(audience.groups))
 
     candidates: list = []
     if notification is not None:
