@@ -90,12 +90,17 @@ def _enqueue_deliveries(rows: list[tuple[int, str]]) -> int:
     from ..tasks import outbox_deliver, outbox_deliver_batch
 
     batches = _delivery_batches(rows)
+    emails = {pk for pk, kind in rows if kind == OutboxMessage.Kind.EMAIL}
     for done, batch in enumerate(batches):
+        # E-mails wait for the deliveries queued with them: a worker child that frees up takes a
+        # chunk of the next big incident's feed entries and notifications before more e-mail.
+        options = {"retry": True, "retry_policy": settings.OUTBOX_PUBLISH_RETRY_POLICY,
+                   **({"priority": settings.OUTBOX_EMAIL_PRIORITY} if batch[0] in emails else {})}
         try:
             if len(batch) == 1:
-                outbox_deliver.apply_async((batch[0],), retry=True, retry_policy=settings.OUTBOX_PUBLISH_RETRY_POLICY)
+                outbox_deliver.apply_async((batch[0],), **options)
             else:
-                outbox_deliver_batch.apply_async((batch,), retry=True, retry_policy=settings.OUTBOX_PUBLISH_RETRY_POLICY)
+                outbox_deliver_batch.apply_async((batch,), **options)
         except Exception:  # noqa: BLE001 - the sweep re-sends anything not enqueued
             # The broker is unreachable: stop here rather than wait once per batch.
             logger.warning(

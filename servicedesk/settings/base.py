@@ -288,8 +288,13 @@ OUTBOX_SWEEP_GRACE_SECONDS = env.float("OUTBOX_SWEEP_GRACE_SECONDS", default=10.
 # One sweep drains pending rows in batches until none is due or its time budget is spent.
 OUTBOX_SWEEP_BUDGET_SECONDS = env.float("OUTBOX_SWEEP_BUDGET_SECONDS", default=20.0)
 OUTBOX_SWEEP_BATCH = env.int("OUTBOX_SWEEP_BATCH", default=500)
-# E-mails go out in tasks of this many rows, each over one connection to the mail server.
-OUTBOX_EMAIL_BATCH = env.int("OUTBOX_EMAIL_BATCH", default=200)
+# E-mails go out in tasks of this many rows, each over one connection to the mail server. Small
+# enough that a worker child is not held for seconds (a child sends ~40 e-mails a second on 2 cores)
+# while a big incident's next delivery chunks wait.
+OUTBOX_EMAIL_BATCH = env.int("OUTBOX_EMAIL_BATCH", default=50)
+# E-mail tasks are published at this priority (Redis broker: 0 is served first, 9 last), behind
+# fan-out and delivery chunks, which go at the default (0).
+OUTBOX_EMAIL_PRIORITY = env.int("OUTBOX_EMAIL_PRIORITY", default=9)
 # An activity telling or addressing more people than this hands per-person delivery (feed
 # entries, personal live pushes, notifications, e-mails) to workers, FANOUT_CHUNK people a task.
 FANOUT_INLINE_MAX = env.int("FANOUT_INLINE_MAX", default=20)

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
@@ -164,3 +165,48 @@ def test_a_sweep_stops_at_its_time_budget(alice, settings):
     ])
     assert services.outbox_sweep(budget_seconds=0) == 0
     assert services.outbox_sweep(budget_seconds=30, batch=7) == 30
+
+
+def test_email_tasks_are_published_behind_delivery_chunks(
+    make_user, alice, bob, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from feeds.tasks import outbox_deliver, outbox_deliver_batch
+
+    settings.FANOUT_INLINE_MAX = 0
+    settings.FANOUT_CHUNK = 3
+    settings.OUTBOX_EMAIL_BATCH = 2
+    ticket = incident_with_followers(make_user, alice, 5)
+    published = []
+    monkeypatch.setattr(outbox_deliver, "apply_async", lambda args, **k: published.append(("deliver", args[0], k.get("priority"))))
+    monkeypatch.setattr(outbox_deliver_batch, "apply_async", lambda args, **k: published.append(("batch", args[0], k.get("priority"))))
+    with django_capture_on_commit_callbacks(execute=True):
+        tickets.comment_add(actor=bob, ticket=ticket, body="Mail is flowing again")
+    chunks = [pk for kind, pk, _ in published]
+    assert published and all(priority is None for *_, priority in published), "fan-out and chunks at the default"
+    for pk in chunks:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.outbox_message_deliver(message_id=pk)  # what a worker does; its e-mails are queued now
+    emails = [entry for entry in published if entry[0] == "batch"]
+    assert emails and all(priority == settings.OUTBOX_EMAIL_PRIORITY == 9 for *_, priority in emails)
+    assert all(len(ids) <= 2 for _, ids, _ in emails)
+
+
+@pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs the Redis broker")
+def test_the_redis_broker_hands_out_a_delivery_before_emails_queued_earlier(settings):
+    import uuid
+
+    from servicedesk.celery import app
+
+    queue = f"priority-test-{uuid.uuid4().hex[:8]}"
+    with app.connection_for_write() as connection:
+        with connection.SimpleQueue(queue) as simple:
+            for n in range(3):
+                simple.put({"email": n}, priority=settings.OUTBOX_EMAIL_PRIORITY)
+            simple.put({"delivery": 1})
+            first = simple.get(timeout=5)
+            rest = [simple.get(timeout=5) for _ in range(3)]
+            for message in [first, *rest]:
+                message.ack()
+            simple.queue.delete()
+    assert first.payload == {"delivery": 1}
+    assert [m.payload for m in rest] == [{"email": 0}, {"email": 1}, {"email": 2}]
