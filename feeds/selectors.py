@@ -389,9 +389,9 @@ def wall_owner(wall) -> dict:
 def live_ticket_user(*, key: str) -> User | None:
     """The active person an authentic, unexpired, unspent live ticket belongs to, without spending
     it (one query: the account)."""
-    from . import live_tickets
-
     from accounts.backends import active_user
+
+    from . import live_tickets
 
     payload = live_tickets.read(key)
     if payload is None or live_tickets.is_spent(payload):
