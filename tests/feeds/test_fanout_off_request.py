@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.conf import settings as django_settings
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection
@@ -191,7 +190,6 @@ def test_email_tasks_are_published_behind_delivery_chunks(
     assert all(len(ids) <= 2 for _, ids, _ in emails)
 
 
-@pytest.mark.skipif(not django_settings.REDIS_URL, reason="needs the Redis broker")
 def test_the_redis_broker_hands_out_a_delivery_before_emails_queued_earlier(settings):
     import uuid
 

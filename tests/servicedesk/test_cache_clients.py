@@ -1,12 +1,9 @@
 """The Redis cache keeps one redis-py client per connection pool instead of building one per operation."""
 import threading
 
-import pytest
 from django.conf import settings
 
 from servicedesk.cache import FailSoftRedisCache
-
-pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="the Redis cache is configured only with REDIS_URL")
 
 
 def test_operations_share_one_client_and_still_read_what_was_written():
