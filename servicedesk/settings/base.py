@@ -296,7 +296,8 @@ OUTBOX_EMAIL_BATCH = env.int("OUTBOX_EMAIL_BATCH", default=50)
 # fan-out and delivery chunks, which go at the default (0).
 OUTBOX_EMAIL_PRIORITY = env.int("OUTBOX_EMAIL_PRIORITY", default=9)
 # An activity telling or addressing more people than this hands per-person delivery (feed
-# entries, personal live pushes, notifications, e-mails) to workers, FANOUT_CHUNK people a task.
+# entries, notifications, e-mails) to workers, FANOUT_CHUNK people a task, and reaches their open
+# sockets as one broadcast per server process (feeds/live_broadcast.py) instead of a message each.
 FANOUT_INLINE_MAX = env.int("FANOUT_INLINE_MAX", default=20)
 FANOUT_CHUNK = env.int("FANOUT_CHUNK", default=250)
 # Personal live pushes run this many groups at once (well under redis-py's pool of 100).
