@@ -175,12 +175,6 @@ def page_marks(user: User) -> tuple[int, int, int]:
     return last_activity or 0, last_notification or 0, unread or 0
 
 
-def last_ids(user: User) -> tuple[int, int]:
-    last_activity = Activity.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    last_notification = notifications_for(user).values_list("pk", flat=True).first() or 0
-    return last_activity, last_notification
-
-
 FEED_PAGE = 20
 
 

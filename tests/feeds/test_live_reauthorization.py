@@ -292,7 +292,7 @@ def test_resume_decides_from_access_now_even_when_the_recheck_message_was_lost(a
 
     async def scenario():
         comm = await open_socket(erin)
-        welcome_since = await sync_to_async(lambda: feed_selectors.last_ids(erin)[0])()
+        welcome_since = await sync_to_async(lambda: feed_selectors.page_marks(erin)[0])()
         await subscribe(comm, stream)
         await sync_to_async(tickets.reply_add)(actor=bob, ticket=ticket, body="Public answer while public")
         await frames_until(comm, lambda f: f.get("type") == "activity")
@@ -310,7 +310,7 @@ def test_a_muted_follower_cannot_resume_a_ticket_that_turned_private(alice, erin
     ticket = tickets.ticket_create(actor=alice, kind="incident", title="Wifi down on floor 3", visibility="public")
     tickets.ticket_follow(actor=erin, ticket=ticket)
     feeds.mute_set(actor=erin, target_type="ticket", key=str(ticket.pk))
-    since = feed_selectors.last_ids(erin)[0]
+    since = feed_selectors.page_marks(erin)[0]
     tickets.reply_add(actor=bob, ticket=ticket, body="The access point is being replaced")
     assert ActivityAudience.objects.filter(user=erin, activity_id__gt=since).exists()
     tickets.ticket_update(actor=bob, ticket=ticket, visibility="private")

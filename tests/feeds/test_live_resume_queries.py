@@ -24,7 +24,7 @@ def _publish_missed(alice, erin, bob, *, rounds):
 @pytest.mark.parametrize("rounds", [2, 12])
 def test_a_resume_costs_one_query_for_activities_and_one_for_notifications(rounds, alice, erin, bob, django_assert_num_queries):
     services.follow_create(actor=alice, target_type="user", key="erin")
-    since = selectors.last_ids(alice)[0]
+    since = selectors.page_marks(alice)[0]
     _publish_missed(alice, erin, bob, rounds=rounds)
     groups = user_groups(alice)
     with django_assert_num_queries(2):
@@ -37,7 +37,7 @@ def test_a_resume_costs_one_query_for_activities_and_one_for_notifications(round
 
 
 def test_a_resume_stops_at_the_limit_and_continues_from_there(alice, bob):
-    since = selectors.last_ids(alice)[0]
+    since = selectors.page_marks(alice)[0]
     for n in range(7):
         services.activity_publish(actor=bob, verb="mentioned", obj=ObjectRef("user", "alice", "Alice"),
                                   audience=Audience.of(users=[alice.pk]), summary=f"{n}")
@@ -51,7 +51,7 @@ def test_a_socket_without_subscriptions_resumes_through_the_compiled_query_with_
     rounds, alice, erin, bob, django_assert_num_queries
 ):
     services.follow_create(actor=alice, target_type="user", key="erin")
-    since = selectors.last_ids(alice)[0]
+    since = selectors.page_marks(alice)[0]
     _publish_missed(alice, erin, bob, rounds=rounds)
     with django_assert_num_queries(1):
         compiled = selectors.activities_since(user=alice, since=since)

@@ -206,7 +206,7 @@ def test_a_muted_follower_cannot_resume_a_ticket_that_turned_private(alice, erin
     ticket = tickets.ticket_create(actor=alice, kind="incident", title="Wifi down on floor 3", visibility="public")
     tickets.ticket_follow(actor=erin, ticket=ticket)
     feeds.mute_set(actor=erin, target_type="ticket", key=str(ticket.pk))
-    since = selectors.last_ids(erin)[0]
+    since = selectors.page_marks(erin)[0]
     tickets.reply_add(actor=bob, ticket=ticket, body="The access point is being replaced")
     tickets.ticket_update(actor=bob, ticket=ticket, visibility="private")
     with open_by_ticket(asgi_server.extra["base_url"], erin) as ws:
