@@ -38,6 +38,7 @@ class _Process:
         self.sockets: dict[int, weakref.WeakSet] = {}
         self.delegate = None
         self.joined: asyncio.Future | None = None
+        self.handing: set[asyncio.Task] = set()  # broadcasts being handed to sockets
 
     def others(self, consumer):
         return next((c for held in self.sockets.values() for c in held if c is not consumer), None)
@@ -119,7 +120,10 @@ def deliver(received: dict) -> None:
     event = {"type": "live.activity", "activity": received["activity"], "audience": None}
     for user_id in received.get("users", ()):
         for consumer in list(process.sockets.get(user_id, ())):
-            asyncio.create_task(_handle(consumer, event))
+            # The loop keeps only weak references to tasks: hold each until it is done.
+            task = asyncio.create_task(_handle(consumer, event))
+            process.handing.add(task)
+            task.add_done_callback(process.handing.discard)
 
 
 async def _handle(consumer, event: dict) -> None:
