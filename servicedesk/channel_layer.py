@@ -4,9 +4,12 @@ channels_redis builds a plain redis-py pool per event loop, which raises MaxConn
 100 connections are in use: a burst of disconnects (1,000 `group_discard`s at once) failed most of
 them and left dead channels in their groups. Here each pool holds at most `max_connections`
 (REDIS_MAX_CONNECTIONS per process and event loop) and a caller that finds none free waits up to
-`pool_timeout` seconds (REDIS_POOL_TIMEOUT) for one instead of failing."""
+`pool_timeout` seconds (REDIS_POOL_TIMEOUT) for one instead of failing.
+
+A receive also ends for sure when it is cancelled (see `receive`)."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -26,6 +29,22 @@ class PooledRedisChannelLayer(RedisChannelLayer):
         host.setdefault("max_connections", 50)
         host["timeout"] = host.pop("pool_timeout", 10.0)
         return aioredis.BlockingConnectionPool.from_url(address, **host)
+
+    async def receive(self, channel):
+        """channels_redis's receive, which ends when cancelled, whatever redis-py does.
+
+        A socket's consumer cancels its receive when the socket ends. A cancellation that lands
+        just as a blocking pop comes back empty can be swallowed by redis-py: the receive then
+        pops on forever, keeping channels_redis's receive section open on that event loop. The
+        consumer's task never ends, and a test's event loop never finishes. Here the receive runs
+        in a task of its own, cancelled again until it has ended.
+        """
+        receiving = asyncio.ensure_future(super().receive(channel))
+        try:
+            return await asyncio.shield(receiving)
+        except asyncio.CancelledError:
+            await stop_for_sure(receiving)
+            raise
 
     async def group_send_batch(self, messages: list[tuple[str, dict]]) -> None:
         """Send each (group, message), in order per group, in two round trips per Redis server
@@ -86,6 +105,24 @@ class PooledRedisChannelLayer(RedisChannelLayer):
             )
             if over:
                 logger.info("%s of %s messages over capacity in a batched group send", over, len(keys))
+
+
+CANCEL_TRIES = 20
+CANCEL_WAIT_SECONDS = 0.25
+
+
+async def stop_for_sure(task: asyncio.Future) -> None:
+    """Cancel the task, again if it swallowed the cancellation, until it has ended (or give up
+    after CANCEL_TRIES and say so). Its result, if it had one by then, goes unread."""
+    for _ in range(CANCEL_TRIES):
+        if task.done():
+            break
+        task.cancel()
+        await asyncio.wait([task], timeout=CANCEL_WAIT_SECONDS)
+    if not task.done():
+        logger.warning("a channel layer receive did not end when cancelled %s times", CANCEL_TRIES)
+    elif not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not report it: nobody is waiting for it now
 
 
 _BATCH_SEND_LUA = """
