@@ -108,6 +108,12 @@ def origin_allowed(origin: str, scope=None) -> bool:
     return _trusted(parsed)
 
 
+def _client_gone(error: BaseException) -> bool:
+    """The ASGI server's send failing because the client left (an OSError, as the ASGI spec asks);
+    Redis's own failures come as redis-py errors."""
+    return isinstance(error, OSError) and not isinstance(error, RedisError)
+
+
 def _session_exists(session_key: str) -> bool:
     store = import_module(settings.SESSION_ENGINE).SessionStore
     return store().exists(session_key)
@@ -209,6 +215,11 @@ def _run_checks(items) -> list:
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     refresher: asyncio.Task | None = None
+    # Set once the socket holds groups (its person's and session's) and counts for broadcasts:
+    # whoever the socket ends (disconnect, a crash, a client gone mid-send) lets go of them.
+    joined_user: int | None = None
+    own_groups: tuple[str, ...] = ()
+    released = False
 
     async def dispatch(self, message):
         """Channels' own dispatch first hops to the database thread to close stale connections,
@@ -258,6 +269,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         own_groups = [live_groups.user_group_name(user.pk)]
         if self.session_key:
             own_groups.append(live_groups.session_group_name(self.session_key))
+        self.own_groups = tuple(own_groups)
+        self.joined_user = user.pk
         try:
             for group in own_groups:
                 await asyncio.wait_for(
@@ -265,16 +278,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 )
             await asyncio.wait_for(live_broadcast.join(self, user.pk), settings.LIVE_LAYER_TIMEOUT_SECONDS)
         except Exception:  # noqa: BLE001 - Redis down or slow: refuse cleanly, the client retries
-            await self._leave_broadcasts(user.pk)
+            await self._release()
             logger.warning("live socket refused: the channel layer is unavailable", exc_info=True)
             await self.accept()
             await self.close(code=TRY_AGAIN_LATER)
             return
         if ticket and not await database_sync_to_async(services.live_ticket_consume)(key=ticket):
             # Spent by a concurrent handshake in the meantime.
-            await self._leave_broadcasts(user.pk)
-            for group in own_groups:
-                await self.channel_layer.group_discard(group, self.channel_name)
+            await self._release()
             await self.close()
             return
 
@@ -301,9 +312,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     def _groups(self) -> list[str]:
         """Every group this socket belongs to: the person's, the session's, each subscribed stream's."""
-        groups = [live_groups.user_group_name(self.user.pk)] + [streams.group_name(s) for s in sorted(self.subscriptions)]
-        if self.session_key:
-            groups.append(live_groups.session_group_name(self.session_key))
+        groups = list(self.own_groups) + [streams.group_name(s) for s in sorted(self.subscriptions)]
         if live_broadcast.is_delegate(self):
             groups.append(live_broadcast.PROCESS_GROUP)
         return groups
@@ -321,6 +330,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if self.closing or self.user is None:
                 return
             try:
+                # A process whose listener could not be handed over (Redis was away) gets one again.
+                await asyncio.wait_for(live_broadcast.stand_in(self), settings.LIVE_LAYER_TIMEOUT_SECONDS)
                 for group in self._groups():
                     await asyncio.wait_for(
                         self.channel_layer.group_add(group, self.channel_name), settings.LIVE_LAYER_TIMEOUT_SECONDS
@@ -335,11 +346,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code):
         self._stop_refresher()
-        if self.user is None:
+        await self._release()
+
+    async def _release(self) -> None:
+        """Hand over the broadcasts, say it left and leave every group: once per socket, however
+        it ends (a disconnect, a refused handshake, a crash, a client gone while it was sent to)."""
+        user_id = self.joined_user
+        if self.released or user_id is None:
             return
+        self.released = True
 
         async def leave():
-            await live_broadcast.leave(self, self.user.pk)
+            await live_broadcast.leave(self, user_id)
             await presence.withdraw(self)
             for group in self._groups():
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -347,27 +365,27 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         try:
             await asyncio.wait_for(leave(), settings.LIVE_LAYER_TIMEOUT_SECONDS)
         except Exception:  # noqa: BLE001 - memberships expire by themselves (group_expiry)
-            logger.warning("could not leave live groups on disconnect", exc_info=True)
-
-    async def _leave_broadcasts(self, user_id: int) -> None:
-        try:
-            await asyncio.wait_for(live_broadcast.leave(self, user_id), settings.LIVE_LAYER_TIMEOUT_SECONDS)
-        except Exception:  # noqa: BLE001 - memberships expire by themselves (group_expiry)
-            logger.warning("could not hand over the live broadcasts", exc_info=True)
+            logger.warning("could not leave live groups", exc_info=True)
 
     async def __call__(self, scope, receive, send):
         """A channel layer that fails under an open socket (Redis stopped) closes it with 1013,
         so the client reconnects and resumes instead of sitting on a socket that hears nothing."""
         try:
             await super().__call__(scope, receive, send)
-        except LAYER_ERRORS:
-            logger.warning("live socket closed: the channel layer failed", exc_info=True)
-            try:
-                await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
-            except Exception:  # noqa: BLE001 - the client is already gone
-                pass
+        except LAYER_ERRORS as error:
+            if _client_gone(error):
+                logger.info("live socket ended: the client went away while it was sent to")
+            else:
+                logger.warning("live socket closed: the channel layer failed", exc_info=True)
+                try:
+                    await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+                except Exception:  # noqa: BLE001 - the client is already gone
+                    pass
         finally:
             self._stop_refresher()
+            # Without a disconnect (a crash, a client gone mid-send) nothing else lets go of its groups,
+            # and a process whose broadcast listener it was would hear no broadcast again.
+            await self._release()
 
     # --- the account and access checks
 

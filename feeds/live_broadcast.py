@@ -81,6 +81,17 @@ async def join(consumer, user_id: int) -> None:
         await asyncio.shield(process.joined)
 
 
+async def stand_in(consumer) -> None:
+    """Called on each socket's renewal: when the process has no listener (a hand-over failed
+    while Redis was away), this socket becomes it."""
+    process = _processes.get(asyncio.get_running_loop())
+    if process is None or process.delegate is not None:
+        return
+    if not any(consumer in held for held in process.sockets.values()):
+        return
+    await _delegate_to(process, consumer)
+
+
 def is_delegate(consumer) -> bool:
     process = _processes.get(asyncio.get_running_loop())
     return process is not None and process.delegate is consumer

@@ -102,3 +102,89 @@ def test_the_process_listens_while_it_holds_sockets_and_leaves_the_group_after_t
         assert not set(await process_channels()) - before, "gone with the last socket"
 
     async_to_sync(scenario)()
+
+
+def _sends_fail_once_armed(app, armed: asyncio.Event):
+    """The ASGI app with a server whose send raises once armed, as uvicorn does (an OSError) when
+    the client left while a frame was on its way."""
+
+    async def wrapped(scope, receive, send):
+        async def guarded(message):
+            if armed.is_set() and message["type"] == "websocket.send":
+                raise OSError("the client went away")
+            await send(message)
+
+        await app(scope, receive, guarded)
+
+    return wrapped
+
+
+def test_a_socket_whose_client_vanished_mid_send_hands_over_the_broadcasts(alice, erin, settings):
+    from channels.testing import WebsocketCommunicator
+
+    from servicedesk.asgi import application
+    from tests.feeds.test_live_reauthorization import HOST
+
+    settings.FANOUT_INLINE_MAX = 0
+
+    async def scenario():
+        before = set(await process_channels())
+        armed = asyncio.Event()
+        ticket = await sync_to_async(feeds.live_ticket_issue)(user=alice)
+        first = WebsocketCommunicator(_sends_fail_once_armed(application, armed), f"/ws/live/?ticket={ticket}", headers=[HOST])
+        assert (await first.connect(timeout=WAIT))[0]
+        assert (await first.receive_json_from(timeout=WAIT))["type"] == "welcome"
+        listener = set(await process_channels()) - before
+        second = await open_socket(erin)
+
+        armed.set()
+        await first.send_json_to({"action": "ping"})  # its answer finds the client gone
+        await first.wait(timeout=WAIT)
+        now = set(await process_channels()) - before
+        assert len(now) == 1 and now != listener, "the other socket listens for the process now"
+        activity = await sync_to_async(feeds.activity_publish)(
+            actor=None, verb="posted", summary="Still there?", obj=ObjectRef("user", "alice", "Alice"),
+            audience=Audience.of(users=[erin.pk]),
+        )
+        assert (await second.receive_json_from(timeout=WAIT))["activity"]["id"] == activity.pk
+        layer = get_channel_layer()
+        if hasattr(layer, "_group_key"):
+            members = await layer.connection(0).zrange(layer._group_key(f"user.{alice.pk}"), 0, -1)
+            assert not members, "the vanished socket left its person's group"
+        await second.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_a_process_whose_hand_over_failed_gets_a_listener_at_the_next_renewal(alice, erin, settings, monkeypatch):
+    settings.FANOUT_INLINE_MAX = 0
+    settings.LIVE_GROUP_EXPIRY_SECONDS = 2  # sockets renew every 2/3 s
+    layer_class = type(get_channel_layer())
+    working = layer_class.group_add
+
+    async def scenario():
+        before = set(await process_channels())
+        first, second = await open_socket(alice), await open_socket(erin)
+
+        async def refuse_the_process_group(self, group, channel):
+            if group == live_broadcast.PROCESS_GROUP:
+                raise ConnectionError("Redis went away")
+            return await working(self, group, channel)
+
+        monkeypatch.setattr(layer_class, "group_add", refuse_the_process_group)
+        await first.disconnect()
+        assert not set(await process_channels()) - before, "the hand-over failed: nobody listens"
+        monkeypatch.setattr(layer_class, "group_add", working)
+        for _ in range(40):
+            if set(await process_channels()) - before:
+                break
+            await asyncio.sleep(0.1)
+        assert len(set(await process_channels()) - before) == 1, "the remaining socket took over"
+        activity = await sync_to_async(feeds.activity_publish)(
+            actor=None, verb="posted", summary="Back", obj=ObjectRef("user", "alice", "Alice"),
+            audience=Audience.of(users=[erin.pk]),
+        )
+        assert (await second.receive_json_from(timeout=WAIT))["activity"]["id"] == activity.pk
+        await second.disconnect()
+
+    async_to_sync(scenario)()
