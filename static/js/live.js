@@ -9,6 +9,10 @@
  *   live:notification  detail = notification object
  *   live:state         detail = {state: "connecting" | "live" | "offline"}
  *   live:event         detail = a content-free hint, e.g. {kind: "leaderboard"}
+ *   live:subscribed    detail = {stream}: the server confirmed a stream on this
+ *                      socket (again after each reconnect). A script that runs
+ *                      after the page's socket opened may have missed it: ask
+ *                      window.ServiceDeskLive.isSubscribed(stream) when it starts.
  *   live:unsubscribed  detail = {stream, reason}: the server dropped a stream
  *                      (reason "access_ended": the person may no longer see it)
  *   live:presence      detail = {stream, user, name, state, ttl}: another agent
@@ -69,6 +73,7 @@
   var resuming = false; // replayed notifications are already in the welcome's unread count
   var welcomedOnce = false; // a welcome frame has been seen on this page load
   var streams = new Set();
+  var confirmed = new Set(); // streams the server confirmed on the current socket
 
   // --- Last seen ids ---
   // Kept per user in sessionStorage so that navigating to another page (a
@@ -206,6 +211,7 @@
     ws.addEventListener("close", function (event) {
       if (ws !== socket) return;
       socket = null;
+      confirmed.clear();
       clearTimeout(stableTimer);
       if (FATAL_CODES[event.code]) {
         stopped = true;
@@ -303,6 +309,7 @@
         emit("live:presence", frame);
         break;
       case "subscribed":
+        confirmed.add(frame.stream);
         emit("live:subscribed", { stream: frame.stream });
         break;
       case "unsubscribed":
@@ -369,6 +376,7 @@
   // reconnect does not ask again) and tell the person why updates stopped.
   function onUnsubscribed(frame) {
     var stream = typeof frame.stream === "string" ? frame.stream : "";
+    confirmed.delete(stream);
     if (frame.reason === "access_ended" && stream) {
       streams.delete(stream);
       showNotice("You no longer have access to this, so its live updates stopped.", null, null);
@@ -587,12 +595,19 @@
 
   window.ServiceDeskLive = {
     subscribe: subscribe,
+    isSubscribed: function (stream) { return confirmed.has(String(stream)); },
     send: send,
     state: function () { return state; },
     backoffDelay: backoffDelay,
     safeUrl: safeUrl,
   };
 
-  scan(document);
-  connect();
+  // Open the socket once every deferred page script has run (they run before DOMContentLoaded):
+  // frames that arrive earlier would find none of their listeners (a ticket's presence, a feed).
+  function start() {
+    scan(document);
+    connect();
+  }
+  if (document.readyState === "complete") start();
+  else document.addEventListener("DOMContentLoaded", start);
 })();

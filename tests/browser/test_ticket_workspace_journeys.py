@@ -2,6 +2,7 @@
 two agents on one ticket see each other typing, an incident is linked to a problem and a duplicate
 merged; at 1280x800 and 390x844, with axe-core on the way."""
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -117,6 +118,31 @@ def test_two_agents_on_one_ticket_see_each_other_and_who_is_typing(alice, bob, m
 
     second.close()
     expect(first.locator("#presence")).to_contain_text("Only you have this ticket open.", timeout=LIVE)
+
+
+def test_an_agent_whose_page_scripts_load_after_the_socket_opened_is_still_seen(alice, bob, make_user, new_page):
+    """The page's scripts run after live.js has opened the socket: when the ticket's tools arrive
+    late, the server may have confirmed the stream already, and they must still announce."""
+    make_user("carol", role=Role.AGENT, team=bob.team, display_name="Carol Diaz")
+    ticket = off_thread(services.ticket_create, actor=alice, kind=Kind.INCIDENT, title="Mail is down")
+
+    first = new_page()
+    sign_in(first, "bob", PASSWORD)
+    first.goto(ticket.get_absolute_url())
+    expect(first.locator("#conversation-section")).to_have_attribute("data-live-subscribed", "true", timeout=LIVE)
+
+    second = new_page()
+    sign_in(second, "carol", PASSWORD)
+
+    def late(route):
+        time.sleep(1.5)  # long after the socket's handshake and subscription
+        route.continue_()
+
+    second.route("**/js/ticket-tools.js", late)
+    second.goto(ticket.get_absolute_url())
+    expect(second.locator("#conversation-section")).to_have_attribute("data-live-subscribed", "true", timeout=LIVE)
+    expect(first.locator("#presence")).to_contain_text("Also here: Carol Diaz", timeout=LIVE)
+    expect(second.locator("#presence")).to_contain_text("Also here: Bob Okafor", timeout=LIVE)
 
 
 def test_bob_links_an_incident_to_a_problem_and_merges_a_duplicate(alice, bob, erin, new_page):
