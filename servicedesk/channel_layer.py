@@ -33,11 +33,12 @@ class PooledRedisChannelLayer(RedisChannelLayer):
     async def receive(self, channel):
         """channels_redis's receive, which ends when cancelled, whatever redis-py does.
 
-        A socket's consumer cancels its receive when the socket ends. A cancellation that lands
-        just as a blocking pop comes back empty can be swallowed by redis-py: the receive then
-        pops on forever, keeping channels_redis's receive section open on that event loop. The
-        consumer's task never ends, and a test's event loop never finishes. Here the receive runs
-        in a task of its own, cancelled again until it has ended.
+        A socket's consumer cancels its receive when the socket ends. With a socket timeout set,
+        redis-py sends each command under `asyncio.wait_for`, which on Python 3.11 returns the
+        result and drops a cancellation that arrives just as the send completes (fixed in 3.12).
+        The receive then pops on forever, keeping channels_redis's receive section open on that
+        event loop: the consumer's task never ends, and a test's event loop never finishes. Here
+        the receive runs in a task of its own, cancelled again until it has ended.
         """
         receiving = asyncio.ensure_future(super().receive(channel))
         try:

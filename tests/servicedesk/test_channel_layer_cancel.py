@@ -1,4 +1,4 @@
-"""A cancelled receive on the Redis channel layer ends, even when redis-py swallows a cancellation."""
+"""A cancelled receive on the Redis channel layer ends, even when a cancellation is dropped on the way."""
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +14,8 @@ def _layer() -> PooledRedisChannelLayer:
 
 
 def _swallowing_once(state: dict):
-    """A receive that ignores its first cancellation and carries on waiting, as a blocking pop
-    can when the cancellation lands as it comes back empty."""
+    """A receive that ignores its first cancellation and carries on waiting, as channels_redis's
+    does when Python 3.11's `asyncio.wait_for` (redis-py's send) drops the cancellation."""
 
     async def receive(self, channel):
         state["started"] += 1
