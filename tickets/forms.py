@@ -7,7 +7,7 @@ import re
 from django import forms
 
 from servicedesk.forms import ServiceErrorsMixin
-from servicedesk.widgets import FastRadioSelect, FastSelect, FastTextarea
+from servicedesk.widgets import FastRadioSelect, FastSelect, FastTextarea, ReadyChoices
 
 from .models import Kind, Priority, Status, Visibility
 
@@ -163,9 +163,11 @@ class TicketUpdateForm(ServiceErrorsMixin, forms.Form):
         self.agent_objects = {a.username: a for a in agents}
         self.team_objects = {t.pk: t for t in teams}
         self.service_objects = {s.pk: s for s in services}
-        self.fields["assignee"].choices = [("", "Nobody"), ("me", "Me")] + [(a.username, a.display_name) for a in agents]
-        self.fields["team"].choices = [("", "No team")] + [(t.pk, t.name) for t in teams]
-        self.fields["service"].choices = [("", "No service")] + [(s.pk, s.name) for s in services]
+        self.fields["assignee"].choices = ReadyChoices(
+            [("", "Nobody"), ("me", "Me")] + [(a.username, a.display_name) for a in agents]
+        )
+        self.fields["team"].choices = ReadyChoices([("", "No team")] + [(t.pk, t.name) for t in teams])
+        self.fields["service"].choices = ReadyChoices([("", "No service")] + [(s.pk, s.name) for s in services])
 
     def changes(self) -> dict:
         """Keyword arguments for `services.ticket_update`, for the fields that were sent."""
@@ -200,9 +202,9 @@ class BulkUpdateForm(ServiceErrorsMixin, forms.Form):
     def __init__(self, *args, agents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.agent_objects = {a.username: a for a in agents}
-        self.fields["assignee"].choices = [("", "Choose an agent"), ("none", "Nobody (unassign)")] + [
+        self.fields["assignee"].choices = ReadyChoices([("", "Choose an agent"), ("none", "Nobody (unassign)")] + [
             (a.username, a.display_name) for a in agents
-        ]
+        ])
 
     def ticket_ids(self) -> list[int]:
         ids = []

@@ -85,7 +85,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "feeds.context_processors.unread_notifications",
             ],
-            "builtins": ["servicedesk.templatetags.cached_url"],
+            "builtins": ["servicedesk.templatetags.cached_url", "servicedesk.templatetags.form_field"],
         },
     },
 ]
