@@ -14,7 +14,6 @@ The schema is generated once per process, on the first API request that needs it
 """
 from __future__ import annotations
 
-import copy
 import re
 import threading
 from dataclasses import dataclass, field

@@ -6,7 +6,6 @@ from accounts import api as accounts_api
 from accounts import views as accounts_views
 from communities import api as communities_api
 from feeds import api as feeds_api
-from feeds import views as feeds_views
 from feeds.syndication import WallAtom, WallRss
 from policies.api_urls import urlpatterns as policies_api
 from tickets import api as tickets_api
