@@ -149,14 +149,13 @@ class _CheckBatch:
 
     def __init__(self):
         self.pending: list[tuple[LiveConsumer, bool, list[str], bool, asyncio.Future]] = []
-        self.flushing = False
+        self.flushing: asyncio.Task | None = None  # held: the loop keeps tasks only weakly
 
     async def check(self, consumer: LiveConsumer, *, account: bool, names: list[str], force: bool):
         future = asyncio.get_running_loop().create_future()
         self.pending.append((consumer, account, names, force, future))
-        if not self.flushing:
-            self.flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+        if self.flushing is None:
+            self.flushing = asyncio.get_running_loop().create_task(self._flush())
         return await future
 
     async def _flush(self):
@@ -168,6 +167,11 @@ class _CheckBatch:
                     results = await database_sync_to_async(_run_checks)([item[:4] for item in batch])
                 except Exception as error:  # noqa: BLE001 - each waiting socket fails as it did alone
                     results = [error] * len(batch)
+                except BaseException:
+                    # Cancelled (the loop is closing): nobody may be left waiting for an answer.
+                    for *_, future in batch:
+                        future.cancel()
+                    raise
                 for (*_, future), result in zip(batch, results):
                     if future.done():
                         continue
@@ -176,7 +180,10 @@ class _CheckBatch:
                     else:
                         future.set_result(result)
         finally:
-            self.flushing = False
+            self.flushing = None
+            for *_, future in self.pending:
+                future.cancel()  # only when cancelled: the loop above runs until nothing is pending
+            self.pending = []
 
 
 _batches: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
