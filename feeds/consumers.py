@@ -280,10 +280,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.joined_user = user.pk
         try:
             for group in own_groups:
-                await asyncio.wait_for(
-                    self.channel_layer.group_add(group, self.channel_name), settings.LIVE_LAYER_TIMEOUT_SECONDS
-                )
-            await asyncio.wait_for(live_broadcast.join(self, user.pk), settings.LIVE_LAYER_TIMEOUT_SECONDS)
+                async with asyncio.timeout(settings.LIVE_LAYER_TIMEOUT_SECONDS):
+                    await self.channel_layer.group_add(group, self.channel_name)
+            async with asyncio.timeout(settings.LIVE_LAYER_TIMEOUT_SECONDS):
+                await live_broadcast.join(self, user.pk)
         except Exception:  # noqa: BLE001 - Redis down or slow: refuse cleanly, the client retries
             await self._release()
             logger.warning("live socket refused: the channel layer is unavailable", exc_info=True)
@@ -338,11 +338,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 return
             try:
                 # A process whose listener could not be handed over (Redis was away) gets one again.
-                await asyncio.wait_for(live_broadcast.stand_in(self), settings.LIVE_LAYER_TIMEOUT_SECONDS)
+                async with asyncio.timeout(settings.LIVE_LAYER_TIMEOUT_SECONDS):
+                    await live_broadcast.stand_in(self)
                 for group in self._groups():
-                    await asyncio.wait_for(
-                        self.channel_layer.group_add(group, self.channel_name), settings.LIVE_LAYER_TIMEOUT_SECONDS
-                    )
+                    async with asyncio.timeout(settings.LIVE_LAYER_TIMEOUT_SECONDS):
+                        await self.channel_layer.group_add(group, self.channel_name)
             except Exception:  # noqa: BLE001 - Redis down: try again next period (this re-joins after a restart)
                 logger.warning("could not renew live group memberships", exc_info=True)
 
@@ -370,7 +370,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
 
         try:
-            await asyncio.wait_for(leave(), settings.LIVE_LAYER_TIMEOUT_SECONDS)
+            async with asyncio.timeout(settings.LIVE_LAYER_TIMEOUT_SECONDS):
+                await leave()
         except Exception:  # noqa: BLE001 - memberships expire by themselves (group_expiry)
             logger.warning("could not leave live groups", exc_info=True)
 

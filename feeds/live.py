@@ -43,7 +43,8 @@ def send_many(messages: list[tuple[str, dict]]) -> None:
         for start in range(0, len(groups), BATCH_GROUPS):
             part = [(group, message) for group in groups[start:start + BATCH_GROUPS] for message in by_group[group]]
             try:
-                await asyncio.wait_for(layer.group_send_batch(part), timeout)
+                async with asyncio.timeout(timeout):
+                    await layer.group_send_batch(part)
             except Exception:  # noqa: BLE001 - a lost hint is recovered by resume
                 # Redis is unreachable or slow: the rest would fail the same way. Give up at once.
                 logger.warning("live push of %s messages failed; dropping the rest", len(messages), exc_info=True)
@@ -59,7 +60,8 @@ def send_many(messages: list[tuple[str, dict]]) -> None:
                     if failed.is_set():
                         return
                     try:
-                        await asyncio.wait_for(layer.group_send(group, message), timeout)
+                        async with asyncio.timeout(timeout):
+                            await layer.group_send(group, message)
                     except Exception:  # noqa: BLE001 - a lost hint is recovered by resume
                         # Redis is unreachable or slow: the rest would fail the same way, one
                         # time-out each. Give up at once; clients resume from PostgreSQL.

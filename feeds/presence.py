@@ -48,10 +48,8 @@ def _message(consumer, stream: str, state: str) -> dict:
 
 async def _send(consumer, stream: str, state: str) -> None:
     try:
-        await asyncio.wait_for(
-            consumer.channel_layer.group_send(streams.group_name(stream), _message(consumer, stream, state)),
-            settings.LIVE_LAYER_TIMEOUT_SECONDS,
-        )
+        async with asyncio.timeout(settings.LIVE_LAYER_TIMEOUT_SECONDS):
+            await consumer.channel_layer.group_send(streams.group_name(stream), _message(consumer, stream, state))
     except Exception:  # noqa: BLE001 - a lost hint is renewed by the next heartbeat
         logger.warning("presence on %s not sent", stream, exc_info=True)
 
