@@ -223,7 +223,7 @@ def _run_checks(items) -> list:
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     refresher: asyncio.Task | None = None
     # Set once the socket holds groups (its person's and session's) and counts for broadcasts:
-    # whoever the socket ends (disconnect, a crash, a client gone mid-send) lets go of them.
+    # however the socket ends (a disconnect, a crash, a client gone mid-send), it lets go of them.
     joined_user: int | None = None
     own_groups: tuple[str, ...] = ()
     released = False
