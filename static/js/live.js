@@ -10,9 +10,8 @@
  *   live:state         detail = {state: "connecting" | "live" | "offline"}
  *   live:event         detail = a content-free hint, e.g. {kind: "leaderboard"}
  *   live:subscribed    detail = {stream}: the server confirmed a stream on this
- *                      socket (again after each reconnect). A script that runs
- *                      after the page's socket opened may have missed it: ask
- *                      window.ServiceDeskLive.isSubscribed(stream) when it starts.
+ *                      socket (again after each reconnect); the socket opens
+ *                      only after every deferred page script has run.
  *   live:unsubscribed  detail = {stream, reason}: the server dropped a stream
  *                      (reason "access_ended": the person may no longer see it)
  *   live:presence      detail = {stream, user, name, state, ttl}: another agent
@@ -73,7 +72,6 @@
   var resuming = false; // replayed notifications are already in the welcome's unread count
   var welcomedOnce = false; // a welcome frame has been seen on this page load
   var streams = new Set();
-  var confirmed = new Set(); // streams the server confirmed on the current socket
 
   // --- Last seen ids ---
   // Kept per user in sessionStorage so that navigating to another page (a
@@ -211,7 +209,6 @@
     ws.addEventListener("close", function (event) {
       if (ws !== socket) return;
       socket = null;
-      confirmed.clear();
       clearTimeout(stableTimer);
       if (FATAL_CODES[event.code]) {
         stopped = true;
@@ -309,7 +306,6 @@
         emit("live:presence", frame);
         break;
       case "subscribed":
-        confirmed.add(frame.stream);
         emit("live:subscribed", { stream: frame.stream });
         break;
       case "unsubscribed":
@@ -376,7 +372,6 @@
   // reconnect does not ask again) and tell the person why updates stopped.
   function onUnsubscribed(frame) {
     var stream = typeof frame.stream === "string" ? frame.stream : "";
-    confirmed.delete(stream);
     if (frame.reason === "access_ended" && stream) {
       streams.delete(stream);
       showNotice("You no longer have access to this, so its live updates stopped.", null, null);
@@ -595,7 +590,6 @@
 
   window.ServiceDeskLive = {
     subscribe: subscribe,
-    isSubscribed: function (stream) { return confirmed.has(String(stream)); },
     send: send,
     state: function () { return state; },
     backoffDelay: backoffDelay,

@@ -276,18 +276,12 @@
     render();
   });
 
-  function onSubscribed() {
+  document.addEventListener("live:subscribed", function (event) {
+    if (!event.detail || event.detail.stream !== stream) return;
     announce(myState);
     clearInterval(renewTimer);
     renewTimer = setInterval(function () { announce(myState); render(); }, Math.max(5, ttl / 3) * 1000);
-  }
-
-  document.addEventListener("live:subscribed", function (event) {
-    if (event.detail && event.detail.stream === stream) onSubscribed();
   });
-  // This script loads after live.js: the socket may already be confirmed on the ticket's stream,
-  // and then nobody would learn we are here until someone else's renewal.
-  if (live() && live().isSubscribed && live().isSubscribed(stream)) onSubscribed();
 
   if (box) {
     box.addEventListener("input", function () {

@@ -134,7 +134,4 @@
   document.addEventListener("live:subscribed", function (event) {
     if (event.detail && event.detail.stream === stream) section.setAttribute("data-live-subscribed", "true");
   });
-  // The socket may have been confirmed before this script ran (it loads after live.js).
-  var live = window.ServiceDeskLive;
-  if (live && live.isSubscribed && live.isSubscribed(stream)) section.setAttribute("data-live-subscribed", "true");
 })();
