@@ -80,3 +80,48 @@ def test_unhashable_arguments_are_reversed_every_time():
     before = cached_url._reverse.cache_info().currsize
     assert Template("{% url 'tickets:detail' pk %}").render(Context({"pk": Unhashable()})) == reverse("tickets:detail", args=[5])
     assert cached_url._reverse.cache_info().currsize == before
+
+
+def test_urls_built_from_their_shape_are_those_reverse_gives():
+    from django.urls import get_resolver
+
+    names = [name for name in get_resolver().reverse_dict if isinstance(name, str)]
+    for namespace, (prefix, sub) in get_resolver().namespace_dict.items():
+        names += [f"{namespace}:{name}" for name in sub.reverse_dict if isinstance(name, str)]
+    checked = 0
+    for name in names:
+        for ids in ([7], [123456], [0], [7, 9]):
+            try:
+                expected = reverse(name, args=ids)
+            except NoReverseMatch:
+                continue
+            assert cached_url.cached_reverse(name, args=ids) == expected, (name, ids)
+            checked += 1
+    assert checked > 50
+
+
+def test_routes_that_limit_or_reshape_their_numbers_are_reversed_each_time():
+    with override_settings(ROOT_URLCONF="tests.servicedesk.urls_shapes"):
+        assert cached_url.cached_reverse("year", args=[2026]) == "/year/2026/"
+        with pytest.raises(NoReverseMatch):
+            cached_url.cached_reverse("year", args=[20261])
+        assert cached_url.cached_reverse("item-part", args=[3, 44]) == "/item/3/part/44/"
+        assert cached_url.cached_reverse("item-part", args=[44, 3]) == "/item/44/part/3/"
+        assert cached_url.cached_reverse("person", args=[12]) == "/person/12/"
+        assert cached_url.cached_reverse("person", args=["a b"]) == reverse("person", args=["a b"])
+        with pytest.raises(NoReverseMatch):
+            cached_url.cached_reverse("item-part", args=[-1, 2])
+
+
+def test_a_page_reads_the_urlconf_once_and_each_request_its_own():
+    from django.template import RequestContext
+    from django.test import RequestFactory
+
+    engine = engines["django"].engine
+    template = engine.from_string("{% url 'tickets:detail' 5 %}")
+    request = RequestFactory().get("/")
+    assert template.render(RequestContext(request)) == reverse("tickets:detail", args=[5])
+    assert request._url_frame == (("servicedesk.urls", "/"), None)
+    with override_settings(ROOT_URLCONF="tests.servicedesk.urls_empty"):
+        with pytest.raises(NoReverseMatch):
+            template.render(RequestContext(RequestFactory().get("/")))
