@@ -6,6 +6,7 @@ import html
 from datetime import datetime
 
 from django import template
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
@@ -128,3 +129,39 @@ def queue_options(choices, selected="") -> str:
         f'<option value="{_e(value)}"{" selected" if str(value) == selected else ""}>{_e(label)}</option>'
         for value, label in choices
     ))
+
+
+@register.simple_tag
+def conversation_entry(comment, ticket) -> str:
+    """One reply or internal note in a ticket's conversation (a ticket page shows every one)."""
+    pk = comment.pk
+    author = comment.author
+    internal = comment.internal
+    badges = ""
+    if comment.author_id == ticket.requester_id:
+        badges = '<span class="badge badge-neutral">Requester</span>'
+    elif author.is_agent:
+        badges = '<span class="badge badge-info">Service desk</span>'
+    if internal:
+        badges += '<span class="badge badge-warning">Internal note</span>'
+    if comment.channel != "web":
+        badges += (f'<span class="badge badge-neutral" data-channel="{_e(comment.channel)}">'
+                   f'via {_e(comment.get_channel_display())}</span>')
+    files = "".join(
+        f'<li><a href="/api/v1/attachments/{_e(file.token)}/" download>{_e(file.filename)}</a> '
+        f'<span class="muted small">{_e(filesizeformat(file.size))}</span></li>'
+        for file in comment.attachments.all()
+    )
+    if files:
+        files = f'<ul class="attachment-list" aria-label="Attachments">{files}</ul>'
+    picture = author.avatar
+    face = f'<img src="{_e(picture.url)}" alt="">' if picture else _e(author.initials)
+    # body_html was sanitised when the comment was written
+    return mark_safe(
+        f'<li id="comment-{pk}" class="comment{" comment-internal" if internal else ""}" data-comment-id="{pk}" '
+        f'data-author="{_e(author.username)}"><span class="avatar" aria-hidden="true">{face}</span>'
+        f'<article class="comment-main" aria-labelledby="comment-{pk}-by"><header class="comment-meta">'
+        f'<strong id="comment-{pk}-by">{"Internal note by " if internal else ""}{_e(author.display_name)}</strong>'
+        f'{badges}<a class="comment-time" href="#comment-{pk}">{ago(comment.created_at)}</a></header>'
+        f'<div class="markdown">{comment.body_html}</div>{files}</article></li>'
+    )
