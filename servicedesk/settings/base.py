@@ -85,7 +85,9 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "feeds.context_processors.unread_notifications",
             ],
-            "builtins": ["servicedesk.templatetags.cached_url", "servicedesk.templatetags.form_field"],
+            "builtins": ["servicedesk.templatetags.cached_url", "servicedesk.templatetags.form_field",
+                         "servicedesk.templatetags.site_header", "servicedesk.templatetags.avatar",
+                         "servicedesk.templatetags.cached_static"],
         },
     },
 ]
