@@ -254,9 +254,11 @@ def _detail_context(request, ticket: Ticket, **forms) -> dict:
         "agent": agent,
         "is_requester": ticket.requester_id == user.pk,
         "comment_form": forms.get("comment_form") or CommentForm(agent=agent, auto_id="reply_%s"),
-        "rating_form": forms.get("rating_form") or RatingForm(auto_id="rating_%s"),
-        "reopen_form": forms.get("reopen_form") or ReopenForm(auto_id="reopen_%s"),
-        "problem_form": forms.get("problem_form") or ProblemResolveForm(auto_id="problem_%s"),
+        # Forms are built only where the page shows them (each is a deep copy of its fields).
+        "rating_form": forms.get("rating_form") or (RatingForm(auto_id="rating_%s") if page.can_rate else None),
+        "reopen_form": forms.get("reopen_form") or (ReopenForm(auto_id="reopen_%s") if page.can_reopen else None),
+        "problem_form": forms.get("problem_form") or (
+            ProblemResolveForm(auto_id="problem_%s") if agent and ticket.kind == Kind.PROBLEM else None),
         # "Me too" is how affected people raise their hand; staff work the ticket instead.
         "can_me_too": (
             not agent and ticket.kind == Kind.INCIDENT and ticket.is_public and ticket.is_open
