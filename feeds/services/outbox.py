@@ -141,11 +141,12 @@ def _send_notification_email(message: OutboxMessage) -> None:
         body += "\n\nReply to this e-mail to answer on the ticket; write above the quoted text."
     body += "\n\nYou receive this because of your notification settings in the Service Desk."
     message_id = mail_threads.message_id_for(message.key)
-    MailSent.objects.get_or_create(
-        message_id=message_id,
-        defaults={"recipient": notification.recipient, "notification": notification,
-                  "object_type": thread.object_type if thread else "", "object_key": thread.object_key if thread else ""},
-    )
+    # One INSERT … ON CONFLICT DO NOTHING: a retried send keeps the row its first attempt wrote
+    # (get_or_create took four round trips: a read, a savepoint, the insert, its release).
+    MailSent.objects.bulk_create([MailSent(
+        message_id=message_id, recipient=notification.recipient, notification=notification,
+        object_type=thread.object_type if thread else "", object_key=thread.object_key if thread else "",
+    )], ignore_conflicts=True)
     EmailMessage(
         subject=mail_threads.subject_with_tag(f"[Service Desk] {one_line(notification.text)[:120]}", thread),
         body=body,
