@@ -78,6 +78,18 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Each test gets its own channel layer object. channels_redis keeps its receive lock and the
+    event loop it belongs to on the layer; a socket test whose loop ended while a receive was
+    still pending would otherwise leave the next test's sockets a lock bound to a dead loop."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def make_user(db):
     def make(username: str | None = None, role: str = Role.END_USER, **extra):
