@@ -7,6 +7,7 @@ once per burst rather than turning every page and API call into a 500.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -20,18 +21,39 @@ _LOG_EVERY_SECONDS = 10.0
 
 
 class ReusedClients(RedisCacheClient):
-    """Django's client builds a `redis.Redis` object for every cache operation, and each one sets up
-    its ~170 response callbacks (a tenth of a millisecond, two or three times a request for the
-    throttles alone). One object per connection pool is enough: redis-py clients are safe to share
-    between threads, each command takes a connection from the pool."""
+    """Connection pools and clients shared by the whole process.
+
+    Django keeps a cache backend per thread and per async context, and its client a connection pool
+    per backend: under ASGI every request and every websocket handshake got a backend of its own,
+    so a new pool and a new TCP connection to Redis (with redis-py's driver-version lookup) for a
+    single GET. Keyed by server and options, one pool serves every backend of the process (redis-py
+    pools are thread-safe and start afresh in a forked child). Django also builds a `redis.Redis`
+    object for every operation, each setting up ~170 response callbacks: one per pool is enough.
+    """
+
+    def _get_connection_pool(self, write):
+        index = self._get_connection_pool_index(write)
+        key = (self._servers[index], self._pool_class, repr(sorted(self._pool_options.items())))
+        pool = _shared_pools.get(key)
+        if pool is None:
+            with _shared_lock:
+                pool = _shared_pools.get(key)
+                if pool is None:
+                    pool = _shared_pools[key] = self._pool_class.from_url(self._servers[index], **self._pool_options)
+        return pool
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
-        clients = self.__dict__.setdefault("_clients", {})
-        client = clients.get(id(pool))
+        client = _shared_clients.get(id(pool))
         if client is None:
-            client = clients[id(pool)] = self._client(connection_pool=pool)
+            with _shared_lock:
+                client = _shared_clients.setdefault(id(pool), self._client(connection_pool=pool))
         return client
+
+
+_shared_pools: dict[tuple, object] = {}
+_shared_clients: dict[int, object] = {}
+_shared_lock = threading.Lock()
 
 
 class FailSoftRedisCache(RedisCache):

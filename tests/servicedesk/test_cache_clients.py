@@ -31,3 +31,71 @@ def test_operations_share_one_client_and_still_read_what_was_written():
         thread.join()
     assert not errors and seen == [True] * 8, "shared between threads, each command on its own pooled connection"
     cache.delete_many(["greeting", "counter", *(f"thread-{n}" for n in range(8))])
+
+
+def test_every_backend_of_the_process_shares_one_pool():
+    """Django makes a backend per thread and per async context (every ASGI request and socket):
+    they share one pool, so a request does not open a connection to Redis of its own."""
+    from django.core.cache import caches
+
+    pools, errors = [], []
+    pool = caches["default"]._cache._get_connection_pool(True)
+    caches["default"].get("warm")
+    before = pool._created_connections
+
+    def use():
+        try:
+            backend = caches["default"]
+            backend.set("shared-pool", 1, 30)
+            pools.append((id(backend), backend._cache._get_connection_pool(True)))
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    for _ in range(3):  # one after another: no concurrency that would need more connections
+        thread = threading.Thread(target=use)
+        thread.start()
+        thread.join()
+    assert not errors
+    assert len({backend for backend, _ in pools}) == 3, "Django's backend per thread"
+    assert {id(used) for _, used in pools} == {id(pool)}
+    assert pool._created_connections == before, "the pooled connection, reused"
+    assert FailSoftRedisCache(settings.REDIS_URL, settings.CACHES["default"])._cache._get_connection_pool(True) is pool
+    other = FailSoftRedisCache(settings.REDIS_URL, {"OPTIONS": {"socket_timeout": 7}})
+    assert other._cache._get_connection_pool(True) is not pool, "other options, another pool"
+
+
+def test_requests_in_their_own_async_contexts_reuse_the_pooled_connection():
+    """Under uvicorn every connection is a task with a context of its own, and Django's ASGI handler
+    runs a request's synchronous code in a thread of its own: a cache backend per request. The
+    pooled connection is still the one used."""
+    import asyncio
+    import contextvars
+
+    from asgiref.sync import ThreadSensitiveContext, async_to_sync, sync_to_async
+    from django.core.cache import caches
+
+    pool = caches["default"]._cache._get_connection_pool(True)
+    caches["default"].get("warm")
+    before = pool._created_connections
+    backends, pools = set(), set()
+
+    def view():
+        backend = caches["default"]
+        backends.add(id(backend))
+        pools.add(id(backend._cache._get_connection_pool(True)))
+        backend.add("requests-seen", 0, 30)
+        backend.incr("requests-seen")
+
+    async def request():
+        async with ThreadSensitiveContext():
+            await sync_to_async(view)()
+
+    async def requests():
+        for _ in range(10):
+            await asyncio.create_task(request(), context=contextvars.Context())
+
+    async_to_sync(requests)()
+    assert len(backends) > 1, "each request context its own backend, as under uvicorn"
+    assert pools == {id(pool)}
+    assert pool._created_connections == before, "no new connection to Redis per request"
+    caches["default"].delete("requests-seen")
