@@ -34,7 +34,7 @@ from redis.exceptions import RedisError
 
 from servicedesk import live_groups
 
-from . import live_broadcast, presence, selectors, services, streams
+from . import live_broadcast, live_tickets, presence, selectors, services, streams
 from .audience import Audience, user_groups, user_groups_many
 from .presenters import activity_payload, notification_payload
 
@@ -220,6 +220,14 @@ def _run_checks(items) -> list:
     return out
 
 
+def _open_with_ticket(ticket: str):
+    """(the person, their groups, their page marks) for a live ticket spent now; None if refused."""
+    user = services.live_ticket_redeem(key=ticket)
+    if user is None:
+        return None
+    return user, user_groups(user), selectors.page_marks(user)
+
+
 class LiveConsumer(AsyncJsonWebsocketConsumer):
     refresher: asyncio.Task | None = None
     # Set once the socket holds groups (its person's and session's) and counts for broadcasts:
@@ -258,55 +266,67 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close()
             return
         if ticket:
-            # Looked at, not spent yet: a socket refused because Redis is down keeps its ticket.
-            user = await database_sync_to_async(selectors.live_ticket_user)(key=ticket)
+            # Only the signature and the age here (no I/O): the account is read, and the ticket
+            # spent, once the socket is in its person's groups.
+            payload = live_tickets.read(ticket)
+            user_id = payload["u"] if payload is not None else None
+            user = None
         elif origin:
             session_user = self.scope.get("user")
             user = session_user if session_user is not None and session_user.is_authenticated else None
             session = self.scope.get("session")
             self.session_key = getattr(session, "session_key", None) if user is not None else None
-            if user is not None and not self.session_key:
+            if user is not None and (not self.session_key or not user.is_active):
                 user = None
+            user_id = user.pk if user is not None else None
         else:
-            user = None
-        if user is None or not user.is_active:
+            user_id = None
+        if user_id is None:
             await self.close()
             return
 
-        own_groups = [live_groups.user_group_name(user.pk)]
+        own_groups = [live_groups.user_group_name(user_id)]
         if self.session_key:
             own_groups.append(live_groups.session_group_name(self.session_key))
         self.own_groups = tuple(own_groups)
-        self.joined_user = user.pk
+        self.joined_user = user_id
         try:
             for group in own_groups:
                 async with asyncio.timeout(settings.LIVE_LAYER_TIMEOUT_SECONDS):
                     await self.channel_layer.group_add(group, self.channel_name)
             async with asyncio.timeout(settings.LIVE_LAYER_TIMEOUT_SECONDS):
-                await live_broadcast.join(self, user.pk)
+                await live_broadcast.join(self, user_id)
         except Exception:  # noqa: BLE001 - Redis down or slow: refuse cleanly, the client retries
+            # Refused before the ticket was spent: the client tries again with the same one.
             await self._release()
             logger.warning("live socket refused: the channel layer is unavailable", exc_info=True)
             await self.accept()
             await self.close(code=TRY_AGAIN_LATER)
             return
-        if ticket and not await database_sync_to_async(services.live_ticket_consume)(key=ticket):
-            # Spent by a concurrent handshake in the meantime.
-            await self._release()
-            await self.close()
-            return
 
-        self.user = user
-        self.role = user.role
-        self.auth_hash = user.get_session_auth_hash()
-        self.groups_of_user = await database_sync_to_async(user_groups)(user)
-        self.checked_at = time.monotonic()
-        # Whatever happened between reading the account and joining its groups is caught here.
-        if not await self._account_ok(force=True):
-            return
+        marks = None
+        if ticket:
+            # One trip: the account read after joining its groups (so whatever changes it from now
+            # on reaches this socket through them), the ticket spent, the person's groups and the
+            # marks the welcome carries.
+            opened = await database_sync_to_async(_open_with_ticket)(ticket)
+            if opened is None:  # spent meanwhile, a changed password, a deactivated account
+                await self._release()
+                await self.close()
+                return
+            user, self.groups_of_user, marks = opened
+            self._hold(user)
+        else:
+            self._hold(user)
+            self.groups_of_user = await database_sync_to_async(user_groups)(user)
+            # Whatever happened between reading the account and joining its groups is caught here.
+            if not await self._account_ok(force=True):
+                return
         await self.accept()
         self.refresher = asyncio.create_task(self._keep_memberships())
-        last_activity, last_notification, unread = await database_sync_to_async(selectors.page_marks)(user)
+        if marks is None:
+            marks = await database_sync_to_async(selectors.page_marks)(user)
+        last_activity, last_notification, unread = marks
         await self.send_json(
             {
                 "type": "welcome",
@@ -316,6 +336,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 "unread": unread,
             }
         )
+
+    def _hold(self, user) -> None:
+        """The account this socket now speaks for, as just read; checked again from here on."""
+        self.user = user
+        self.role = user.role
+        self.auth_hash = user.get_session_auth_hash()
+        self.checked_at = time.monotonic()
 
     def _groups(self) -> list[str]:
         """Every group this socket belongs to: the person's, the session's, each subscribed stream's."""

@@ -51,10 +51,6 @@ def _marker(payload: dict) -> str:
     return "live-ticket:" + hashlib.sha256(payload["n"].encode()).hexdigest()[:32]
 
 
-def is_spent(payload: dict) -> bool:
-    return cache.get(_marker(payload)) is not None
-
-
 def matches(payload: dict, user) -> bool:
     return constant_time_compare(str(payload.get("h", "")), _account_digest(user))
 

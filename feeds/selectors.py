@@ -380,20 +380,6 @@ def wall_owner(wall) -> dict:
     return owner(wall.target_id) if owner else {}
 
 
-def live_ticket_user(*, key: str) -> User | None:
-    """The active person an authentic, unexpired, unspent live ticket belongs to, without spending
-    it (one query: the account)."""
-    from accounts.backends import active_user
-
-    from . import live_tickets
-
-    payload = live_tickets.read(key)
-    if payload is None or live_tickets.is_spent(payload):
-        return None
-    user = active_user(payload["u"])
-    return user if user is not None and live_tickets.matches(payload, user) else None
-
-
 MENTION_SUGGESTIONS = 8
 
 

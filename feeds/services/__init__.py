@@ -20,7 +20,7 @@ from .following import (
     mute_set,
     timeline_backfill,
 )
-from .live_access import live_ticket_consume, live_ticket_issue
+from .live_access import live_ticket_issue, live_ticket_redeem
 from .mail import (
     _mail,
     _mail_connection,

@@ -14,7 +14,17 @@ def live_ticket_issue(*, user: User) -> str:
     return live_tickets.issue(user)
 
 
-def live_ticket_consume(*, key: str) -> bool:
-    """Spend a live ticket: True once per ticket within its lifetime, False after (or if forged,
-    expired or Redis cannot record the use)."""
-    return live_tickets.spend(key)
+def live_ticket_redeem(*, key: str) -> User | None:
+    """Spend a live ticket and answer whose it is: the active person it was issued to, if it is
+    authentic, unexpired, unspent and their password has not changed since; None otherwise. One
+    query (the account) and one Redis `SET NX` (spent even when the account then refuses it: a
+    refused ticket is not tried again)."""
+    from accounts.backends import active_user
+
+    payload = live_tickets.read(key)
+    if payload is None:
+        return None
+    user = active_user(payload["u"])
+    if user is None or not live_tickets.matches(payload, user):
+        return None
+    return user if live_tickets.spend(key) else None

@@ -138,16 +138,12 @@ def test_activities_since_respects_audience_and_streams(alice, erin, bob):
 
 def test_live_tickets_are_single_use_and_expire(alice):
     key = services.live_ticket_issue(user=alice)
-    assert selectors.live_ticket_user(key=key) == alice, "looking does not spend it"
-    assert services.live_ticket_consume(key=key) is True
-    assert services.live_ticket_consume(key=key) is False
-    assert selectors.live_ticket_user(key=key) is None
+    assert services.live_ticket_redeem(key=key) == alice
+    assert services.live_ticket_redeem(key=key) is None, "spent"
     stale = services.live_ticket_issue(user=alice)
     with time_machine.travel(timezone.now() + timedelta(seconds=61)):
-        assert selectors.live_ticket_user(key=stale) is None
-        assert services.live_ticket_consume(key=stale) is False
-    assert services.live_ticket_consume(key="made-up") is False
-    assert selectors.live_ticket_user(key="made-up") is None
+        assert services.live_ticket_redeem(key=stale) is None
+    assert services.live_ticket_redeem(key="made-up") is None
 
 
 def test_a_live_ticket_is_refused_once_its_account_changes_or_deactivates(alice, erin, dave):
@@ -155,10 +151,10 @@ def test_a_live_ticket_is_refused_once_its_account_changes_or_deactivates(alice,
 
     key = services.live_ticket_issue(user=alice)
     accounts.user_set_password(user=alice, password="a whole new password 42")
-    assert selectors.live_ticket_user(key=key) is None, "a password change voids tickets issued before it"
+    assert services.live_ticket_redeem(key=key) is None, "a password change voids tickets issued before it"
     key = services.live_ticket_issue(user=erin)
     accounts.user_deactivate(actor=dave, user=erin)
-    assert selectors.live_ticket_user(key=key) is None
+    assert services.live_ticket_redeem(key=key) is None
 
 
 def test_a_tampered_live_ticket_is_refused(alice, bob):
@@ -167,17 +163,15 @@ def test_a_tampered_live_ticket_is_refused(alice, bob):
     key = services.live_ticket_issue(user=alice)
     payload = signing.loads(key, salt="feeds.live-ticket")
     forged = signing.dumps({**payload, "u": bob.pk}, salt="other-salt", compress=False)
-    assert selectors.live_ticket_user(key=forged) is None
-    assert selectors.live_ticket_user(key=key[:-2] + ("AA" if not key.endswith("AA") else "BB")) is None
+    assert services.live_ticket_redeem(key=forged) is None
+    assert services.live_ticket_redeem(key=key[:-2] + ("AA" if not key.endswith("AA") else "BB")) is None
 
 
-def test_issuing_a_live_ticket_and_checking_it_cost_no_write(alice, django_assert_num_queries):
+def test_issuing_a_live_ticket_and_redeeming_it_cost_no_database_write(alice, django_assert_num_queries):
     with django_assert_num_queries(0):
         key = services.live_ticket_issue(user=alice)
-    with django_assert_num_queries(1):  # the account, read once
-        assert selectors.live_ticket_user(key=key) == alice
-    with django_assert_num_queries(0):
-        assert services.live_ticket_consume(key=key) is True
+    with django_assert_num_queries(1):  # the account, read once; the ticket is spent in Redis
+        assert services.live_ticket_redeem(key=key) == alice
 
 
 def test_the_live_ticket_api_writes_nothing(api_as, alice):
