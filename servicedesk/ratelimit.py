@@ -116,12 +116,18 @@ def consume(*, actor, action: str) -> None:
     now = time.time()
     window = int(now // rate.seconds)
     key = f"ratelimit:{action}:{actor.pk}:{rate.seconds}:{window}"
-    cache.add(key, 0, timeout=rate.seconds + 5)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr: a new window starts with this write
-        cache.set(key, 1, timeout=rate.seconds + 5)
-        used = 1
+    counter = getattr(cache, "count", None)  # the Redis cache's one-trip counter
+    if counter is not None:
+        used = counter(key, timeout=rate.seconds + 5)
+        if used is None:  # Redis unreachable: writes go on unlimited rather than fail
+            return
+    else:
+        cache.add(key, 0, timeout=rate.seconds + 5)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # expired between add and incr: a new window starts with this write
+            cache.set(key, 1, timeout=rate.seconds + 5)
+            used = 1
     if used > rate.count:
         raise RateLimited(action, retry_after=math.ceil((window + 1) * rate.seconds - now))
 

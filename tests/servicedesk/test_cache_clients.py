@@ -99,3 +99,44 @@ def test_requests_in_their_own_async_contexts_reuse_the_pooled_connection():
     assert pools == {id(pool)}
     assert pool._created_connections == before, "no new connection to Redis per request"
     caches["default"].delete("requests-seen")
+
+
+def test_a_counter_counts_in_one_round_trip_and_keeps_its_first_expiry():
+    from django.core.cache import cache
+
+    cache.delete("counted")
+    assert [cache.count("counted", timeout=60) for _ in range(3)] == [1, 2, 3]
+    client = cache._cache.get_client(write=True)
+    key = cache.make_and_validate_key("counted")
+    assert 0 < client.ttl(key) <= 60
+    client.expire(key, 30)
+    assert cache.count("counted", timeout=60) == 4 and client.ttl(key) <= 30, "later counts keep the window's end"
+    assert cache.get("counted") == 4
+    cache.delete("counted")
+
+
+def test_a_counter_without_redis_answers_none_and_the_rate_limit_lets_the_write_through(db, make_user, monkeypatch):
+    from servicedesk import ratelimit
+
+    gone = FailSoftRedisCache("redis://127.0.0.1:1/0", {"OPTIONS": {"socket_connect_timeout": 0.2}})
+    assert gone.count("counted", timeout=60) is None
+    monkeypatch.setattr(ratelimit, "cache", gone)
+    person = make_user("unlimited")
+    with ratelimit.enforced():
+        for _ in range(ratelimit.rate_for(actor=person, action="post").count + 1):
+            ratelimit.consume(actor=person, action="post")
+
+
+def test_a_rate_limited_action_costs_one_redis_round_trip(db, make_user, monkeypatch):
+    from django.core.cache import cache
+    from redis.client import Pipeline, Redis
+
+    from servicedesk import ratelimit
+
+    calls = []
+    monkeypatch.setattr(Redis, "execute_command", lambda self, *a, **k: calls.append(a[0]))
+    monkeypatch.setattr(Pipeline, "execute", lambda self, *a, **k: calls.append("pipeline") or [1, True])
+    with ratelimit.enforced():
+        ratelimit.consume(actor=make_user("counted"), action="comment")
+    assert calls == ["pipeline"]
+    cache.clear()
