@@ -55,10 +55,8 @@ def matches(payload: dict, user) -> bool:
     return constant_time_compare(str(payload.get("h", "")), _account_digest(user))
 
 
-def spend(key) -> bool:
-    """Mark the ticket used; True only for the first caller within its lifetime."""
-    payload = read(key)
-    if payload is None:
-        return False
+def spend(payload: dict) -> bool:
+    """Mark the ticket (its payload, as `read` answered it) used; True only for the first caller
+    within its lifetime."""
     # Kept a little longer than the ticket is valid, so it cannot be replayed at the very end.
     return bool(cache.add(_marker(payload), 1, timeout=_ttl() + 5))

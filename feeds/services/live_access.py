@@ -17,8 +17,7 @@ def live_ticket_issue(*, user: User) -> str:
 def live_ticket_redeem(*, key: str) -> User | None:
     """Spend a live ticket and answer whose it is: the active person it was issued to, if it is
     authentic, unexpired, unspent and their password has not changed since; None otherwise. One
-    query (the account) and one Redis `SET NX` (spent even when the account then refuses it: a
-    refused ticket is not tried again)."""
+    query (the account), then one Redis `SET NX` that spends it (only once the account admits it)."""
     from accounts.backends import active_user
 
     payload = live_tickets.read(key)
@@ -27,4 +26,4 @@ def live_ticket_redeem(*, key: str) -> User | None:
     user = active_user(payload["u"])
     if user is None or not live_tickets.matches(payload, user):
         return None
-    return user if live_tickets.spend(key) else None
+    return user if live_tickets.spend(payload) else None
