@@ -2,7 +2,7 @@
 import pytest
 from django.core import mail
 
-from feeds import services
+from feeds import mail_threads, services
 from feeds.models import MailSent, OutboxMessage
 from tickets import services as tickets
 
@@ -42,8 +42,8 @@ def test_a_batch_sends_every_email_once_in_a_few_queries_each(queued_emails, dja
         assert services.outbox_messages_deliver(message_ids=ids) == 24
     assert len(mail.outbox) == 24
     assert len({m.to[0] for m in mail.outbox}) == 24
-    assert all(m.extra_headers["In-Reply-To"] == f"<ticket-{ticket.pk}.thread@{m.extra_headers['Message-ID'].split('@')[1]}"
-               for m in mail.outbox)
+    root = mail_threads.Thread("ticket", str(ticket.pk), ticket.number).root_id
+    assert all(m.extra_headers["In-Reply-To"] == root for m in mail.outbox)
     assert all(f"[{ticket.number}]" in m.subject for m in mail.outbox)
     assert MailSent.objects.filter(object_type="ticket", object_key=str(ticket.pk)).count() == 24
     rows = OutboxMessage.objects.filter(pk__in=ids)
