@@ -90,3 +90,77 @@ def test_requests_reuse_an_idle_thread_and_leave_no_database_connection_on_it(cl
     # The request's connection went back when it finished: the idle thread holds none.
     idle = django_asgi_app._idle[-1]
     assert idle.submit(lambda: connection.connection is None).result(timeout=5)
+
+
+class CountingExecutor:
+    """A one-thread executor that counts the hops made to it."""
+
+    def __init__(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.inner = ThreadPoolExecutor(max_workers=1)
+        self.hops = 0
+
+    def submit(self, fn, *args, **kwargs):
+        self.hops += 1
+        return self.inner.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait=True, **kwargs):
+        self.inner.shutdown(wait=wait, **kwargs)
+
+
+def test_a_request_is_one_hop_with_its_signals_on_the_view_thread(client, alice):
+    import threading
+
+    from django.core import signals
+
+    cookie = session_cookie(client, alice)
+    seen = []
+
+    def started(**kwargs):
+        seen.append(("started", threading.get_ident()))
+
+    def finished(**kwargs):
+        seen.append(("finished", threading.get_ident()))
+
+    executor = CountingExecutor()
+    django_asgi_app._idle.append(executor)
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        status, _, body = fetch("/portal/", headers=[cookie])
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+        django_asgi_app._idle.remove(executor)
+        executor.shutdown()
+    assert status == 200 and b"</html>" in body
+    # request_started, the middleware and view, and closing the response: one hop, one thread.
+    assert executor.hops == 1
+    assert [name for name, _ in seen] == ["started", "finished"]
+    assert seen[0][1] == seen[1][1] != threading.get_ident()
+
+
+def test_a_streamed_response_is_sent_whole_and_closed_once(client, alice):
+    from django.core import signals
+
+    ticket = tickets.ticket_create(actor=alice, kind="incident", title="Scanner offline", impact=2, urgency=2,
+                                   visibility="public")
+    data = b"scan\n" * 50_000
+    attachment = tickets.attachment_add(actor=alice, ticket=ticket,
+                                        upload=SimpleUploadedFile("scan.log", data, content_type="text/plain"))
+    tickets.comment_add(actor=alice, ticket=ticket, body="The scan log", attachments=[attachment])
+    cookie = session_cookie(client, alice)
+    finished = []
+
+    def on_finished(**kwargs):
+        finished.append(True)
+
+    signals.request_finished.connect(on_finished)
+    try:
+        status, _, body = fetch(f"/api/v1/attachments/{attachment.token}/", headers=[cookie])
+    finally:
+        signals.request_finished.disconnect(on_finished)
+    assert status == 200 and body == data
+    assert finished == [True]
+
