@@ -5,24 +5,14 @@ from __future__ import annotations
 
 from django.contrib.auth import backends
 
-from servicedesk.prepared import prepared
-
 from .models import User
-
-
-@prepared(args=("user_id",))
-def _user_by_id(*, user_id):
-    return User.objects.filter(pk=user_id)
+from .selectors import account_by_id
 
 
 def active_user(user_id) -> User | None:
     """The active person with this id, or None (a deactivated person is nobody, as in Django's backend)."""
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        return None
-    found = _user_by_id.run(user_id=user_id) if 0 < user_id < 2**63 else []
-    return found[0] if found and found[0].is_active else None
+    user = account_by_id(user_id)
+    return user if user is not None and user.is_active else None
 
 
 class ModelBackend(backends.ModelBackend):

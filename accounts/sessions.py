@@ -24,3 +24,7 @@ class SessionStore(db.SessionStore):
             return found[0]
         self._session_key = None
         return None
+
+    def exists(self, session_key):
+        # Asked on every live account check of a socket opened with a session cookie.
+        return bool(session_key) and bool(_session_by_key.run(session_key=session_key))

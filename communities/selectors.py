@@ -80,8 +80,14 @@ def communities_for(user: User) -> QuerySet[Community]:
     return Community.objects.order_by("name")
 
 
+@prepared(args=("user_id",))
+def _member_slugs(*, user_id):
+    return Membership.objects.filter(user_id=user_id).values_list("community__slug")
+
+
 def member_groups(user: User) -> set[str]:
-    return {f"community:{slug}" for slug in Membership.objects.filter(user=user).values_list("community__slug", flat=True)}
+    # Read on every live account check and audience decision: compiled once.
+    return {f"community:{slug}" for (slug,) in _member_slugs.run(user_id=user.pk)}
 
 
 def member_groups_many(users: list[User]) -> dict[int, set[str]]:

@@ -32,6 +32,7 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.crypto import constant_time_compare
 from redis.exceptions import RedisError
 
+from accounts.selectors import account_by_id
 from servicedesk import live_groups
 
 from . import live_broadcast, live_tickets, presence, selectors, services, streams
@@ -202,11 +203,20 @@ def _run_checks(items) -> list:
     from accounts.models import User
 
     due = [consumer for consumer, account, _, _ in items if account]
-    users = User.objects.in_bulk({consumer.user.pk for consumer in due}) if due else {}
-    # What each due account check reads (the person's groups, whether the session still exists),
-    # read once for all of them: a comment on a big incident wakes every follower's socket at once.
-    groups = user_groups_many(users.values()) if users else {}
-    sessions = _sessions_existing({consumer.session_key for consumer in due if consumer.session_key}) if due else None
+    people = {consumer.user.pk for consumer in due}
+    if len(people) == 1:
+        # One socket's check (a resume, a frame from the client): the queries compiled once.
+        (person_id,) = people
+        user = account_by_id(person_id)
+        users = {person_id: user} if user is not None else {}
+        groups = {person_id: user_groups(user)} if user is not None else {}
+        sessions = None  # each socket's session is looked up alone, through the compiled read
+    else:
+        users = User.objects.in_bulk(people) if due else {}
+        # What each due account check reads (the person's groups, whether the session still exists),
+        # read once for all of them: a comment on a big incident wakes every follower's socket at once.
+        groups = user_groups_many(users.values()) if users else {}
+        sessions = _sessions_existing({consumer.session_key for consumer in due if consumer.session_key}) if due else None
     out = []
     with streams.shared_reads():
         for consumer, account, names, force in items:

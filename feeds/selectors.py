@@ -149,12 +149,31 @@ def visible_now(*, user: User, activities: list[Activity], may_see=None) -> list
     return out
 
 
+@prepared(args=("user_id", "since"))
+def _notifications_since(*, user_id, since):
+    return Notification.objects.filter(recipient_id=user_id, pk__gt=since).order_by("pk")[:RESUME_LIMIT]
+
+
+@prepared(args=("user_id", "activity_id"))
+def _notifications_after_activity(*, user_id, activity_id):
+    return Notification.objects.filter(recipient_id=user_id, activity_id__gt=activity_id).order_by("pk")[:RESUME_LIMIT]
+
+
+def _fits(value: int) -> bool:
+    return 0 <= value < 2**63
+
+
 def notifications_since(*, user: User, since: int, limit: int = RESUME_LIMIT) -> list[Notification]:
+    if limit == RESUME_LIMIT and _fits(since):
+        # Every resume runs one of these two (a reconnect storm is thousands): compiled once.
+        return _notifications_since.run(user_id=user.pk, since=since)
     return list(Notification.objects.filter(recipient=user, pk__gt=since).order_by("pk")[:limit])
 
 
 def notifications_after_activity(*, user: User, activity_id: int, limit: int = RESUME_LIMIT) -> list[Notification]:
     """For clients that only track activity ids: the notifications their missed activities caused."""
+    if limit == RESUME_LIMIT and _fits(activity_id):
+        return _notifications_after_activity.run(user_id=user.pk, activity_id=activity_id)
     return list(Notification.objects.filter(recipient=user, activity_id__gt=activity_id).order_by("pk")[:limit])
 
 

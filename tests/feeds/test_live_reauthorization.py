@@ -405,6 +405,12 @@ def test_checks_falling_due_together_are_made_in_one_trip_with_one_account_query
         account_reads.append(1)
         return real_in_bulk(*args, **kwargs)
 
+    real_by_id = consumers.account_by_id
+
+    def counting_by_id(*args, **kwargs):  # a trip that checks a single socket
+        account_reads.append(1)
+        return real_by_id(*args, **kwargs)
+
     sessions = {person.pk: new_session(person) for person in people} if by_cookie else {}
 
     async def scenario():
@@ -413,6 +419,7 @@ def test_checks_falling_due_together_are_made_in_one_trip_with_one_account_query
             await subscribe(comm, stream)
         monkeypatch.setattr(consumers, "_run_checks", recording_run)
         monkeypatch.setattr(User.objects, "in_bulk", counting_in_bulk)
+        monkeypatch.setattr(consumers, "account_by_id", counting_by_id)
         await sync_to_async(feeds.activity_publish)(
             actor=alice, verb="commented", obj=ObjectRef("ticket", str(ticket.pk), "VPN down"),
             audience=Audience.of(groups=[SIGNED_IN]), summary="failover in progress",
