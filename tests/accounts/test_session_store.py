@@ -63,3 +63,36 @@ def test_a_changed_password_signs_the_other_sessions_out(client, alice):
     alice.set_password("a whole new secret 42")
     alice.save(update_fields=["password"])
     assert client.get(reverse("tickets:portal")).status_code == 302
+
+
+def test_whether_a_session_exists_is_one_compiled_read(client, alice, django_assert_num_queries):
+    """Asked on every live account check of a socket opened with a session cookie."""
+    from accounts.sessions import SessionStore
+
+    signed_in_client(client, alice)
+    key = client.session.session_key
+    with django_assert_num_queries(1):
+        assert SessionStore().exists(key)
+    assert not SessionStore().exists("no-such-key-0123456789abcdef")
+    with django_assert_num_queries(0):
+        assert not SessionStore().exists("") and not SessionStore().exists(None)
+    client.logout()
+    assert not SessionStore().exists(key), "signing out ends it at once"
+
+
+def test_an_account_is_read_by_id_active_or_not(alice, make_user, django_assert_num_queries):
+    """What the live account checks read: a deactivated person is still found (the socket is told
+    why it closes), and ids that cannot be anyone cost no query."""
+    from accounts import services as accounts_services
+    from accounts.models import Role
+    from accounts.selectors import account_by_id
+
+    with django_assert_num_queries(1):
+        assert account_by_id(alice.pk) == alice
+    accounts_services.user_deactivate(actor=make_user("root", role=Role.ADMIN), user=alice)
+    found = account_by_id(str(alice.pk))
+    assert found == alice and not found.is_active
+    with django_assert_num_queries(0):
+        for nonsense in (None, "", "abc", -1, 0, 2**63):
+            assert account_by_id(nonsense) is None
+    assert account_by_id(alice.pk + 10**6) is None

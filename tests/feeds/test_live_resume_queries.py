@@ -65,3 +65,32 @@ def test_a_socket_without_subscriptions_resumes_through_the_compiled_query_with_
     assert not [a for a in compiled if a.summary.startswith("bob only")], "nothing unseen"
     with django_assert_num_queries(1):
         assert selectors.activities_since(user=alice, since=compiled[-1].pk) == []
+
+
+def test_resumed_notifications_come_through_the_compiled_queries_with_the_orms_answer(
+    alice, erin, bob, django_assert_num_queries
+):
+    from feeds.models import Notification
+
+    since = selectors.page_marks(alice)[0]
+    _publish_missed(alice, erin, bob, rounds=3)
+    services.activity_publish(
+        actor=erin, verb="mentioned", obj=ObjectRef("user", "alice", "Alice"), audience=Audience.of(users=[alice.pk]),
+        summary="erin to alice", notify=[alice], notification=NotificationSpec(kind="post.mention", text="Erin"),
+    )
+    services.activity_publish(
+        actor=alice, verb="mentioned", obj=ObjectRef("user", "bob", "Bob"), audience=Audience.of(users=[bob.pk]),
+        summary="alice to bob", notify=[bob], notification=NotificationSpec(kind="post.mention", text="Alice"),
+    )
+    mine = Notification.objects.filter(recipient=alice).order_by("pk")
+    assert mine.count() >= 2
+    first = mine.first()
+    with django_assert_num_queries(2):
+        after_activity = selectors.notifications_after_activity(user=alice, activity_id=since)
+        after_note = selectors.notifications_since(user=alice, since=first.pk)
+    assert [n.pk for n in after_activity] == [n.pk for n in mine.filter(activity_id__gt=since)]
+    assert [n.pk for n in after_note] == [n.pk for n in mine.filter(pk__gt=first.pk)]
+    assert all(n.recipient_id == alice.pk for n in after_activity + after_note), "only the person's own"
+    assert [(n.text, n.created_at) for n in after_note] == [(n.text, n.created_at) for n in mine.filter(pk__gt=first.pk)]
+    # Beyond what the compiled statement takes (a limit of its own), the ORM answers the same way.
+    assert [n.pk for n in selectors.notifications_since(user=alice, since=0, limit=1)] == [first.pk]
