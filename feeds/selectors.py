@@ -91,7 +91,7 @@ def activities_since(*, user: User, since: int, streams: frozenset[str] = frozen
     subscribed streams (stream indexes), each already limited to ids after `since`, so a resume
     costs the same however many activities everyone else has had since. Pass `groups` when the
     caller knows them (the live consumer does) to save reading them again."""
-    if not streams and limit == RESUME_LIMIT and 0 <= since < 2**63:
+    if not streams and limit == RESUME_LIMIT and _fits(since):
         # A socket subscribed to nothing (a reconnect storm is thousands of these): compiled once.
         return _missed_addressed.run(user_id=user.pk, since=since)
     return list(_missed(user_id=user.pk, since=since, limit=limit, streams=streams,
@@ -160,6 +160,7 @@ def _notifications_after_activity(*, user_id, activity_id):
 
 
 def _fits(value: int) -> bool:
+    """An id a compiled statement can take (a bigint); larger ones go through the ORM, which finds nothing."""
     return 0 <= value < 2**63
 
 
