@@ -12,6 +12,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from servicedesk import after_response
+
 from . import live_broadcast, streams
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,9 @@ def send_many(messages: list[tuple[str, dict]]) -> None:
     follower's own group) is queued once per receiving process. Other layers get one
     `group_send` per message, LIVE_SEND_CONCURRENCY groups at a time. Each group's own messages
     keep their order either way.
+
+    Inside a request served by the ASGI handler the sends run on its event loop once the response
+    has gone out (servicedesk/after_response.py); elsewhere they run now.
     """
     layer = get_channel_layer()
     if layer is None or not messages:
@@ -75,8 +80,11 @@ def send_many(messages: list[tuple[str, dict]]) -> None:
         await _group(*groups[0])
         await asyncio.gather(*(_group(group, queued) for group, queued in groups[1:]))
 
+    work = _batched if hasattr(layer, "group_send_batch") else _one_by_one
+    if after_response.defer(work):
+        return
     try:
-        async_to_sync(_batched if hasattr(layer, "group_send_batch") else _one_by_one)()
+        async_to_sync(work)()
     except Exception:  # noqa: BLE001
         logger.warning("live push failed", exc_info=True)
 

@@ -20,6 +20,9 @@ Django also races each view against a listener for the client's disconnect so th
 can be cancelled; a synchronous view runs to its end either way, and the server drops what is
 sent after a disconnect, so the listener is left out.
 
+Live pushes the request queued after commit (servicedesk/after_response.py) run on the event loop
+once the response has been sent, so the answer does not wait behind the frames they cause.
+
 Reading the body, building the request and sending the response are Django's own methods.
 """
 from __future__ import annotations
@@ -32,6 +35,8 @@ from django.core.exceptions import RequestAborted
 from django.core.handlers import asgi
 from django.http import FileResponse
 from django.urls import set_script_prefix
+
+from . import after_response
 
 # Idle threads kept per process; a burst beyond this starts threads that end after their request.
 IDLE_THREADS = 64
@@ -64,6 +69,7 @@ class ASGIHandler(asgi.ASGIHandler):
         except RequestAborted:
             return
         set_script_prefix(asgi.get_script_prefix(scope))
+        queued = after_response.open_queue()
         try:
             response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
             try:
@@ -73,6 +79,7 @@ class ASGIHandler(asgi.ASGIHandler):
                     await sync_to_async(response.close, thread_sensitive=True)()
         finally:
             body_file.close()
+            await after_response.run(queued)
 
     def _respond(self, scope, body_file):
         """In the request's thread: `request_started`, the request, the response and, when its body
