@@ -4,7 +4,9 @@ Set-up (in this process, through the services): N people who follow one public i
 token each, and an agent. Then, with an asyncio client (`websockets`):
 - fan-out: N sockets (each: POST /api/v1/live/ticket/, then /ws/live/?ticket=...); after one warm-up
   comment, `rounds` comments POSTed by the agent over HTTP, 2 s apart; latency from the start of
-  each POST to each socket's activity frame (pooled), the POST's own time (p50 of the rounds);
+  each POST to each socket's activity frame (pooled), the POST's own time (p50 of the rounds), the
+  POSTs sent and timed by a process of their own (bench/live_poster.py), as an agent's browser is
+  not one of the followers' clients;
 - reconnect storm: every socket is dropped abruptly, then all clients at once get a new ticket,
   reconnect and send `resume` from their last activity id; 5xx count and time to the last `resumed`.
 """
@@ -13,7 +15,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import sys
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import websockets
@@ -168,12 +172,18 @@ async def run_async(base: str, data: dict, count: int, rounds: int = 3) -> dict:
     await asyncio.sleep(2)  # let every handshake settle
     live = [c for c in clients if c.ws is not None]
 
+    poster = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("live_poster.py")),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+
     async def comment(text: str) -> tuple[int, float, list[float]]:
         """POST one comment as the agent; wait until every open socket has its activity frame."""
-        t0 = time.perf_counter()
-        status, _ = await http(base, "POST", f"/api/v1/tickets/{data['ticket']}/comments/", data["agent_token"],
-                               {"body": text, "internal": False})
-        post_ms = (time.perf_counter() - t0) * 1000
+        poster.stdin.write((json.dumps({
+            "base": base, "method": "POST", "path": f"/api/v1/tickets/{data['ticket']}/comments/",
+            "token": data["agent_token"], "body": {"body": text, "internal": False}}) + "\n").encode())
+        await poster.stdin.drain()
+        answer = json.loads(await asyncio.wait_for(poster.stdout.readline(), WAIT + 5))
+        status, t0, post_ms = answer["status"], answer["started"], answer["ms"]
         deadline = time.perf_counter() + 30
         while time.perf_counter() < deadline:
             if all(c.frames and c.frames[-1][0] >= t0 for c in live):
@@ -197,6 +207,8 @@ async def run_async(base: str, data: dict, count: int, rounds: int = 3) -> dict:
         latencies += got
         missing += count - len(got)
         await asyncio.sleep(2)
+    poster.stdin.close()
+    await poster.wait()
     fanout = {
         "sockets": count, "opened": len(live), "open_failures": len(failed_open), "connect_s": connect_s,
         "rounds": rounds, "post_status": sorted(set(statuses)), "post_ms": pct(posts, 50), "post_max_ms": max(posts),
