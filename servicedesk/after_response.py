@@ -8,14 +8,20 @@ out behind hundreds of frames (about 200 ms on 2 cores). Under the ASGI handler
 order, right after the response has gone out, on the loop itself (no thread hop either). Anywhere
 else (tests, management commands, Celery tasks) `defer` says no and the caller runs the work now.
 
-Only hints go this way: live pushes that clients recover by `resume`. Closing the sockets of a
-person who signed out or lost access (servicedesk/live_groups.py) stays in the request.
+Only work that something else would make good if the process died right after the response goes
+this way: live pushes, which clients recover by `resume`, and handing committed outbox rows to the
+broker, which the outbox sweep does otherwise (`defer_sync`: on the request's own thread, whose
+database connection is given back afterwards). Closing the sockets of a person who signed out or
+lost access (servicedesk/live_groups.py) stays in the request.
 """
 from __future__ import annotations
 
 import contextvars
 import logging
 from collections.abc import Awaitable, Callable
+
+from asgiref.sync import sync_to_async
+from django.db import connections
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +42,20 @@ def defer(work: Callable[[], Awaitable[None]]) -> bool:
         return False
     queue.append(work)
     return True
+
+
+def defer_sync(work: Callable[[], None]) -> bool:
+    """Queue a synchronous `work` for after the response, on the request's thread; False outside a
+    request. The request's database connection went back at its end: one this work takes goes
+    back too."""
+
+    def work_and_release() -> None:
+        try:
+            work()
+        finally:
+            connections.close_all()
+
+    return defer(sync_to_async(work_and_release, thread_sensitive=True))
 
 
 async def run(queue: list) -> None:

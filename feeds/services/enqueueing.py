@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from servicedesk import after_response
 
 from ..models import Notification, OutboxMessage
 
@@ -63,8 +64,16 @@ def outbox_enqueue(rows: list[OutboxMessage]) -> list[OutboxMessage]:
     """Store outbox rows in the caller's transaction and ask a worker to deliver them on commit."""
     created = OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
     keys = [row.key for row in created]
-    transaction.on_commit(lambda: _dispatch_outbox(keys))
+    transaction.on_commit(lambda: _dispatch_outbox_soon(keys))
     return created
+
+
+def _dispatch_outbox_soon(keys: list[str]) -> None:
+    """Inside a request under the ASGI handler, once its response has been sent (the rows are
+    committed: were the process to die first, the sweep would send them); elsewhere now. Workers
+    that start on a big incident's chunks no longer share the cores with the request's answer."""
+    if not after_response.defer_sync(lambda: _dispatch_outbox(keys)):
+        _dispatch_outbox(keys)
 
 
 def _dispatch_outbox(keys: list[str]) -> None:

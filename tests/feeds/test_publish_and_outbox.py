@@ -39,6 +39,19 @@ def test_an_activity_needs_an_audience(alice):
     assert not Activity.objects.exists()
 
 
+def test_an_audience_goes_with_its_activity_or_its_person(alice, erin, bob):
+    """Audience rows carry no database keys (one per follower, written in the request); deleting an
+    activity or a person still deletes their rows."""
+    from feeds.models import ActivityAudience
+
+    first = publish(bob, Audience.of(users=[alice.pk, erin.pk], groups=[AGENTS]))
+    second = publish(bob, Audience.of(users=[alice.pk, erin.pk]))
+    first.delete()
+    assert set(ActivityAudience.objects.values_list("activity_id", flat=True)) == {second.pk}
+    erin.delete()
+    assert list(ActivityAudience.objects.values_list("activity_id", "user_id")) == [(second.pk, alice.pk)]
+
+
 def test_email_goes_through_the_outbox_exactly_once(alice, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         publish(None, Audience.of(users=[alice.pk]), notify=[alice])

@@ -91,3 +91,34 @@ def test_a_failing_piece_of_work_does_not_stop_the_next(caplog):
         asyncio.run(after_response.run(queue))
     assert done == [True] and queue == []
     assert "work after the response failed" in caplog.text
+
+
+def test_outbox_rows_go_to_the_broker_after_the_response_and_the_thread_keeps_no_connection(alice, bob, monkeypatch):
+    from django.db import connection
+
+    from feeds import tasks
+    from feeds.models import OutboxMessage
+
+    ticket = tickets.ticket_create(actor=alice, kind="incident", title="Mail is slow", impact=2, urgency=2,
+                                   visibility="public")
+    _, token = accounts.api_token_create(user=bob)
+    log: list = []
+    published = []
+
+    class Recording:
+        def apply_async(self, args=None, kwargs=None, **options):
+            log.append("publish")
+            published.append(args)
+
+    monkeypatch.setattr(tasks, "outbox_deliver", Recording())
+    monkeypatch.setattr(tasks, "outbox_deliver_batch", Recording())
+    status, answer = call(f"/api/v1/tickets/{ticket.pk}/comments/", method="POST",
+                          headers=[(b"authorization", f"Token {token}".encode()), (b"content-type", b"application/json")],
+                          body=b'{"body": "Looking at the mail relay", "internal": false}', log=log)
+    assert status == 201, answer
+    # The requester's e-mail about the comment: committed with it, handed to the broker afterwards.
+    email = OutboxMessage.objects.get(kind=OutboxMessage.Kind.EMAIL, status=OutboxMessage.Status.PENDING)
+    assert log[:2] == ["http.response.start", "http.response.body"] and set(log[2:]) == {"publish"}
+    assert any(email.pk in (args[0] if isinstance(args[0], list) else [args[0]]) for args in published), published
+    idle = django_asgi_app._idle[-1]
+    assert idle.submit(lambda: connection.connection is None).result(timeout=5)
