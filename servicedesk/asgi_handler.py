@@ -20,8 +20,9 @@ Django also races each view against a listener for the client's disconnect so th
 can be cancelled; a synchronous view runs to its end either way, and the server drops what is
 sent after a disconnect, so the listener is left out.
 
-Live pushes the request queued after commit (servicedesk/after_response.py) run on the event loop
-once the response has been sent, so the answer does not wait behind the frames they cause.
+What the request queued after commit (servicedesk/after_response.py: live pushes, handing outbox
+rows to the broker) runs once the response has been sent, so the answer does not wait behind the
+frames and the worker tasks it causes.
 
 Reading the body, building the request and sending the response are Django's own methods.
 """
