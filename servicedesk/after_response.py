@@ -60,7 +60,8 @@ def defer_sync(work: Callable[[], None]) -> bool:
 
 async def run(queue: list) -> None:
     """In the handler, once the response is sent: every queued piece of work, in order. Work
-    queued while this runs (none is expected) runs too."""
+    queued while this runs runs too: with Celery eager (`make run`'s embedded mode) a deferred
+    hand-off to the broker runs its task here, and the task's own live push is queued then."""
     while queue:
         work = queue.pop(0)
         try:
